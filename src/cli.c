@@ -10,11 +10,7 @@
 extern char **environ;
 
 const struct cli_command *const cli_commands[] = {
-	&cmd_run,
-	&cmd_check_config,
-	&cmd_version,
-	&cmd_help,
-	NULL,
+	&cmd_run, &cmd_check_config, &cmd_version, &cmd_help, NULL,
 };
 
 const struct cli_command *cli_find(const char *name)
@@ -39,9 +35,9 @@ int cli_main(int argc, char **argv)
 	const struct cli_command *c = cli_find(argv[1]);
 	if (!c) {
 		fprintf(stderr,
-			"resource-manager: unknown command '%s'; nothing was done. "
-			"Run 'resource-manager help' for the list of commands.\n",
-			argv[1]);
+		        "resource-manager: unknown command '%s'; nothing was done. "
+		        "Run 'resource-manager help' for the list of commands.\n",
+		        argv[1]);
 		return EXIT_INVALID;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -67,7 +63,7 @@ int cli_load_config(const char *path, struct rm_config **ret_cfg)
 	config_report_free(&rep);
 	if (r < 0) {
 		fprintf(stderr, "resource-manager: the configuration is invalid; nothing was "
-				"started. Fix the problems above and try again.\n");
+		                "started. Fix the problems above and try again.\n");
 		return EXIT_INVALID;
 	}
 	log_set_level(cfg->logging.level);

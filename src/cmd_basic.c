@@ -12,7 +12,7 @@
 /* Parses the options every informational command shares. Returns 0, or
  * EXIT_INVALID after printing what was wrong. */
 static int parse_config_option(int argc, char **argv, const char *cmd, const char **ret_path,
-			       int *ret_quiet)
+                               int *ret_quiet)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -33,19 +33,19 @@ static int parse_config_option(int argc, char **argv, const char *cmd, const cha
 			break;
 		case ':':
 			fprintf(stderr, "resource-manager %s: option %s needs a value\n", cmd,
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_INVALID;
 		default:
 			fprintf(stderr,
-				"resource-manager %s: unknown option '%s'; see 'resource-manager "
-				"%s --help'\n",
-				cmd, argv[optind - 1], cmd);
+			        "resource-manager %s: unknown option '%s'; see 'resource-manager "
+			        "%s --help'\n",
+			        cmd, argv[optind - 1], cmd);
 			return EXIT_INVALID;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "resource-manager %s: unexpected argument '%s'\n", cmd,
-			argv[optind]);
+		        argv[optind]);
 		return EXIT_INVALID;
 	}
 	return EXIT_OK;
@@ -73,17 +73,17 @@ const struct cli_command cmd_check_config = {
 	.name = "check-config",
 	.summary = "validate the configuration and print the effective settings",
 	.usage = "Usage: resource-manager check-config [--config FILE] [--quiet]\n"
-		 "\n"
-		 "Loads the configuration (FILE, else $CONFIG_PATH, else /config/config.yml,\n"
-		 "else the embedded default), applies environment overrides and validates it.\n"
-		 "Prints every key with its effective value and where it came from (default,\n"
-		 "file line, or environment variable), then the keys accepted but not used yet.\n"
-		 "Every problem is reported at once, with its key path and line.\n"
-		 "\n"
-		 "  -c, --config FILE  the configuration file\n"
-		 "  -q, --quiet        print only problems and the verdict\n"
-		 "\n"
-		 "Exit status: 0 valid (warnings allowed), 1 invalid.\n",
+	         "\n"
+	         "Loads the configuration (FILE, else $CONFIG_PATH, else /config/config.yml,\n"
+	         "else the embedded default), applies environment overrides and validates it.\n"
+	         "Prints every key with its effective value and where it came from (default,\n"
+	         "file line, or environment variable), then the keys accepted but not used yet.\n"
+	         "Every problem is reported at once, with its key path and line.\n"
+	         "\n"
+	         "  -c, --config FILE  the configuration file\n"
+	         "  -q, --quiet        print only problems and the verdict\n"
+	         "\n"
+	         "Exit status: 0 valid (warnings allowed), 1 invalid.\n",
 	.run = check_config_run,
 };
 

@@ -15,7 +15,7 @@
 #include "rm/util.h"
 
 static int run_parse(int argc, char **argv, const char **ret_config, bool *ret_dry_run,
-		     bool *ret_once)
+                     bool *ret_once)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -39,13 +39,13 @@ static int run_parse(int argc, char **argv, const char **ret_config, bool *ret_d
 			break;
 		case ':':
 			fprintf(stderr, "resource-manager run: option %s needs a value\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_INVALID;
 		default:
 			fprintf(stderr,
-				"resource-manager run: unknown option '%s'; see 'resource-manager "
-				"run --help'\n",
-				argv[optind - 1]);
+			        "resource-manager run: unknown option '%s'; see 'resource-manager "
+			        "run --help'\n",
+			        argv[optind - 1]);
 			return EXIT_INVALID;
 		}
 	}
@@ -65,8 +65,8 @@ static void open_log_file(const struct rm_config *cfg)
 	if (r < 0) {
 		char q[512];
 		log_warn("main",
-			 "cannot open the log file, logging to stderr only\tpath=%s error=%s",
-			 log_quote(path, q, sizeof(q)), log_quote(strerror(-r), q + 256, 256));
+		         "cannot open the log file, logging to stderr only\tpath=%s error=%s",
+		         log_quote(path, q, sizeof(q)), log_quote(strerror(-r), q + 256, 256));
 	}
 }
 
@@ -94,10 +94,10 @@ static int run_run(int argc, char **argv)
 	char interval[32], q[256];
 	units_format_duration(cfg->monitoring.check_interval, interval, sizeof(interval));
 	log_info("main", "resource-manager %s started\tconfig=%s check_interval=%s dry_run=%s",
-		 RM_VERSION, log_quote(cfg->source_path, q, sizeof(q)), interval,
-		 cfg->automation.dry_run ? "true" : "false");
+	         RM_VERSION, log_quote(cfg->source_path, q, sizeof(q)), interval,
+	         cfg->automation.dry_run ? "true" : "false");
 	log_warn("main", "the control loop is not built yet: this build checks its configuration "
-			 "and waits, it makes no decision and changes no container");
+	                 "and waits, it makes no decision and changes no container");
 
 	double next = time_monotonic();
 	unsigned long ticks = 0;
@@ -133,14 +133,14 @@ const struct cli_command cmd_run = {
 	.name = "run",
 	.summary = "run the service (the default command)",
 	.usage = "Usage: resource-manager [run] [--config FILE] [--dry-run] [--once]\n"
-		 "\n"
-		 "Runs the service in the foreground until SIGTERM or SIGINT.\n"
-		 "\n"
-		 "  -c, --config FILE  the configuration file (default: $CONFIG_PATH, else\n"
-		 "                     /config/config.yml, else the embedded default)\n"
-		 "  -n, --dry-run      decide and report, never change a container\n"
-		 "      --once         run one check and exit\n"
-		 "\n"
-		 "Exit status: 0 after a clean stop, 1 invalid config, 2 runtime failure.\n",
+	         "\n"
+	         "Runs the service in the foreground until SIGTERM or SIGINT.\n"
+	         "\n"
+	         "  -c, --config FILE  the configuration file (default: $CONFIG_PATH, else\n"
+	         "                     /config/config.yml, else the embedded default)\n"
+	         "  -n, --dry-run      decide and report, never change a container\n"
+	         "      --once         run one check and exit\n"
+	         "\n"
+	         "Exit status: 0 after a clean stop, 1 invalid config, 2 runtime failure.\n",
 	.run = run_run,
 };

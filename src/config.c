@@ -73,7 +73,7 @@ enum key_kind {
 struct key_def {
 	const char *path;
 	enum key_kind kind;
-	size_t offset; /* into struct rm_config */
+	size_t offset;   /* into struct rm_config */
 	const char *def; /* text form; lists comma-separated; maps as YAML flow */
 	const char *env;
 	bool used;
@@ -89,7 +89,8 @@ static const struct key_def keys[] = {
 	  "http://prometheus:9090", "PROMETHEUS_URL", false },
 	{ "monitoring.check_interval", K_DURATION, OFF(monitoring.check_interval), "300",
 	  "CHECK_INTERVAL", true },
-	{ "monitoring.query_timeout", K_DURATION, OFF(monitoring.query_timeout), "30", NULL, false },
+	{ "monitoring.query_timeout", K_DURATION, OFF(monitoring.query_timeout), "30", NULL,
+	  false },
 	{ "monitoring.analysis_window", K_DURATION, OFF(monitoring.analysis_window), "5m", NULL,
 	  false },
 	{ "monitoring.trend_window", K_DURATION, OFF(monitoring.trend_window), "1h", NULL, false },
@@ -100,7 +101,8 @@ static const struct key_def keys[] = {
 
 	{ "thresholds.cpu_high", K_RATIO, OFF(thresholds.cpu_high), "0.8", "CPU_HIGH_THRESHOLD",
 	  false },
-	{ "thresholds.cpu_low", K_RATIO, OFF(thresholds.cpu_low), "0.3", "CPU_LOW_THRESHOLD", false },
+	{ "thresholds.cpu_low", K_RATIO, OFF(thresholds.cpu_low), "0.3", "CPU_LOW_THRESHOLD",
+	  false },
 	{ "thresholds.memory_high", K_RATIO, OFF(thresholds.memory_high), "0.8",
 	  "MEMORY_HIGH_THRESHOLD", false },
 	{ "thresholds.memory_low", K_RATIO, OFF(thresholds.memory_low), "0.3",
@@ -183,8 +185,8 @@ static const struct key_def keys[] = {
 	  false },
 	{ "blue_green.max_concurrent", K_UINT, OFF(blue_green.max_concurrent), "1", NULL, false },
 
-	{ "docker.host", K_STRING, OFF(docker.host), "tcp://docker-socket-proxy:2375", "DOCKER_HOST",
-	  false },
+	{ "docker.host", K_STRING, OFF(docker.host), "tcp://docker-socket-proxy:2375",
+	  "DOCKER_HOST", false },
 	{ "docker.api_version", K_STRING, OFF(docker.api_version), "auto", NULL, false },
 	{ "docker.timeout", K_DURATION, OFF(docker.timeout), "30", NULL, false },
 	{ "docker.tls", K_BOOL, OFF(docker.tls), "false", NULL, false },
@@ -208,8 +210,8 @@ static const struct key_def keys[] = {
 	  "false", NULL, false },
 	{ "notifications.channels.webhook.url", K_STRING, OFF(notifications.webhook.url), "", NULL,
 	  false },
-	{ "notifications.channels.webhook.headers", K_MAP_HEADERS, OFF(notifications.webhook.headers),
-	  "{Content-Type: application/json}", NULL, false },
+	{ "notifications.channels.webhook.headers", K_MAP_HEADERS,
+	  OFF(notifications.webhook.headers), "{Content-Type: application/json}", NULL, false },
 
 	{ "metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, false },
 	{ "metrics.port", K_PORT, OFF(metrics.port), "8000", "METRICS_PORT", false },
@@ -308,10 +310,10 @@ static bool kind_is_map(enum key_kind k)
 /* ---- problems ---- */
 
 static void report_add(struct config_report *r, enum config_severity sev, const char *path,
-		       int line, const char *fmt, ...) RM_PRINTF(5, 6);
+                       int line, const char *fmt, ...) RM_PRINTF(5, 6);
 
 static void report_add(struct config_report *r, enum config_severity sev, const char *path,
-		       int line, const char *fmt, ...)
+                       int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -406,10 +408,10 @@ static bool yparse_next(struct yparse *yp, yaml_event_t *ev)
 	if (!yp->failed) {
 		const char *what = yp->parser.problem ? yp->parser.problem : "malformed YAML";
 		report_add(yp->report, CONFIG_ERROR, "", (int)yp->parser.problem_mark.line + 1,
-			   "YAML syntax error: %s%s%s (column %d)", what,
-			   yp->parser.context ? " " : "",
-			   yp->parser.context ? yp->parser.context : "",
-			   (int)yp->parser.problem_mark.column + 1);
+		           "YAML syntax error: %s%s%s (column %d)", what,
+		           yp->parser.context ? " " : "",
+		           yp->parser.context ? yp->parser.context : "",
+		           (int)yp->parser.problem_mark.column + 1);
 	}
 	yp->failed = true;
 	return false;
@@ -432,7 +434,7 @@ static struct ynode *yparse_children(struct yparse *yp, struct ynode *n, int dep
 		if (n->type == Y_MAP) {
 			if (ev.type != YAML_SCALAR_EVENT) {
 				report_add(yp->report, CONFIG_ERROR, "", key_line,
-					   "mapping keys must be plain words");
+				           "mapping keys must be plain words");
 				yaml_event_delete(&ev);
 				goto fail;
 			}
@@ -441,8 +443,8 @@ static struct ynode *yparse_children(struct yparse *yp, struct ynode *n, int dep
 			for (size_t i = 0; i < n->n; i++) {
 				if (strcmp(n->keys[i], key) == 0) {
 					report_add(yp->report, CONFIG_ERROR, key, key_line,
-						   "duplicate key (first at line %d)",
-						   n->key_lines[i]);
+					           "duplicate key (first at line %d)",
+					           n->key_lines[i]);
 					free(key);
 					goto fail;
 				}
@@ -479,7 +481,7 @@ static struct ynode *yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
 	int line = (int)ev->start_mark.line + 1;
 	if (depth > YAML_MAX_DEPTH || ++yp->nodes > YAML_MAX_NODES) {
 		report_add(yp->report, CONFIG_ERROR, "", line,
-			   "document is nested too deeply or has too many nodes");
+		           "document is nested too deeply or has too many nodes");
 		return NULL;
 	}
 	struct ynode *n = xcalloc(1, sizeof(*n));
@@ -489,8 +491,8 @@ static struct ynode *yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
 		n->type = Y_SCALAR;
 		n->scalar = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->is_null = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			     (!*n->scalar || strcmp(n->scalar, "~") == 0 ||
-			      strcmp(n->scalar, "null") == 0);
+		             (!*n->scalar || strcmp(n->scalar, "~") == 0 ||
+		              strcmp(n->scalar, "null") == 0);
 		return n;
 	case YAML_MAPPING_START_EVENT:
 		n->type = Y_MAP;
@@ -500,7 +502,7 @@ static struct ynode *yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
 		return yparse_children(yp, n, depth);
 	case YAML_ALIAS_EVENT:
 		report_add(yp->report, CONFIG_ERROR, "", line,
-			   "YAML aliases (*name) are not supported; write the value out");
+		           "YAML aliases (*name) are not supported; write the value out");
 		break;
 	default:
 		report_add(yp->report, CONFIG_ERROR, "", line, "unexpected YAML event");
@@ -513,7 +515,7 @@ static struct ynode *yparse_node(struct yparse *yp, yaml_event_t *ev, int depth)
 /* Parses one YAML document. Returns its root, NULL on error (reported) or,
  * with *ret_empty set, when the stream holds no document or an empty one. */
 static struct ynode *yaml_tree_parse(const char *data, size_t len, struct config_report *r,
-				     bool *ret_empty)
+                                     bool *ret_empty)
 {
 	struct yparse yp = { .report = r };
 	struct ynode *root = NULL;
@@ -534,7 +536,7 @@ static struct ynode *yaml_tree_parse(const char *data, size_t len, struct config
 		    t == YAML_DOCUMENT_END_EVENT) {
 			if (t == YAML_DOCUMENT_START_EVENT && root) {
 				report_add(r, CONFIG_ERROR, "", (int)ev.start_mark.line + 1,
-					   "the file holds more than one YAML document");
+				           "the file holds more than one YAML document");
 				yaml_event_delete(&ev);
 				goto fail;
 			}
@@ -621,7 +623,7 @@ static const char *key_suggest(const char *path)
 }
 
 static bool leaf_shape_ok(struct loader *ld, const struct key_def *d, const char *path,
-			  const struct ynode *v, int line)
+                          const struct ynode *v, int line)
 {
 	const char *want = NULL;
 	if (kind_is_scalar(d->kind) && v->type != Y_SCALAR)
@@ -637,16 +639,16 @@ static bool leaf_shape_ok(struct loader *ld, const struct key_def *d, const char
 	}
 	if (!want)
 		return true;
-	report_add(ld->r, CONFIG_ERROR, path, line, "expected %s, found %s; keeping nothing from it",
-		   want, ynode_type_name(v));
+	report_add(ld->r, CONFIG_ERROR, path, line,
+	           "expected %s, found %s; keeping nothing from it", want, ynode_type_name(v));
 	return false;
 }
 
 static void lint_map(struct loader *ld, const struct ynode *map, const char *prefix)
 {
 	for (size_t i = 0; i < map->n; i++) {
-		char *path = *prefix ? xasprintf("%s.%s", prefix, map->keys[i])
-				     : xstrdup(map->keys[i]);
+		char *path =
+		        *prefix ? xasprintf("%s.%s", prefix, map->keys[i]) : xstrdup(map->keys[i]);
 		const struct ynode *v = map->items[i];
 		int line = map->key_lines[i];
 		int idx = key_find(path);
@@ -661,14 +663,13 @@ static void lint_map(struct loader *ld, const struct ynode *map, const char *pre
 				lint_map(ld, v, path);
 			else
 				report_add(ld->r, CONFIG_ERROR, path, line,
-					   "expected a mapping of settings, found %s (write {} "
-					   "for an empty section)",
-					   ynode_type_name(v));
+				           "expected a mapping of settings, found %s (write {} "
+				           "for an empty section)",
+				           ynode_type_name(v));
 		} else {
 			const char *s = key_suggest(path);
-			report_add(ld->r, CONFIG_WARNING, path, line,
-				   "unknown key, ignored%s%s%s", s ? " (did you mean " : "",
-				   s ? s : "", s ? "?)" : "");
+			report_add(ld->r, CONFIG_WARNING, path, line, "unknown key, ignored%s%s%s",
+			           s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
 		}
 		free(path);
 	}
@@ -677,7 +678,7 @@ static void lint_map(struct loader *ld, const struct ynode *map, const char *pre
 /* Converts one scalar text into the typed field at dst. Returns 0, or -EINVAL
  * with what was expected in err. */
 static int convert_scalar(const struct key_def *d, const char *text, void *dst, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	int r = 0, b;
 	unsigned u;
@@ -722,14 +723,14 @@ static int convert_scalar(const struct key_def *d, const char *text, void *dst, 
 	case K_MEMORY:
 		if ((r = units_parse_memory(text, &m)) < 0)
 			snprintf(err, errlen,
-				 "expected a memory size such as 512M, 1.5G, 64Mi or plain bytes");
+			         "expected a memory size such as 512M, 1.5G, 64Mi or plain bytes");
 		else
 			*(uint64_t *)dst = m;
 		break;
 	case K_DURATION:
 		if ((r = units_parse_duration(text, &v)) < 0)
 			snprintf(err, errlen,
-				 "expected a duration such as 300 (seconds), 30s, 5m, 1h or 1d");
+			         "expected a duration such as 300 (seconds), 30s, 5m, 1h or 1d");
 		else
 			*(double *)dst = v;
 		break;
@@ -824,12 +825,13 @@ static void maps_clear(struct rm_config *cfg, enum key_kind kind)
 }
 
 static void parse_baseline(struct rm_config *cfg, const char *name, const struct ynode *v,
-			   const char *path, int line, struct config_report *r)
+                           const char *path, int line, struct config_report *r)
 {
 	struct service_baseline b = { .line = line };
 	if (v->type != Y_MAP) {
 		report_add(r, CONFIG_ERROR, path, line,
-			   "expected a mapping with cpu and/or memory, found %s", ynode_type_name(v));
+		           "expected a mapping with cpu and/or memory, found %s",
+		           ynode_type_name(v));
 		return;
 	}
 	for (size_t j = 0; j < v->n; j++) {
@@ -841,19 +843,20 @@ static void parse_baseline(struct rm_config *cfg, const char *name, const struct
 		} else if (strcmp(k, "cpu") == 0) {
 			if (units_parse_cpu(x->scalar, &b.cpu) < 0)
 				report_add(r, CONFIG_ERROR, path, kl,
-					   "cpu: expected CPU cores such as 0.5, got '%s'", x->scalar);
+				           "cpu: expected CPU cores such as 0.5, got '%s'",
+				           x->scalar);
 			else
 				b.has_cpu = true;
 		} else if (strcmp(k, "memory") == 0) {
 			if (units_parse_memory(x->scalar, &b.memory) < 0)
 				report_add(r, CONFIG_ERROR, path, kl,
-					   "memory: expected a size such as 512M, got '%s'",
-					   x->scalar);
+				           "memory: expected a size such as 512M, got '%s'",
+				           x->scalar);
 			else
 				b.has_memory = true;
 		} else {
 			report_add(r, CONFIG_WARNING, path, kl,
-				   "unknown key '%s', ignored (a baseline has cpu and memory)", k);
+			           "unknown key '%s', ignored (a baseline has cpu and memory)", k);
 		}
 	}
 	b.service = xstrdup(name);
@@ -865,7 +868,7 @@ static void parse_baseline(struct rm_config *cfg, const char *name, const struct
 
 /* Replaces one map-valued setting with the entries of node v. */
 static void parse_map(struct rm_config *cfg, const struct key_def *d, const struct ynode *v,
-		      struct config_report *r)
+                      struct config_report *r)
 {
 	maps_clear(cfg, d->kind);
 	if (v->type != Y_MAP)
@@ -879,31 +882,31 @@ static void parse_map(struct rm_config *cfg, const struct key_def *d, const stru
 			parse_baseline(cfg, name, x, path, line, r);
 		} else if (x->type != Y_SCALAR) {
 			report_add(r, CONFIG_ERROR, path, line, "expected a single value, found %s",
-				   ynode_type_name(x));
+			           ynode_type_name(x));
 		} else if (d->kind == K_MAP_PRIORITY) {
 			unsigned p;
 			if (units_parse_uint(x->scalar, &p) < 0 || p < 1 || p > 100) {
 				report_add(r, CONFIG_ERROR, path, line,
-					   "expected a priority from 1 (highest) to 100, got '%s'",
-					   x->scalar);
+				           "expected a priority from 1 (highest) to 100, got '%s'",
+				           x->scalar);
 			} else {
 				struct service_priority sp = { xstrdup(name), (int)p, line };
 				cfg->services.priority =
-					xreallocarray(cfg->services.priority,
-						      cfg->services.n_priority + 1, sizeof(sp));
+				        xreallocarray(cfg->services.priority,
+				                      cfg->services.n_priority + 1, sizeof(sp));
 				cfg->services.priority[cfg->services.n_priority++] = sp;
 			}
 		} else if (d->kind == K_MAP_STRATEGY) {
 			int s = deploy_strategy_from_string(x->scalar);
 			if (s < 0) {
 				report_add(r, CONFIG_ERROR, path, line,
-					   "expected auto, blue-green or in-place, got '%s'",
-					   x->scalar);
+				           "expected auto, blue-green or in-place, got '%s'",
+				           x->scalar);
 			} else {
 				struct service_strategy ss = { xstrdup(name), s, line };
 				cfg->services.strategy =
-					xreallocarray(cfg->services.strategy,
-						      cfg->services.n_strategy + 1, sizeof(ss));
+				        xreallocarray(cfg->services.strategy,
+				                      cfg->services.n_strategy + 1, sizeof(ss));
 				cfg->services.strategy[cfg->services.n_strategy++] = ss;
 			}
 		} else {
@@ -970,7 +973,8 @@ static cyaml_schema_field_t *schema_fields(struct schema_build *sb, const char *
 			continue;
 		const char *rest = path + plen;
 		const char *dot = strchr(rest, '.');
-		char *seg = schema_keep(sb, xstrndup(rest, dot ? (size_t)(dot - rest) : strlen(rest)));
+		char *seg =
+		        schema_keep(sb, xstrndup(rest, dot ? (size_t)(dot - rest) : strlen(rest)));
 		bool seen = false;
 		for (size_t j = 0; j < n; j++)
 			seen = seen || strcmp(f[j].key, seg) == 0;
@@ -1027,14 +1031,14 @@ static void cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list
 /* Loads data through the generated schema. Returns the slot array or NULL
  * (the problem is reported). */
 static struct raw_slot *cyaml_load_slots(const char *data, size_t len, struct config_report *r,
-					 const cyaml_config_t *cc, const cyaml_schema_value_t *top)
+                                         const cyaml_config_t *cc, const cyaml_schema_value_t *top)
 {
 	cyaml_data_t *out = NULL;
 	cyaml_err_t e = cyaml_load_data((const uint8_t *)data, len, cc, top, &out, NULL);
 	if (e != CYAML_OK) {
 		struct strbuf *sb = cc->log_ctx;
 		report_add(r, CONFIG_ERROR, "", 0, "cannot load the file: %s%s%s",
-			   cyaml_strerror(e), sb->len ? ": " : "", sb->len ? sb->data : "");
+		           cyaml_strerror(e), sb->len ? ": " : "", sb->len ? sb->data : "");
 		return NULL;
 	}
 	return out;
@@ -1121,9 +1125,9 @@ static void apply_env(struct rm_config *cfg, char *const *envp, struct config_re
 			continue;
 		if (convert_scalar(d, v, FIELD(cfg, d, void), err, sizeof(err)) < 0) {
 			report_add(r, CONFIG_ERROR, d->path, 0,
-				   "environment variable %s='%s': %s; it overrides this key, so "
-				   "the service cannot start until it is fixed or unset",
-				   d->env, v, err);
+			           "environment variable %s='%s': %s; it overrides this key, so "
+			           "the service cannot start until it is fixed or unset",
+			           d->env, v, err);
 			continue;
 		}
 		cfg->origins[i].kind = ORIGIN_ENV;
@@ -1139,11 +1143,11 @@ struct vctx {
 };
 
 static void verr(struct vctx *v, enum config_severity sev, const char *path, int line,
-		 const char *fmt, ...) RM_PRINTF(5, 6);
+                 const char *fmt, ...) RM_PRINTF(5, 6);
 
 /* Reports a problem with path, at its line (or naming its env variable). */
 static void verr(struct vctx *v, enum config_severity sev, const char *path, int line,
-		 const char *fmt, ...)
+                 const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -1223,8 +1227,9 @@ static void validate_adjustment(struct vctx *v)
 	if (c->adjustment.min_cpu <= 0)
 		verr(v, CONFIG_ERROR, "adjustment.min_cpu", 0, "must be above 0 cores");
 	if (c->adjustment.min_cpu > c->adjustment.max_cpu)
-		verr(v, CONFIG_ERROR, "adjustment.min_cpu", 0, "%g is above adjustment.max_cpu (%g)",
-		     c->adjustment.min_cpu, c->adjustment.max_cpu);
+		verr(v, CONFIG_ERROR, "adjustment.min_cpu", 0,
+		     "%g is above adjustment.max_cpu (%g)", c->adjustment.min_cpu,
+		     c->adjustment.max_cpu);
 	if (c->adjustment.min_memory < 6 * UNITS_MIB)
 		verr(v, CONFIG_ERROR, "adjustment.min_memory", 0,
 		     "must be at least 6M: Docker refuses smaller memory limits");
@@ -1269,7 +1274,7 @@ static void validate_durations(struct vctx *v)
 }
 
 static void validate_list_names(struct vctx *v, const char *path, const struct strlist *l,
-				bool must_be_monitored)
+                                bool must_be_monitored)
 {
 	const struct rm_config *c = v->cfg;
 	for (size_t i = 0; i < l->n; i++) {
@@ -1326,7 +1331,7 @@ static void validate_services(struct vctx *v)
 			     "%s: cpu %g is outside adjustment.min_cpu..max_cpu (%g..%g)",
 			     b->service, b->cpu, c->adjustment.min_cpu, c->adjustment.max_cpu);
 		if (b->has_memory && (b->memory < c->adjustment.min_memory ||
-				      b->memory > c->adjustment.max_memory)) {
+		                      b->memory > c->adjustment.max_memory)) {
 			char m[32], lo[32], hi[32];
 			units_format_memory(b->memory, m, sizeof(m));
 			units_format_memory(c->adjustment.min_memory, lo, sizeof(lo));
@@ -1340,12 +1345,12 @@ static void validate_services(struct vctx *v)
 }
 
 static const char *const known_events[] = { "resource_adjustment", "blue_green_deployment",
-					     "deployment_failure", "service_critical",
-					     "threshold_breach", NULL };
-static const char *const known_metrics[] = { "total_adjustments", "successful_adjustments",
-					     "failed_adjustments", "blue_green_deployments",
-					     "rollbacks", "services_monitored",
-					     "threshold_breaches", NULL };
+	                                    "deployment_failure",  "service_critical",
+	                                    "threshold_breach",    NULL };
+static const char *const known_metrics[] = { "total_adjustments",  "successful_adjustments",
+	                                     "failed_adjustments", "blue_green_deployments",
+	                                     "rollbacks",          "services_monitored",
+	                                     "threshold_breaches", NULL };
 
 static void validate_endpoints(struct vctx *v)
 {
@@ -1388,8 +1393,7 @@ static void validate_endpoints(struct vctx *v)
 			     "unknown metric '%s', ignored (every metric is always exported)",
 			     c->metrics.track.items[i]);
 	if (c->metrics.path[0] != '/')
-		verr(v, CONFIG_ERROR, "metrics.path", 0, "'%s' must start with /",
-		     c->metrics.path);
+		verr(v, CONFIG_ERROR, "metrics.path", 0, "'%s' must start with /", c->metrics.path);
 	if (!*c->state.path)
 		verr(v, CONFIG_ERROR, "state.path", 0, "must name a file");
 }
@@ -1420,16 +1424,17 @@ static void take_file_values(struct loader *ld, const struct raw_slot *slots)
 			const char *text = slots[i].str ? slots[i].str : "";
 			if (lf->node->is_null && d->kind != K_STRING) {
 				report_add(ld->r, CONFIG_ERROR, d->path, lf->line,
-					   "has no value; give one or remove the key to use the "
-					   "default (%s)",
-					   d->def);
+				           "has no value; give one or remove the key to use the "
+				           "default (%s)",
+				           d->def);
 				continue;
 			}
 			if (lf->node->is_null)
 				text = "";
-			if (convert_scalar(d, text, FIELD(ld->cfg, d, void), err, sizeof(err)) < 0) {
-				report_add(ld->r, CONFIG_ERROR, d->path, lf->line, "%s, got '%s'", err,
-					   text);
+			if (convert_scalar(d, text, FIELD(ld->cfg, d, void), err, sizeof(err)) <
+			    0) {
+				report_add(ld->r, CONFIG_ERROR, d->path, lf->line, "%s, got '%s'",
+				           err, text);
 				continue;
 			}
 		} else if (d->kind == K_LIST) {
@@ -1452,16 +1457,16 @@ static void load_yaml(struct loader *ld, const char *data, size_t len)
 	if (!root) {
 		if (empty)
 			report_add(ld->r, CONFIG_ERROR, "", 1,
-				   "the file holds no settings; it needs at least one section "
-				   "such as 'services:' (an absent file gives the built-in "
-				   "defaults)");
+			           "the file holds no settings; it needs at least one section "
+			           "such as 'services:' (an absent file gives the built-in "
+			           "defaults)");
 		return;
 	}
 	if (root->type != Y_MAP) {
 		report_add(ld->r, CONFIG_ERROR, "", root->line,
-			   "expected a mapping of sections (monitoring:, thresholds:, ...) at the "
-			   "top, found %s",
-			   ynode_type_name(root));
+		           "expected a mapping of sections (monitoring:, thresholds:, ...) at the "
+		           "top, found %s",
+		           ynode_type_name(root));
 		ynode_free(root);
 		return;
 	}
@@ -1494,8 +1499,8 @@ static void load_yaml(struct loader *ld, const char *data, size_t len)
 	ynode_free(root);
 }
 
-int config_load_data(const char *data, size_t len, const char *source_name,
-		     char *const *envp, struct rm_config **ret_cfg, struct config_report *report)
+int config_load_data(const char *data, size_t len, const char *source_name, char *const *envp,
+                     struct rm_config **ret_cfg, struct config_report *report)
 {
 	struct rm_config *cfg = config_new_default();
 	free(cfg->source_path);
@@ -1504,7 +1509,7 @@ int config_load_data(const char *data, size_t len, const char *source_name,
 
 	if (memchr(data, '\0', len))
 		report_add(report, CONFIG_ERROR, "", 0,
-			   "the file holds NUL bytes: it is binary, not YAML text");
+		           "the file holds NUL bytes: it is binary, not YAML text");
 	else
 		load_yaml(&ld, data, len);
 	apply_env(cfg, envp, report);
@@ -1519,16 +1524,16 @@ int config_load_data(const char *data, size_t len, const char *source_name,
 }
 
 int config_load_file(const char *path, char *const *envp, struct rm_config **ret_cfg,
-		     struct config_report *report)
+                     struct config_report *report)
 {
 	char *data = NULL;
 	size_t len = 0;
 	int r = file_read_all(path, CONFIG_MAX_SIZE, &data, &len);
 	if (r == -EFBIG) {
 		report_add(report, CONFIG_ERROR, "", 0,
-			   "the file is larger than %d bytes; a config file is a few KB, so "
-			   "this is not one",
-			   CONFIG_MAX_SIZE);
+		           "the file is larger than %d bytes; a config file is a few KB, so "
+		           "this is not one",
+		           CONFIG_MAX_SIZE);
 		return -EINVAL;
 	}
 	if (r < 0) {
@@ -1548,7 +1553,7 @@ const char *config_embedded_text(size_t *ret_len)
 }
 
 int config_load(const char *explicit_path, char *const *envp, struct rm_config **ret_cfg,
-		struct config_report *report)
+                struct config_report *report)
 {
 	const char *path = explicit_path;
 	if (!path || !*path)
@@ -1610,7 +1615,7 @@ static void describe_value(const struct rm_config *cfg, const struct key_def *d,
 		fputs("{", out);
 		for (size_t i = 0; i < cfg->services.n_priority; i++)
 			fprintf(out, "%s%s: %d", i ? ", " : "", cfg->services.priority[i].service,
-				cfg->services.priority[i].priority);
+			        cfg->services.priority[i].priority);
 		fputs("}", out);
 		break;
 	case K_MAP_BASELINE:
@@ -1632,15 +1637,15 @@ static void describe_value(const struct rm_config *cfg, const struct key_def *d,
 		fputs("{", out);
 		for (size_t i = 0; i < cfg->services.n_strategy; i++)
 			fprintf(out, "%s%s: %s", i ? ", " : "", cfg->services.strategy[i].service,
-				deploy_strategy_to_string(cfg->services.strategy[i].strategy));
+			        deploy_strategy_to_string(cfg->services.strategy[i].strategy));
 		fputs("}", out);
 		break;
 	case K_MAP_HEADERS:
 		fputs("{", out);
 		for (size_t i = 0; i < cfg->notifications.webhook.n_headers; i++)
 			fprintf(out, "%s%s: \"%s\"", i ? ", " : "",
-				cfg->notifications.webhook.headers[i].name,
-				cfg->notifications.webhook.headers[i].value);
+			        cfg->notifications.webhook.headers[i].name,
+			        cfg->notifications.webhook.headers[i].value);
 		fputs("}", out);
 		break;
 	case K_IGNORED:
@@ -1691,7 +1696,7 @@ int config_service_priority(const struct rm_config *cfg, const char *service)
 }
 
 const struct service_baseline *config_service_baseline(const struct rm_config *cfg,
-						       const char *service)
+                                                       const char *service)
 {
 	for (size_t i = 0; i < cfg->services.n_baseline; i++)
 		if (strcmp(cfg->services.baseline[i].service, service) == 0)

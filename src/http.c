@@ -10,7 +10,7 @@
 #include "rm/util.h"
 
 struct http_endpoint {
-	char *base; /* "http://host:port" (no trailing slash) */
+	char *base;      /* "http://host:port" (no trailing slash) */
 	char *unix_path; /* socket path, or NULL */
 	char *describe;
 	struct http_options opts;
@@ -36,8 +36,7 @@ void http_response_free(struct http_response *r)
 	r->status = 0;
 }
 
-int http_endpoint_new(const char *url, const struct http_options *opts,
-		      struct http_endpoint **ret)
+int http_endpoint_new(const char *url, const struct http_options *opts, struct http_endpoint **ret)
 {
 	pthread_once(&curl_once, curl_init_once);
 	struct http_endpoint *ep = xcalloc(1, sizeof(*ep));
@@ -61,7 +60,7 @@ int http_endpoint_new(const char *url, const struct http_options *opts,
 	} else if (strncmp(url, "tcp://", 6) == 0 && url[6]) {
 		ep->base = xasprintf("http://%s", url + 6);
 	} else if ((strncmp(url, "http://", 7) == 0 && url[7]) ||
-		   (strncmp(url, "https://", 8) == 0 && url[8])) {
+	           (strncmp(url, "https://", 8) == 0 && url[8])) {
 		ep->base = xstrdup(url);
 	} else {
 		free(ep);
@@ -149,8 +148,8 @@ static void setup_common(CURL *c, const struct http_endpoint *ep)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
-int http_request(struct http_endpoint *ep, const char *method, const char *path,
-		 const char *body, struct http_response *ret, char *err, size_t errlen)
+int http_request(struct http_endpoint *ep, const char *method, const char *path, const char *body,
+                 struct http_response *ret, char *err, size_t errlen)
 {
 	CURL *c = ep->curl;
 	char curl_err[CURL_ERROR_SIZE] = "";
@@ -187,10 +186,10 @@ int http_request(struct http_endpoint *ep, const char *method, const char *path,
 		if (err) {
 			if (r == -EFBIG)
 				snprintf(err, errlen, "%s %s: response larger than %zu bytes",
-					 method, path, ep->opts.max_body);
+				         method, path, ep->opts.max_body);
 			else
 				snprintf(err, errlen, "%s %s%s: %s", method, ep->describe, path,
-					 curl_err[0] ? curl_err : curl_easy_strerror(cc));
+				         curl_err[0] ? curl_err : curl_easy_strerror(cc));
 		}
 		goto out;
 	}
@@ -240,8 +239,8 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *ctx)
 }
 
 int http_stream(const struct http_endpoint *ep, const char *path, double timeout,
-		int (*on_data)(const char *data, size_t len, void *ctx), void *ctx, char *err,
-		size_t errlen)
+                int (*on_data)(const char *data, size_t len, void *ctx), void *ctx, char *err,
+                size_t errlen)
 {
 	char curl_err[CURL_ERROR_SIZE] = "";
 	struct stream_ctx s = { on_data, ctx, false };
@@ -266,7 +265,7 @@ int http_stream(const struct http_endpoint *ep, const char *path, double timeout
 		r = map_curl_error(cc, false);
 		if (err)
 			snprintf(err, errlen, "GET %s%s: %s", ep->describe, path,
-				 curl_err[0] ? curl_err : curl_easy_strerror(cc));
+			         curl_err[0] ? curl_err : curl_easy_strerror(cc));
 	} else if (status >= 400) {
 		r = -EIO;
 		if (err)

@@ -212,7 +212,7 @@ void log_vemit(enum log_level level, const char *component, const char *fmt, va_
 	strbuf_init(&line);
 	if (format == LOG_FORMAT_JSON) {
 		strbuf_printf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"component\":", ts,
-			      log_level_to_string(level));
+		              log_level_to_string(level));
 		json_string(&line, component, strlen(component));
 		strbuf_puts(&line, ",\"msg\":");
 		json_string(&line, text, strlen(text));
@@ -220,7 +220,7 @@ void log_vemit(enum log_level level, const char *component, const char *fmt, va_
 		strbuf_puts(&line, "}\n");
 	} else {
 		strbuf_printf(&line, "%s %s %s %s", ts, log_level_to_string(level), component,
-			      text);
+		              text);
 		if (*ctx)
 			strbuf_printf(&line, " %s", ctx);
 		strbuf_puts(&line, "\n");

@@ -92,7 +92,7 @@ struct http_header {
 
 struct rm_config {
 	struct {
-		char *prometheus_url; /* "" disables Prometheus */
+		char *prometheus_url;  /* "" disables Prometheus */
 		double check_interval; /* seconds */
 		double query_timeout;
 		double analysis_window;
@@ -107,7 +107,7 @@ struct rm_config {
 		double memory_high;
 		double memory_low;
 		unsigned consecutive_checks;
-		double min_uptime; /* seconds */
+		double min_uptime;        /* seconds */
 		double cpu_throttle_high; /* share of CFS periods throttled */
 	} thresholds;
 
@@ -120,11 +120,11 @@ struct rm_config {
 		uint64_t max_memory;
 		double cooldown_period; /* seconds */
 		unsigned max_adjustments_per_day;
-		double failure_backoff; /* seconds, doubled per failure in a row */
+		double failure_backoff;      /* seconds, doubled per failure in a row */
 		double memory_safety_margin; /* fraction above peak use */
-		double min_change; /* fraction of the current limit */
-		double min_change_cpu; /* cores */
-		uint64_t min_change_memory; /* bytes */
+		double min_change;           /* fraction of the current limit */
+		double min_change_cpu;       /* cores */
+		uint64_t min_change_memory;  /* bytes */
 		bool manage_unlimited;
 	} adjustment;
 
@@ -133,8 +133,9 @@ struct rm_config {
 		struct strlist critical;
 		struct strlist optional;
 		struct strlist stateful;
-		char *project; /* com.docker.compose.project restriction, "" = any */
-		bool label_opt_in; /* also manage containers labelled resource-manager.enable=true */
+		char *project;     /* com.docker.compose.project restriction, "" = any */
+		bool label_opt_in; /* also manage containers labelled resource-manager.enable=true
+		                    */
 		struct service_priority *priority;
 		size_t n_priority;
 		struct service_baseline *baseline;
@@ -246,7 +247,7 @@ enum config_severity {
 struct config_problem {
 	enum config_severity severity;
 	char *path; /* key path such as "thresholds.cpu_high", or "" */
-	int line; /* 0 when unknown */
+	int line;   /* 0 when unknown */
 	char *message;
 };
 
@@ -268,18 +269,18 @@ void config_free(struct rm_config *cfg);
  * NULL means no environment) and validates. Problems go into *report (owned
  * by the caller, free with config_report_free). Returns 0 and *ret_cfg when
  * there is no error (warnings allowed), or -EINVAL with *ret_cfg untouched. */
-int config_load_data(const char *data, size_t len, const char *source_name,
-		     char *const *envp, struct rm_config **ret_cfg, struct config_report *report);
+int config_load_data(const char *data, size_t len, const char *source_name, char *const *envp,
+                     struct rm_config **ret_cfg, struct config_report *report);
 
 /* Reads path (refusing files over CONFIG_MAX_SIZE) and calls config_load_data.
  * Returns 0, -EINVAL (invalid config) or -errno (cannot read; reported too). */
 int config_load_file(const char *path, char *const *envp, struct rm_config **ret_cfg,
-		     struct config_report *report);
+                     struct config_report *report);
 
 /* Resolves which config to load: explicit path, else $CONFIG_PATH, else
  * CONFIG_DEFAULT_PATH if it exists, else the embedded default. */
 int config_load(const char *explicit_path, char *const *envp, struct rm_config **ret_cfg,
-		struct config_report *report);
+                struct config_report *report);
 
 /* The embedded copy of config/config.yml. */
 const char *config_embedded_text(size_t *ret_len);
@@ -292,7 +293,7 @@ void config_describe(const struct rm_config *cfg, FILE *out);
 enum service_class config_service_class(const struct rm_config *cfg, const char *service);
 int config_service_priority(const struct rm_config *cfg, const char *service);
 const struct service_baseline *config_service_baseline(const struct rm_config *cfg,
-						       const char *service);
+                                                       const char *service);
 enum deploy_strategy config_service_strategy(const struct rm_config *cfg, const char *service);
 bool config_event_enabled(const struct rm_config *cfg, const char *event);
 

@@ -16,13 +16,13 @@ struct http_endpoint;
 
 struct http_options {
 	double connect_timeout; /* seconds; 0 = 5 s */
-	double timeout; /* whole request, seconds; 0 = 30 s */
-	size_t max_body; /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
+	double timeout;         /* whole request, seconds; 0 = 30 s */
+	size_t max_body;        /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
 };
 
 struct http_response {
 	long status; /* HTTP status, 0 when no response */
-	char *body; /* NUL-terminated, owned */
+	char *body;  /* NUL-terminated, owned */
 	size_t body_len;
 	char *content_type; /* owned, may be NULL */
 };
@@ -30,8 +30,7 @@ void http_response_free(struct http_response *r);
 
 /* Parses url and prepares an endpoint. Returns 0 and *ret, or -EINVAL for a
  * URL it cannot use (the scheme is named in the error). */
-int http_endpoint_new(const char *url, const struct http_options *opts,
-		      struct http_endpoint **ret);
+int http_endpoint_new(const char *url, const struct http_options *opts, struct http_endpoint **ret);
 void http_endpoint_free(struct http_endpoint *ep);
 /* "unix:///var/run/docker.sock" or "http://host:9090", for messages. */
 const char *http_endpoint_describe(const struct http_endpoint *ep);
@@ -45,8 +44,8 @@ const char *http_endpoint_describe(const struct http_endpoint *ep);
  *   -EFBIG                         body larger than max_body
  *   -EPROTO                        broken HTTP, truncated transfer
  *   -EIO                           other transport failures */
-int http_request(struct http_endpoint *ep, const char *method, const char *path,
-		 const char *body, struct http_response *ret, char *err, size_t errlen);
+int http_request(struct http_endpoint *ep, const char *method, const char *path, const char *body,
+                 struct http_response *ret, char *err, size_t errlen);
 
 /* Percent-encodes s for a query string. Returns an owned string. */
 char *http_urlencode(const char *s);
@@ -56,7 +55,7 @@ char *http_urlencode(const char *s);
  * the connect timeout still applies). Returns 0 on a clean end or stop,
  * a negative errno otherwise. Uses its own connection. */
 int http_stream(const struct http_endpoint *ep, const char *path, double timeout,
-		int (*on_data)(const char *data, size_t len, void *ctx), void *ctx, char *err,
-		size_t errlen);
+                int (*on_data)(const char *data, size_t len, void *ctx), void *ctx, char *err,
+                size_t errlen);
 
 #endif

@@ -46,7 +46,7 @@ void log_set_stream(FILE *stream);
 
 void log_emit(enum log_level level, const char *component, const char *fmt, ...) RM_PRINTF(3, 4);
 void log_vemit(enum log_level level, const char *component, const char *fmt, va_list ap)
-	RM_PRINTF(3, 0);
+        RM_PRINTF(3, 0);
 
 #define log_debug(comp, ...) log_emit(LOG_DEBUG, comp, __VA_ARGS__)
 #define log_info(comp, ...)  log_emit(LOG_INFO, comp, __VA_ARGS__)

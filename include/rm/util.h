@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define RM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define RM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RM_PRINTF(f, a)  __attribute__((format(printf, f, a)))
 
 /* Allocators abort the process on exhaustion; they never return NULL. */
 void *xmalloc(size_t size);

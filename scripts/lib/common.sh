@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# common.sh: set-up shared by scripts/run.sh and scripts/test.sh: Debian
+# packages, the build, and the local services (dockerd, Prometheus,
+# Alertmanager) started on loopback and stopped by PID.
+
+RM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RM_STARTED_PIDS=()
+
+rm_log() { printf '==> %s\n' "$*" >&2; }
+rm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+RM_BUILD_PACKAGES=(build-essential cmake pkg-config curl libcurl4-openssl-dev libjansson-dev
+  libcyaml-dev libyaml-dev libcivetweb-dev)
+RM_RUN_PACKAGES=(docker.io)
+RM_TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format docker.io busybox-static
+  prometheus prometheus-alertmanager)
+
+# Installs the packages that are not installed yet (one apt-get update first).
+rm_install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || rm_die "missing packages (${missing[*]}) and not root: install them with apt-get"
+  rm_log "installing Debian packages: ${missing[*]}"
+  # Daemons must not start from their packages' scripts.
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || rm_die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || rm_die "apt-get install failed for: ${missing[*]}"
+}
+
+# rm_build DIR [cmake options...]: configures and builds into DIR.
+rm_build() {
+  local dir=$1; shift
+  cmake -S "$RM_ROOT" -B "$dir" -DRM_WERROR=ON "$@" >/dev/null || rm_die "cmake configure failed ($dir)"
+  cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; rm_die "build failed ($dir)"; }
+}
+
+# Remembers a PID to stop at exit.
+rm_track() { RM_STARTED_PIDS+=("$1"); }
+
+# Stops everything this script started, newest first, by PID.
+rm_stop_all() {
+  local i pid
+  for ((i=${#RM_STARTED_PIDS[@]}-1; i>=0; i--)); do
+    pid=${RM_STARTED_PIDS[$i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  RM_STARTED_PIDS=()
+}
+
+rm_wait_http() { # URL seconds
+  local t=0
+  while [ "$t" -lt "$(( $2 * 10 ))" ]; do
+    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+    sleep 0.1; t=$((t+1))
+  done
+  return 1
+}
+
+rm_docker_ping() { curl -fsS --max-time 2 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1; }
+
+# Uses the Docker engine that answers on /var/run/docker.sock, or starts one.
+# Sets RM_DOCKER_SOCK.
+rm_start_dockerd() {
+  local run=$1
+  RM_DOCKER_SOCK=/var/run/docker.sock
+  if rm_docker_ping "$RM_DOCKER_SOCK"; then
+    rm_log "using the Docker engine already running on $RM_DOCKER_SOCK"
+    return 0
+  fi
+  command -v dockerd >/dev/null || rm_die "dockerd not found (package docker.io)"
+  mkdir -p "$run/docker-data"
+  rm_log "starting dockerd (data in $run/docker-data, log $run/dockerd.log)"
+  # A closed loopback proxy and DNS keep every pull and lookup on this machine.
+  HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
+    dockerd --data-root "$run/docker-data" --dns 127.0.0.1 \
+    --host "unix://$RM_DOCKER_SOCK" >"$run/dockerd.log" 2>&1 &
+  rm_track $!
+  for _ in $(seq 1 300); do rm_docker_ping "$RM_DOCKER_SOCK" && return 0; sleep 0.1; done
+  tail -20 "$run/dockerd.log" >&2
+  rm_die "dockerd did not answer within 30 s"
+}
+
+# Builds the FROM-scratch test workload image from Debian's busybox-static.
+rm_build_workload_image() {
+  local run=$1 ctx="$1/workload-ctx"
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  cp /bin/busybox "$ctx/busybox"
+  cp "$RM_ROOT/tests/workload/Dockerfile" "$RM_ROOT/tests/workload/"*.sh "$ctx/"
+  DOCKER_BUILDKIT=0 docker -H "unix://$RM_DOCKER_SOCK" build -q -t rm-test/workload:1 "$ctx" \
+    >"$run/workload-build.log" 2>&1 || { cat "$run/workload-build.log" >&2; rm_die "workload image build failed"; }
+  docker -H "unix://$RM_DOCKER_SOCK" image inspect rm-test/workload:1 >/dev/null \
+    || rm_die "workload image missing after build"
+}
+
+# Prometheus on loopback scraping the targets that tests write into
+# $run/prom-targets/*.json (file_sd), every second. Sets RM_PROMETHEUS_URL.
+rm_start_prometheus() {
+  local run=$1 port=${2:-19090}
+  mkdir -p "$run/prom-data" "$run/prom-targets"
+  cat >"$run/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: tests
+    scrape_interval: 1s
+    file_sd_configs:
+      - files: ['$run/prom-targets/*.json']
+        refresh_interval: 1s
+YML
+  rm_log "starting Prometheus on 127.0.0.1:$port"
+  prometheus --config.file="$run/prometheus.yml" --storage.tsdb.path="$run/prom-data" \
+    --web.listen-address="127.0.0.1:$port" --web.enable-lifecycle \
+    >"$run/prometheus.log" 2>&1 &
+  rm_track $!
+  RM_PROMETHEUS_URL="http://127.0.0.1:$port"
+  rm_wait_http "$RM_PROMETHEUS_URL/-/ready" 30 || { tail -20 "$run/prometheus.log" >&2; rm_die "Prometheus did not start"; }
+}
+
+# Alertmanager on loopback, no clustering. Sets RM_ALERTMANAGER_URL.
+rm_start_alertmanager() {
+  local run=$1 port=${2:-19093}
+  mkdir -p "$run/am-data"
+  cat >"$run/alertmanager.yml" <<YML
+route:
+  receiver: none
+receivers:
+  - name: none
+YML
+  rm_log "starting Alertmanager on 127.0.0.1:$port"
+  prometheus-alertmanager --config.file="$run/alertmanager.yml" --storage.path="$run/am-data" \
+    --web.listen-address="127.0.0.1:$port" --cluster.listen-address= \
+    >"$run/alertmanager.log" 2>&1 &
+  rm_track $!
+  RM_ALERTMANAGER_URL="http://127.0.0.1:$port"
+  rm_wait_http "$RM_ALERTMANAGER_URL/-/ready" 30 || { tail -20 "$run/alertmanager.log" >&2; rm_die "Alertmanager did not start"; }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite from a fresh clone. Installs the missing Debian
+# packages, checks formatting, builds a normal and an ASan+UBSan tree, starts
+# the services the tests use (dockerd when no engine answers, Prometheus and
+# Alertmanager on loopback with private data folders), runs ctest in both
+# trees, and stops what it started, by PID. Exits non-zero on any failure.
+#
+#   scripts/test.sh [--quick] [-L LABEL] [-R REGEX]
+#     --quick   one build (no sanitizers), for a fast local loop
+#     -L, -R    passed to ctest (label: unit, integration, e2e)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$RM_ROOT"
+
+quick=0
+ctest_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    -L|-R) ctest_args+=("$1" "$2"); shift ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) rm_die "unknown option '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+start=$(date +%s)
+rm_install_packages "${RM_BUILD_PACKAGES[@]}" "${RM_TEST_PACKAGES[@]}"
+
+rm_log "checking formatting (clang-format)"
+mapfile -t c_files < <(git ls-files '*.c' '*.h')
+if [ ${#c_files[@]} -gt 0 ]; then
+  clang-format --dry-run --Werror "${c_files[@]}" || rm_die "clang-format: run 'clang-format -i' on the files above"
+fi
+
+rm_log "building build/ (warnings are errors)"
+rm_build build
+if [ "$quick" -eq 0 ]; then
+  rm_log "building build-asan/ (AddressSanitizer + UBSan)"
+  rm_build build-asan -DRM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
+
+RUN="$RM_ROOT/.run/test"
+rm -rf "$RUN/prom-data" "$RUN/am-data" "$RUN/prom-targets"
+mkdir -p "$RUN"
+trap 'rm_stop_all' EXIT
+rm_start_dockerd "$RUN"
+rm_build_workload_image "$RUN"
+rm_start_prometheus "$RUN"
+rm_start_alertmanager "$RUN"
+
+export RM_TEST_DOCKER_HOST="unix://$RM_DOCKER_SOCK"
+export RM_TEST_PROMETHEUS_URL="$RM_PROMETHEUS_URL"
+export RM_TEST_ALERTMANAGER_URL="$RM_ALERTMANAGER_URL"
+export RM_TEST_PROM_TARGETS_DIR="$RUN/prom-targets"
+export RM_TEST_WORKLOAD_IMAGE=rm-test/workload:1
+export RM_TEST_RUN_DIR="$RUN"
+export DOCKER_HOST="$RM_TEST_DOCKER_HOST"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+status=0
+trees=(build)
+[ "$quick" -eq 1 ] || trees+=(build-asan)
+for tree in "${trees[@]}"; do
+  rm_log "ctest in $tree/"
+  (cd "$tree" && ctest --output-on-failure --timeout 600 "${ctest_args[@]}") || status=1
+done
+
+rm_log "done in $(( $(date +%s) - start )) s: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"
+exit $status
