@@ -1015,6 +1015,9 @@ static cyaml_schema_field_t *schema_fields(struct schema_build *sb, const char *
 	return f;
 }
 
+/* libcyaml's callback type carries no format attribute; its formats are its own. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 {
 	if (level < CYAML_LOG_ERROR)
@@ -1027,6 +1030,7 @@ static void cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list
 	strbuf_puts(sb, s);
 	free(s);
 }
+#pragma GCC diagnostic pop
 
 /* Loads data through the generated schema. Returns the slot array or NULL
  * (the problem is reported). */
