@@ -502,13 +502,19 @@ static void settle(const struct engine_input *in, struct res *r, bool is_cpu, do
 
 	if (r->want == WANT_UP && to <= cur) {
 		r->outcome = ENGINE_REASON_AT_BOUND;
-		append(r->text, sizeof(r->text), ": already at max %s %s", b, unit_of(is_cpu));
+		append(r->text, sizeof(r->text), ": %s max %s %s",
+		       cur > to ? "above" : "already at", b, unit_of(is_cpu));
 		return;
 	}
 	if (r->want == WANT_DOWN && to >= cur) {
 		r->outcome = ENGINE_REASON_AT_BOUND;
-		append(r->text, sizeof(r->text), ": already at %s %s %s", note ? note : "floor", b,
-		       unit_of(is_cpu));
+		if (note && note == safety_note)
+			append(r->text, sizeof(r->text), ": cannot go below %s %s (%s)", b,
+			       unit_of(is_cpu), note);
+		else
+			append(r->text, sizeof(r->text), ": %s %s %s %s",
+			       cur < to ? "below" : "already at", note ? note : "floor", b,
+			       unit_of(is_cpu));
 		return;
 	}
 	if (r->want != WANT_INITIAL) {
