@@ -12,6 +12,7 @@ extern char **environ;
 const struct cli_command *const cli_commands[] = {
 	&cmd_run,
 	&cmd_check_config,
+	&cmd_simulate,
 	&cmd_version,
 	&cmd_help,
 	NULL,

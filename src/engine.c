@@ -637,8 +637,14 @@ static void reset_counters(struct engine_state *st)
 	st->cpu_high = st->cpu_low = st->mem_high = st->mem_low = st->throttled = 0;
 }
 
+static bool quiet(enum engine_reason r)
+{
+	return r == ENGINE_REASON_NONE || r == ENGINE_REASON_HYSTERESIS ||
+	       r == ENGINE_REASON_WARMING_UP || r == ENGINE_REASON_NO_LIMIT;
+}
+
 /* Joins the per-resource texts into the one-line explanation. When something
- * changes, quiet resources (none, hysteresis) are left out. */
+ * changes, quiet resources (none, hysteresis, warming up, no limit) are left out. */
 static void explain(struct engine_decision *d, const struct res *cpu, const struct res *mem)
 {
 	const struct res *rs[2] = { cpu, mem };
@@ -650,9 +656,7 @@ static void explain(struct engine_decision *d, const struct res *cpu, const stru
 		const struct res *r = rs[i];
 		if (!r->text[0])
 			continue;
-		if (changing &&
-		    (r->outcome == ENGINE_REASON_NONE || r->outcome == ENGINE_REASON_HYSTERESIS ||
-		     r->outcome == ENGINE_REASON_NO_LIMIT))
+		if (changing && quiet(r->outcome))
 			continue;
 		append(d->explanation, sizeof(d->explanation), "%s%s", n++ ? "; " : "", r->text);
 	}
