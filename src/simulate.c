@@ -328,7 +328,7 @@ static int parse_row(struct parser *p, char *line)
 	/* Services may also come from the limits: header: grow to cover them all. */
 	if (p->n_times < t->n_services) {
 		p->last_service_time =
-			xreallocarray(p->last_service_time, t->n_services, sizeof(double));
+		        xreallocarray(p->last_service_time, t->n_services, sizeof(double));
 		while (p->n_times < t->n_services)
 			p->last_service_time[p->n_times++] = -1;
 	}
