@@ -10,7 +10,7 @@
 extern char **environ;
 
 const struct cli_command *const cli_commands[] = {
-	&cmd_run, &cmd_check_config, &cmd_version, &cmd_help, NULL,
+	&cmd_run, &cmd_check_config, &cmd_observe, &cmd_version, &cmd_help, NULL,
 };
 
 const struct cli_command *cli_find(const char *name)
