@@ -308,7 +308,7 @@ static void reasons_write(const struct reasons *r, const char *service, char *bu
 	}
 	if (r->bad[0])
 		strbuf_printf(&sb, "%s%s for %s", sb.len ? "; " : "", r->bad, service);
-	snprintf(buf, len, "%s", sb.data);
+	snprintf(buf, len, "%s", sb.data ? sb.data : "");
 	strbuf_free(&sb);
 }
 
