@@ -14,6 +14,7 @@ extern char **environ;
 const struct cli_command *const cli_commands[] = {
 	&cmd_run,
 	&cmd_check_config,
+	&cmd_observe,
 	&cmd_simulate,
 	&cmd_version,
 	&cmd_help,
