@@ -297,7 +297,8 @@ static void cpu_wants(const struct engine_input *in, const struct engine_state *
 		         "%s cores)",
 		         in->obs->cpu_throttled * 100, cfg->thresholds.cpu_throttle_high * 100,
 		         st->throttled, r->ratio * 100, lim_s);
-	} else if (st->cpu_low >= n) {
+	} else if (st->cpu_low >= n && st->throttled == 0) {
+		/* A throttled container is short of CPU, whatever its average says. */
 		r->want = WANT_DOWN;
 		r->cause = ENGINE_REASON_CPU_LOW;
 		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores < %g%% for %u checks",
