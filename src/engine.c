@@ -548,7 +548,7 @@ static void cpu_target(const struct engine_input *in, struct res *r)
 {
 	const struct rm_config *cfg = in->cfg;
 	const struct engine_policy *p = in->policy;
-	double target = r->limit;
+	double target;
 	switch (r->want) {
 	case WANT_UP:
 		target = r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
@@ -563,6 +563,7 @@ static void cpu_target(const struct engine_input *in, struct res *r)
 			target = fmax(target, r->use / cfg->thresholds.cpu_high);
 		break;
 	case WANT_NONE:
+	default:
 		return;
 	}
 	settle(in, r, true, target, 0, NULL);
@@ -575,7 +576,7 @@ static void mem_target(const struct engine_input *in, struct res *r)
 	const struct observation *o = in->obs;
 	double margin = 1.0 + cfg->adjustment.memory_safety_margin;
 	double peak = r->valid ? r->use : 0;
-	double target = r->limit, safety = 0;
+	double target, safety = 0;
 	char note[64], pk[32];
 	if (o->mem_peak_known && (double)o->mem_peak > peak)
 		peak = (double)o->mem_peak;
@@ -597,6 +598,7 @@ static void mem_target(const struct engine_input *in, struct res *r)
 		safety = peak * margin;
 		break;
 	case WANT_NONE:
+	default:
 		return;
 	}
 	settle(in, r, false, target, safety, note);

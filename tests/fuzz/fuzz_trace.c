@@ -20,8 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (simulate_trace_parse((const char *)data, size, "fuzz", &t, err, sizeof(err)) < 0)
 		return 0;
 	/* Keep each input fast: replaying is linear, but reports sort slack. */
-	if (t->n_samples <= 20000 &&
-	    simulate_run(cfg, t, true, &res, err, sizeof(err)) == 0) {
+	if (t->n_samples <= 20000 && simulate_run(cfg, t, true, &res, err, sizeof(err)) == 0) {
 		FILE *f = fopen("/dev/null", "w");
 		if (f) {
 			simulate_write_table(res, f);
