@@ -922,6 +922,22 @@ out:
 	return r;
 }
 
+char *docker_json_filters(const struct docker_filter *f, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++) {
+		json_t *a = json_array();
+		for (size_t k = 0; k < f[i].n_values; k++)
+			json_array_append_new(a, json_string(f[i].values[k]));
+		json_object_set_new(o, f[i].key, a);
+	}
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
 int docker_json_update_body(const struct docker_host_config *cur, const struct docker_limits *want,
                             char **ret_body)
 {

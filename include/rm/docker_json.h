@@ -233,6 +233,15 @@ char *docker_json_error_message(const char *data, size_t len);
 /* The Id of a create response ({"Id": "...", "Warnings": []}). */
 int docker_json_parse_create(const char *data, size_t len, char **ret_id, char *err, size_t errlen);
 
+/* One key of a Docker "filters" query parameter, e.g. label=[a=b, c]. */
+struct docker_filter {
+	const char *key;
+	const char *const *values;
+	size_t n_values;
+};
+/* The filters JSON ({"label":["a=b"]}), not yet url-encoded. Owned. */
+char *docker_json_filters(const struct docker_filter *f, size_t n);
+
 /* New limits for POST /containers/{id}/update. */
 struct docker_limits {
 	bool set_cpu;
