@@ -73,6 +73,13 @@ void docker_client_free(struct docker_client *c)
 	free(c);
 }
 
+void docker_client_counters(const struct docker_client *c, unsigned *ret_requests,
+                            size_t *ret_bytes)
+{
+	*ret_requests = c->requests;
+	*ret_bytes = c->bytes_received;
+}
+
 const char *docker_client_describe(const struct docker_client *c)
 {
 	return c->host;
@@ -115,8 +122,10 @@ int docker_raw_request(struct docker_client *c, struct http_endpoint *ep, const 
 {
 	struct http_response resp = { 0 };
 	int r = http_request(ep ? ep : c->ep, method, path, body, &resp, err, errlen);
+	c->requests++;
 	if (r < 0)
 		return r;
+	c->bytes_received += resp.body_len;
 	r = status_to_errno(resp.status);
 	if (r < 0) {
 		char *msg = docker_json_error_message(resp.body, resp.body_len);

@@ -15,6 +15,8 @@ struct docker_client {
 	bool negotiated; /* version and prefix are set */
 	char version[16];
 	char prefix[24]; /* "/v1.41" */
+	unsigned requests;
+	size_t bytes_received;
 };
 
 void docker_client_set_version(struct docker_client *c, struct docker_api_version v);

@@ -45,6 +45,9 @@ int docker_client_new(const struct docker_client_options *opts, struct docker_cl
  * thread. Never fails. */
 struct docker_client *docker_client_dup(const struct docker_client *c);
 void docker_client_free(struct docker_client *c);
+/* Requests made and response bytes received by c so far. */
+void docker_client_counters(const struct docker_client *c, unsigned *ret_requests,
+                            size_t *ret_bytes);
 /* "unix:///var/run/docker.sock", for messages. Borrowed. */
 const char *docker_client_describe(const struct docker_client *c);
 
