@@ -67,5 +67,22 @@ for tree in "${trees[@]}"; do
   (cd "$tree" && ctest --output-on-failure --timeout 600 "${ctest_args[@]}") || status=1
 done
 
+if [ "$quick" -eq 0 ]; then
+  rm_log "building build-fuzz/ (clang, libFuzzer) and fuzzing each parser for ${RM_FUZZ_SECONDS:-15} s"
+  CC=clang rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+  for fz in build-fuzz/tests/fuzz_*; do
+    [ -x "$fz" ] || continue
+    name=$(basename "$fz"); corpus="$RUN/fuzz/${name#fuzz_}"
+    rm -rf "$corpus"; mkdir -p "$corpus"
+    cp "tests/fuzz/corpus/${name#fuzz_}/"* "$corpus/" 2>/dev/null || true
+    if ! "$fz" -max_total_time="${RM_FUZZ_SECONDS:-15}" -max_len=65536 -rss_limit_mb=1024 \
+        -artifact_prefix="$RUN/fuzz/$name-" "$corpus" >"$RUN/fuzz/$name.log" 2>&1; then
+      tail -30 "$RUN/fuzz/$name.log" >&2
+      rm_log "$name found a crash: input saved under $RUN/fuzz/"
+      status=1
+    fi
+  done
+fi
+
 rm_log "done in $(( $(date +%s) - start )) s: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"
 exit $status

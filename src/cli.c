@@ -9,9 +9,18 @@
 
 extern char **environ;
 
+/* One command per line (kept out of clang-format so additions merge cleanly). */
+/* clang-format off */
 const struct cli_command *const cli_commands[] = {
-	&cmd_run, &cmd_check_config, &cmd_version, &cmd_help, NULL,
+	&cmd_run,
+	&cmd_check_config,
+	&cmd_observe,
+	&cmd_simulate,
+	&cmd_version,
+	&cmd_help,
+	NULL,
 };
+/* clang-format on */
 
 const struct cli_command *cli_find(const char *name)
 {

@@ -1015,6 +1015,9 @@ static cyaml_schema_field_t *schema_fields(struct schema_build *sb, const char *
 	return f;
 }
 
+/* libcyaml's callback type carries no format attribute; its formats are its own. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 {
 	if (level < CYAML_LOG_ERROR)
@@ -1027,6 +1030,7 @@ static void cyaml_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list
 	strbuf_puts(sb, s);
 	free(s);
 }
+#pragma GCC diagnostic pop
 
 /* Loads data through the generated schema. Returns the slot array or NULL
  * (the problem is reported). */
@@ -1273,10 +1277,19 @@ static void validate_durations(struct vctx *v)
 		verr(v, CONFIG_ERROR, "state.history_size", 0, "must be 1 or more");
 }
 
+/* Cross-references are checked for what the user wrote: the built-in lists
+ * name the original's stack and simply do not apply to services not monitored. */
+static bool user_set(const struct vctx *v, const char *path)
+{
+	int idx = key_find(path);
+	return idx >= 0 && v->cfg->origins[idx].kind != ORIGIN_DEFAULT;
+}
+
 static void validate_list_names(struct vctx *v, const char *path, const struct strlist *l,
                                 bool must_be_monitored)
 {
 	const struct rm_config *c = v->cfg;
+	must_be_monitored = must_be_monitored && user_set(v, path);
 	for (size_t i = 0; i < l->n; i++) {
 		const char *s = l->items[i];
 		if (!valid_service_name(s))
@@ -1310,19 +1323,19 @@ static void validate_services(struct vctx *v)
 		     "is empty and services.label_opt_in is off: nothing will be managed");
 	for (size_t i = 0; i < c->services.n_priority; i++) {
 		const struct service_priority *p = &c->services.priority[i];
-		if (!strlist_contains(mon, p->service))
+		if (!strlist_contains(mon, p->service) && user_set(v, "services.priority"))
 			verr(v, CONFIG_ERROR, "services.priority", p->line,
 			     "'%s' is not in services.monitored", p->service);
 	}
 	for (size_t i = 0; i < c->services.n_strategy; i++) {
 		const struct service_strategy *s = &c->services.strategy[i];
-		if (!strlist_contains(mon, s->service))
+		if (!strlist_contains(mon, s->service) && user_set(v, "services.strategy"))
 			verr(v, CONFIG_ERROR, "services.strategy", s->line,
 			     "'%s' is not in services.monitored", s->service);
 	}
 	for (size_t i = 0; i < c->services.n_baseline; i++) {
 		const struct service_baseline *b = &c->services.baseline[i];
-		if (!strlist_contains(mon, b->service))
+		if (!strlist_contains(mon, b->service) && user_set(v, "services.baseline"))
 			verr(v, CONFIG_ERROR, "services.baseline", b->line,
 			     "'%s' is not in services.monitored", b->service);
 		if (b->has_cpu &&

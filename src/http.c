@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rm/util.h"
 
@@ -151,6 +152,13 @@ static void setup_common(CURL *c, const struct http_endpoint *ep)
 int http_request(struct http_endpoint *ep, const char *method, const char *path, const char *body,
                  struct http_response *ret, char *err, size_t errlen)
 {
+	return http_request_headers(ep, method, path, body, NULL, ret, err, errlen);
+}
+
+int http_request_headers(struct http_endpoint *ep, const char *method, const char *path,
+                         const char *body, const char *const *extra, struct http_response *ret,
+                         char *err, size_t errlen)
+{
 	CURL *c = ep->curl;
 	char curl_err[CURL_ERROR_SIZE] = "";
 	struct body_sink sink = { .max = ep->opts.max_body };
@@ -168,14 +176,22 @@ int http_request(struct http_endpoint *ep, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	if (strcmp(method, "GET") != 0)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	bool own_type = false;
+	for (const char *const *h = extra; h && *h; h++)
+		own_type = own_type || strncasecmp(*h, "Content-Type:", 13) == 0;
 	if (body) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
+		if (!own_type)
+			headers = curl_slist_append(headers, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	} else if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
+	for (; extra && *extra; extra++)
+		headers = curl_slist_append(headers, *extra);
+	for (const char *const *h = extra; h && *h; h++)
+		headers = curl_slist_append(headers, *h);
 	/* No "Expect: 100-continue" round trip. */
 	headers = curl_slist_append(headers, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);

@@ -22,6 +22,8 @@ struct cli_command {
 /* Each command module exports one descriptor. */
 extern const struct cli_command cmd_run;
 extern const struct cli_command cmd_check_config;
+extern const struct cli_command cmd_simulate;
+extern const struct cli_command cmd_observe;
 extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_help;
 

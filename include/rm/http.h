@@ -47,6 +47,12 @@ const char *http_endpoint_describe(const struct http_endpoint *ep);
 int http_request(struct http_endpoint *ep, const char *method, const char *path, const char *body,
                  struct http_response *ret, char *err, size_t errlen);
 
+/* As http_request, with extra request headers: a NULL-terminated list of
+ * "Name: value" strings (may be NULL). */
+int http_request_headers(struct http_endpoint *ep, const char *method, const char *path,
+                         const char *body, const char *const *headers, struct http_response *ret,
+                         char *err, size_t errlen);
+
 /* Percent-encodes s for a query string. Returns an owned string. */
 char *http_urlencode(const char *s);
 

@@ -23,6 +23,12 @@ struct observation {
 	/* Share of CFS periods throttled over the window (0..1). */
 	bool cpu_throttled_known;
 	double cpu_throttled;
+	/* CPU use in cores averaged over the trend window (monitoring.trend_window),
+	 * summed over replicas: a slower view of cpu_used that tells a trend from a
+	 * blip. Filled by the Prometheus source; the Docker source may leave it
+	 * unknown. */
+	bool cpu_trend_known;
+	double cpu_trend;
 
 	/* Memory use in bytes (working set unless configured otherwise), summed. */
 	bool mem_used_known;

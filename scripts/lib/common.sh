@@ -62,6 +62,13 @@ rm_wait_http() { # URL seconds
   return 1
 }
 
+# The first loopback TCP port from $1 up that nothing listens on.
+rm_free_port() {
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p+1)); done
+  echo "$p"
+}
+
 rm_docker_ping() { curl -fsS --max-time 2 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1; }
 
 # Uses the Docker engine that answers on /var/run/docker.sock, or starts one.
@@ -101,7 +108,8 @@ rm_build_workload_image() {
 # Prometheus on loopback scraping the targets that tests write into
 # $run/prom-targets/*.json (file_sd), every second. Sets RM_PROMETHEUS_URL.
 rm_start_prometheus() {
-  local run=$1 port=${2:-19090}
+  local run=$1 port
+  port=$(rm_free_port "${2:-19090}")
   mkdir -p "$run/prom-data" "$run/prom-targets"
   cat >"$run/prometheus.yml" <<YML
 global:
@@ -125,7 +133,8 @@ YML
 
 # Alertmanager on loopback, no clustering. Sets RM_ALERTMANAGER_URL.
 rm_start_alertmanager() {
-  local run=$1 port=${2:-19093}
+  local run=$1 port
+  port=$(rm_free_port "${2:-19093}")
   mkdir -p "$run/am-data"
   cat >"$run/alertmanager.yml" <<YML
 route:

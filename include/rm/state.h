@@ -1,0 +1,131 @@
+/* state: what survives a restart: per-service engine state, the last known
+ * good and the last applied limits, the deployment journal, pending
+ * approvals, and a bounded history of decisions and deployments.
+ *
+ * state_json_* is the PURE wire format (bytes in, structs out; fuzzed);
+ * state_load/state_save do the file I/O: atomic writes (temp file, fsync,
+ * rename, fsync of the directory), a format version, unknown keys tolerated,
+ * a corrupt file moved aside with a warning, never silently reset. */
+#ifndef RM_STATE_H
+#define RM_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rm/bluegreen.h"
+#include "rm/engine.h"
+
+#define STATE_FORMAT_VERSION 1
+
+/* Limits as applied to a service (sums over its replicas). */
+struct state_limits {
+	bool known;
+	double cpu;      /* cores, 0 = no limit */
+	uint64_t memory; /* bytes, 0 = no limit */
+};
+
+struct state_service {
+	char *name;
+	struct engine_state engine;
+	struct state_limits last_good; /* before the last change: what rollback restores */
+	struct state_limits applied;   /* what the last change applied (drift detection) */
+};
+
+/* One deployment in flight, written before each side effect. */
+struct state_journal {
+	char *service;
+	char *strategy; /* "blue-green" or "in-place" */
+	struct bg_machine machine;
+	char *blue_id;
+	char *blue_name;
+	char *green_id; /* NULL until created */
+	char *green_name;
+	struct state_limits from;
+	struct state_limits to;
+};
+
+enum state_event_kind {
+	STATE_EVENT_DECISION,
+	STATE_EVENT_DEPLOYMENT,
+	_STATE_EVENT_KIND_MAX,
+};
+const char *state_event_kind_to_string(enum state_event_kind k);
+int state_event_kind_from_string(const char *s);
+
+/* A history entry. outcome: "applied", "failed", "rolled_back", "dry_run",
+ * "pending", "approved", "rejected", "expired", "recommended", "skipped". */
+struct state_event {
+	double time;
+	enum state_event_kind kind;
+	char *service;
+	char *reason; /* engine reason name */
+	char *explanation;
+	char *outcome;
+	char *strategy;  /* deployments: strategy used; may be NULL */
+	double duration; /* deployments: seconds */
+	struct state_limits from;
+	struct state_limits to;
+};
+
+struct state_pending {
+	char *service;
+	double created;
+	double expires;
+	char *reason;
+	char *explanation;
+	struct state_limits from;
+	struct state_limits to;
+};
+
+struct rm_state {
+	double saved_at;
+	struct state_service *services;
+	size_t n_services;
+	struct state_journal *journal;
+	size_t n_journal;
+	struct state_event *history; /* oldest first */
+	size_t n_history;
+	struct state_pending *pending;
+	size_t n_pending;
+};
+
+struct rm_state *state_new(void);
+void state_free(struct rm_state *s);
+
+/* The service's record, created (zeroed) when absent. Never NULL. */
+struct state_service *state_service_get(struct rm_state *s, const char *name);
+/* The service's record or NULL. */
+const struct state_service *state_service_find(const struct rm_state *s, const char *name);
+
+/* Appends a copy of ev (strings duplicated), dropping the oldest entries
+ * beyond max_history. */
+void state_history_add(struct rm_state *s, const struct state_event *ev, size_t max_history);
+
+/* The journal entry of a service, or NULL; add returns a zeroed entry to fill. */
+struct state_journal *state_journal_find(struct rm_state *s, const char *service);
+struct state_journal *state_journal_add(struct rm_state *s, const char *service);
+void state_journal_remove(struct rm_state *s, const char *service);
+
+struct state_pending *state_pending_find(struct rm_state *s, const char *service);
+struct state_pending *state_pending_add(struct rm_state *s, const char *service);
+void state_pending_remove(struct rm_state *s, const char *service);
+
+/* PURE. Parses the JSON text of a state file. Unknown keys are ignored; a
+ * newer format version is refused. Returns 0 and *ret, or -EBADMSG with a
+ * reason in err (e.g. "services.grafana.engine.day: expected an integer"). */
+int state_json_parse(const char *text, size_t len, struct rm_state **ret, char *err, size_t errlen);
+/* PURE. Serializes; returns an owned NUL-terminated JSON string. */
+char *state_json_serialize(const struct rm_state *s);
+
+/* Reads path. A missing file gives an empty state (returns 0). A file that
+ * cannot be parsed is renamed to "<path>.corrupt-<unix time>", a warning
+ * names both files, and an empty state is returned (returns 1 so the caller
+ * can report it). -errno when the file exists but cannot be read. */
+int state_load(const char *path, struct rm_state **ret, char *err, size_t errlen);
+
+/* Writes atomically: <path>.tmp, fsync, rename over path, fsync the folder.
+ * Returns 0 or -errno (the previous file is intact on failure). */
+int state_save(const char *path, const struct rm_state *s, double now, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,825 @@
+/* engine: the pure decision engine (rules and gate order in docs/engine.md). */
+#include "rm/engine.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rm/units.h"
+#include "rm/util.h"
+
+static const char *const reason_names[_ENGINE_REASON_MAX] = {
+	[ENGINE_REASON_NONE] = "none",
+	[ENGINE_REASON_UNKNOWN_DATA] = "unknown_data",
+	[ENGINE_REASON_WARMING_UP] = "warming_up",
+	[ENGINE_REASON_COOLDOWN] = "cooldown",
+	[ENGINE_REASON_BACKOFF] = "backoff",
+	[ENGINE_REASON_DAILY_CAP] = "daily_cap",
+	[ENGINE_REASON_HYSTERESIS] = "hysteresis",
+	[ENGINE_REASON_CPU_HIGH] = "cpu_high",
+	[ENGINE_REASON_CPU_LOW] = "cpu_low",
+	[ENGINE_REASON_MEM_HIGH] = "mem_high",
+	[ENGINE_REASON_MEM_LOW] = "mem_low",
+	[ENGINE_REASON_OOM] = "oom",
+	[ENGINE_REASON_THROTTLED] = "throttled",
+	[ENGINE_REASON_BELOW_MIN_STEP] = "below_min_step",
+	[ENGINE_REASON_AT_BOUND] = "at_bound",
+	[ENGINE_REASON_CRITICAL_FLOOR] = "critical_floor",
+	[ENGINE_REASON_DISABLED_ACTION] = "disabled_action",
+	[ENGINE_REASON_OPTIONAL_SCALE_DOWN] = "optional_scale_down",
+	[ENGINE_REASON_NO_LIMIT] = "no_limit",
+	[ENGINE_REASON_INITIAL_LIMIT] = "initial_limit",
+};
+
+static const char *const result_names[_ENGINE_RESULT_MAX] = {
+	[ENGINE_RESULT_NONE] = "none",
+	[ENGINE_RESULT_APPLIED] = "applied",
+	[ENGINE_RESULT_FAILED] = "failed",
+};
+
+/* Counters saturate here rather than wrap. */
+#define COUNTER_MAX 1000000u
+/* Values beyond these are garbage, not measurements. */
+#define CPU_SANE_MAX 1e6
+/* Longest failure backoff, unless failure_backoff itself is longer. */
+#define BACKOFF_CAP 86400.0
+
+const char *engine_reason_to_string(enum engine_reason r)
+{
+	if ((unsigned)r >= _ENGINE_REASON_MAX)
+		return "invalid";
+	return reason_names[r];
+}
+
+int engine_reason_from_string(const char *s)
+{
+	for (int i = 0; s && i < _ENGINE_REASON_MAX; i++)
+		if (strcmp(reason_names[i], s) == 0)
+			return i;
+	return -EINVAL;
+}
+
+bool engine_reason_is_change(enum engine_reason r)
+{
+	switch (r) {
+	case ENGINE_REASON_CPU_HIGH:
+	case ENGINE_REASON_CPU_LOW:
+	case ENGINE_REASON_MEM_HIGH:
+	case ENGINE_REASON_MEM_LOW:
+	case ENGINE_REASON_OOM:
+	case ENGINE_REASON_THROTTLED:
+	case ENGINE_REASON_OPTIONAL_SCALE_DOWN:
+	case ENGINE_REASON_INITIAL_LIMIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *engine_result_to_string(enum engine_result r)
+{
+	if ((unsigned)r >= _ENGINE_RESULT_MAX)
+		return "invalid";
+	return result_names[r];
+}
+
+int engine_result_from_string(const char *s)
+{
+	for (int i = 0; s && i < _ENGINE_RESULT_MAX; i++)
+		if (strcmp(result_names[i], s) == 0)
+			return i;
+	return -EINVAL;
+}
+
+void engine_policy_for(const struct rm_config *cfg, const char *service, struct engine_policy *ret)
+{
+	const struct service_baseline *b = config_service_baseline(cfg, service);
+	struct engine_policy p = {
+		.class = config_service_class(cfg, service),
+		.priority = config_service_priority(cfg, service),
+		.cpu_floor = cfg->adjustment.min_cpu,
+		.cpu_ceiling = cfg->adjustment.max_cpu,
+		.mem_floor = cfg->adjustment.min_memory,
+		.mem_ceiling = cfg->adjustment.max_memory,
+	};
+	if (b && b->has_cpu) {
+		p.has_cpu_baseline = true;
+		p.cpu_baseline = b->cpu;
+		if (b->cpu > p.cpu_floor)
+			p.cpu_floor = b->cpu;
+	}
+	if (b && b->has_memory) {
+		p.has_mem_baseline = true;
+		p.mem_baseline = b->memory;
+		if (b->memory > p.mem_floor)
+			p.mem_floor = b->memory;
+	}
+	if (p.cpu_ceiling < p.cpu_floor)
+		p.cpu_ceiling = p.cpu_floor;
+	if (p.mem_ceiling < p.mem_floor)
+		p.mem_ceiling = p.mem_floor;
+	*ret = p;
+}
+
+/* What one resource wants before the gates. */
+enum want {
+	WANT_NONE,
+	WANT_UP,
+	WANT_DOWN,
+	WANT_INITIAL,
+};
+
+/* One resource's evaluation. `cause` says why it wants something, `outcome`
+ * what finally happened; `text` is its part of the explanation. */
+struct res {
+	bool valid;
+	bool unlimited;
+	double use, limit, ratio; /* cores or bytes */
+	enum want want;
+	enum engine_reason cause;
+	enum engine_reason outcome;
+	bool change;
+	double to;
+	char text[150];
+};
+
+static unsigned bump(unsigned c)
+{
+	return c < COUNTER_MAX ? c + 1 : c;
+}
+
+static bool sane(double v, double max)
+{
+	return isfinite(v) && v >= 0 && v <= max;
+}
+
+/* "512" for whole MiB, else one decimal. */
+static const char *fmt_mib(double bytes, char *buf, size_t len)
+{
+	double mib = bytes / (double)UNITS_MIB;
+	if (mib == floor(mib) && mib < 1e15)
+		snprintf(buf, len, "%.0f", mib);
+	else
+		snprintf(buf, len, "%.1f", mib);
+	return buf;
+}
+
+static void fmt_amount(bool is_cpu, double v, char *buf, size_t len)
+{
+	if (is_cpu) {
+		snprintf(buf, len, "%.2f", v);
+	} else {
+		fmt_mib(v, buf, len);
+	}
+}
+
+static const char *unit_of(bool is_cpu)
+{
+	return is_cpu ? "cores" : "MiB";
+}
+
+/* Checks what every decision needs: a container, fresh data, a known uptime.
+ * On failure writes what is missing into why. */
+static bool observation_usable(const struct engine_input *in, char *why, size_t len)
+{
+	const struct observation *o = in->obs;
+	double max_age = 2.0 * in->cfg->monitoring.check_interval;
+	if (o->n_containers == 0) {
+		snprintf(why, len, "no container found");
+		return false;
+	}
+	if (!isfinite(o->time)) {
+		snprintf(why, len, "observation time is invalid");
+		return false;
+	}
+	if (in->now - o->time > max_age) {
+		snprintf(why, len, "observation is %.0fs old (stale, limit %.0fs)",
+		         in->now - o->time, max_age);
+		return false;
+	}
+	if (o->time - in->now > max_age) {
+		snprintf(why, len, "observation is %.0fs in the future", o->time - in->now);
+		return false;
+	}
+	if (!o->uptime_known || !sane(o->uptime, 1e12)) {
+		snprintf(why, len, "uptime %s", o->uptime_known ? "is invalid" : "unknown");
+		return false;
+	}
+	return true;
+}
+
+/* Validates one resource's use and limit; on failure res->text says which. */
+static void res_load(struct res *r, const char *name, bool use_known, double use, bool lim_known,
+                     double lim, double max)
+{
+	r->use = use;
+	r->limit = lim;
+	if (!use_known || !lim_known || !sane(use, max) || !sane(lim, max)) {
+		const char *what = !use_known        ? "use unknown"
+		                   : !sane(use, max) ? "use is invalid"
+		                   : !lim_known      ? "limit unknown"
+		                                     : "limit is invalid";
+		r->outcome = ENGINE_REASON_UNKNOWN_DATA;
+		snprintf(r->text, sizeof(r->text), "%s %s", name, what);
+		return;
+	}
+	r->valid = true;
+	r->unlimited = lim <= 0;
+	if (!r->unlimited)
+		r->ratio = use / lim;
+}
+
+/* Advances a pair of hysteresis counters with one reading. */
+static void count(double ratio, double high, double low, unsigned *c_high, unsigned *c_low)
+{
+	if (ratio > high) {
+		*c_high = bump(*c_high);
+		*c_low = 0;
+	} else if (ratio < low) {
+		*c_low = bump(*c_low);
+		*c_high = 0;
+	} else {
+		*c_high = 0;
+		*c_low = 0;
+	}
+}
+
+static unsigned checks_needed(const struct rm_config *cfg)
+{
+	return cfg->thresholds.consecutive_checks ? cfg->thresholds.consecutive_checks : 1;
+}
+
+/* Sets want/cause for CPU from the counters, or the outcome when nothing is due. */
+static void cpu_wants(const struct engine_input *in, const struct engine_state *st, struct res *r)
+{
+	const struct rm_config *cfg = in->cfg;
+	unsigned n = checks_needed(cfg);
+	const char *lim_s = "";
+	char b[32];
+	if (!r->valid)
+		return;
+	if (r->unlimited) {
+		if (cfg->adjustment.manage_unlimited) {
+			r->want = WANT_INITIAL;
+			r->cause = ENGINE_REASON_INITIAL_LIMIT;
+			snprintf(r->text, sizeof(r->text), "cpu has no limit (use %.2f cores)",
+			         r->use);
+		} else {
+			r->outcome = ENGINE_REASON_NO_LIMIT;
+			snprintf(r->text, sizeof(r->text), "cpu has no limit (not managed)");
+		}
+		return;
+	}
+	snprintf(b, sizeof(b), "%.2f", r->limit);
+	lim_s = b;
+	bool optional_short = in->host_short_cpu && in->policy->class == CLASS_OPTIONAL &&
+	                      cfg->automation.actions.scale_down_optional;
+	if (optional_short) {
+		r->want = WANT_DOWN;
+		r->cause = ENGINE_REASON_OPTIONAL_SCALE_DOWN;
+		snprintf(r->text, sizeof(r->text),
+		         "cpu %.1f%% of %s cores, optional service and host short of cpu",
+		         r->ratio * 100, lim_s);
+	} else if (st->cpu_high >= n) {
+		r->want = WANT_UP;
+		r->cause = ENGINE_REASON_CPU_HIGH;
+		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores > %g%% for %u checks",
+		         r->ratio * 100, lim_s, cfg->thresholds.cpu_high * 100, st->cpu_high);
+	} else if (st->throttled >= n) {
+		r->want = WANT_UP;
+		r->cause = ENGINE_REASON_THROTTLED;
+		snprintf(r->text, sizeof(r->text),
+		         "cpu throttled in %.1f%% of periods > %g%% for %u checks (use %.1f%% of "
+		         "%s cores)",
+		         in->obs->cpu_throttled * 100, cfg->thresholds.cpu_throttle_high * 100,
+		         st->throttled, r->ratio * 100, lim_s);
+	} else if (st->cpu_low >= n) {
+		r->want = WANT_DOWN;
+		r->cause = ENGINE_REASON_CPU_LOW;
+		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores < %g%% for %u checks",
+		         r->ratio * 100, lim_s, cfg->thresholds.cpu_low * 100, st->cpu_low);
+		if (in->policy->class == CLASS_CRITICAL) {
+			r->want = WANT_NONE;
+			r->outcome = ENGINE_REASON_CRITICAL_FLOOR;
+			strncat(r->text, ": not decreased (critical service)",
+			        sizeof(r->text) - strlen(r->text) - 1);
+		}
+	} else if (st->cpu_high || st->cpu_low || st->throttled) {
+		r->outcome = ENGINE_REASON_HYSTERESIS;
+		if (st->throttled && !st->cpu_high)
+			snprintf(r->text, sizeof(r->text),
+			         "cpu throttled in %.1f%% of periods > %g%% (%u of %u checks)",
+			         in->obs->cpu_throttled * 100,
+			         cfg->thresholds.cpu_throttle_high * 100, st->throttled, n);
+		else
+			snprintf(r->text, sizeof(r->text),
+			         "cpu %.1f%% of %s cores %s %g%% (%u of %u checks)", r->ratio * 100,
+			         lim_s, st->cpu_high ? ">" : "<",
+			         (st->cpu_high ? cfg->thresholds.cpu_high
+			                       : cfg->thresholds.cpu_low) *
+			                 100,
+			         st->cpu_high ? st->cpu_high : st->cpu_low, n);
+	} else {
+		r->outcome = ENGINE_REASON_NONE;
+		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores", r->ratio * 100, lim_s);
+	}
+}
+
+static bool oom_pending(const struct observation *o)
+{
+	return o->oom_known && o->oom_kills > 0 && o->mem_limit_known && o->mem_limit > 0;
+}
+
+/* Sets want/cause for memory; an OOM kill needs only the limit. */
+static void mem_wants(const struct engine_input *in, const struct engine_state *st, struct res *r)
+{
+	const struct rm_config *cfg = in->cfg;
+	const struct observation *o = in->obs;
+	unsigned n = checks_needed(cfg);
+	char lim_s[32];
+	fmt_mib((double)o->mem_limit, lim_s, sizeof(lim_s));
+	if (oom_pending(o)) {
+		r->want = WANT_UP;
+		r->cause = ENGINE_REASON_OOM;
+		r->limit = (double)o->mem_limit;
+		snprintf(r->text, sizeof(r->text), "mem %u OOM kill%s at %s MiB", o->oom_kills,
+		         o->oom_kills == 1 ? "" : "s", lim_s);
+		return;
+	}
+	if (!r->valid)
+		return;
+	if (r->unlimited) {
+		if (cfg->adjustment.manage_unlimited) {
+			char u[32];
+			r->want = WANT_INITIAL;
+			r->cause = ENGINE_REASON_INITIAL_LIMIT;
+			snprintf(r->text, sizeof(r->text), "mem has no limit (use %s MiB)",
+			         fmt_mib(r->use, u, sizeof(u)));
+		} else {
+			r->outcome = ENGINE_REASON_NO_LIMIT;
+			snprintf(r->text, sizeof(r->text), "mem has no limit (not managed)");
+		}
+		return;
+	}
+	bool optional_short = in->host_short_mem && in->policy->class == CLASS_OPTIONAL &&
+	                      cfg->automation.actions.scale_down_optional;
+	if (optional_short) {
+		r->want = WANT_DOWN;
+		r->cause = ENGINE_REASON_OPTIONAL_SCALE_DOWN;
+		snprintf(r->text, sizeof(r->text),
+		         "mem %.1f%% of %s MiB, optional service and host short of memory",
+		         r->ratio * 100, lim_s);
+	} else if (st->mem_high >= n) {
+		r->want = WANT_UP;
+		r->cause = ENGINE_REASON_MEM_HIGH;
+		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB > %g%% for %u checks",
+		         r->ratio * 100, lim_s, cfg->thresholds.memory_high * 100, st->mem_high);
+	} else if (st->mem_low >= n) {
+		r->want = WANT_DOWN;
+		r->cause = ENGINE_REASON_MEM_LOW;
+		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB < %g%% for %u checks",
+		         r->ratio * 100, lim_s, cfg->thresholds.memory_low * 100, st->mem_low);
+		if (in->policy->class == CLASS_CRITICAL) {
+			r->want = WANT_NONE;
+			r->outcome = ENGINE_REASON_CRITICAL_FLOOR;
+			strncat(r->text, ": not decreased (critical service)",
+			        sizeof(r->text) - strlen(r->text) - 1);
+		}
+	} else if (st->mem_high || st->mem_low) {
+		r->outcome = ENGINE_REASON_HYSTERESIS;
+		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB %s %g%% (%u of %u checks)",
+		         r->ratio * 100, lim_s, st->mem_high ? ">" : "<",
+		         (st->mem_high ? cfg->thresholds.memory_high : cfg->thresholds.memory_low) *
+		                 100,
+		         st->mem_high ? st->mem_high : st->mem_low, n);
+	} else {
+		r->outcome = ENGINE_REASON_NONE;
+		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB", r->ratio * 100, lim_s);
+	}
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) RM_PRINTF(3, 4);
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Applies the gates that hold every want: backoff, daily cap, cooldown (not
+ * for an OOM), then the automation.actions switches. */
+static void gate(const struct engine_input *in, const struct engine_state *st, struct res *r)
+{
+	const struct rm_config *cfg = in->cfg;
+	if (r->want == WANT_NONE)
+		return;
+	enum engine_reason held = ENGINE_REASON_NONE;
+	char why[96] = "";
+	if (st->last_result == ENGINE_RESULT_FAILED && in->now < st->backoff_until) {
+		held = ENGINE_REASON_BACKOFF;
+		snprintf(why, sizeof(why), "held by backoff after %u failed change%s, %.0fs left",
+		         st->failures, st->failures == 1 ? "" : "s", st->backoff_until - in->now);
+	} else if (st->changes_today >= cfg->adjustment.max_adjustments_per_day) {
+		held = ENGINE_REASON_DAILY_CAP;
+		snprintf(why, sizeof(why), "held by daily cap, %u of %u changes made today",
+		         st->changes_today, cfg->adjustment.max_adjustments_per_day);
+	} else if (r->cause != ENGINE_REASON_OOM && st->last_result == ENGINE_RESULT_APPLIED &&
+	           in->now - st->last_change < cfg->adjustment.cooldown_period) {
+		held = ENGINE_REASON_COOLDOWN;
+		snprintf(why, sizeof(why), "held by cooldown, %.0fs of %.0fs left",
+		         cfg->adjustment.cooldown_period - (in->now - st->last_change),
+		         cfg->adjustment.cooldown_period);
+	} else if (r->want == WANT_UP && !cfg->automation.actions.increase_on_high) {
+		held = ENGINE_REASON_DISABLED_ACTION;
+		snprintf(why, sizeof(why),
+		         "not increased (automation.actions.increase_on_high off)");
+	} else if (r->want == WANT_DOWN && r->cause != ENGINE_REASON_OPTIONAL_SCALE_DOWN &&
+	           !cfg->automation.actions.decrease_on_low) {
+		held = ENGINE_REASON_DISABLED_ACTION;
+		snprintf(why, sizeof(why),
+		         "not decreased (automation.actions.decrease_on_low off)");
+	}
+	if (held == ENGINE_REASON_NONE)
+		return;
+	r->want = WANT_NONE;
+	r->outcome = held;
+	append(r->text, sizeof(r->text), ": %s", why);
+}
+
+/* Turns a wanted target into a value rounded to the resource's unit (0.01
+ * cores, 1 MiB) and clamped to its bounds, and sets the outcome. The floor is
+ * rounded up and the ceiling down, so a rounded result stays inside. */
+static void settle(const struct engine_input *in, struct res *r, bool is_cpu, double target,
+                   double safety, const char *safety_note)
+{
+	const struct rm_config *cfg = in->cfg;
+	const struct engine_policy *p = in->policy;
+	double unit = is_cpu ? 0.01 : (double)UNITS_MIB;
+	double floor_v = is_cpu ? p->cpu_floor : (double)p->mem_floor;
+	double ceil_v = is_cpu ? p->cpu_ceiling : (double)p->mem_ceiling;
+	bool floor_is_baseline =
+	        is_cpu ? (p->has_cpu_baseline && p->cpu_baseline >= floor_v)
+	               : (p->has_mem_baseline && (double)p->mem_baseline >= floor_v);
+	/* A tiny epsilon keeps 0.1 * 100 from rounding up to 11 centi-cores. */
+	double lo = ceil(floor_v / unit - 1e-9);
+	double hi = floor(ceil_v / unit + 1e-9);
+	const char *note = NULL;
+	char a[32], b[32];
+
+	double steps = round(target / unit);
+	if (safety > 0) {
+		double s = ceil(safety / unit - 1e-9);
+		if (steps < s) {
+			steps = s;
+			note = safety_note;
+		}
+	}
+	if (steps > hi) {
+		steps = hi;
+		note = "max";
+	}
+	if (steps < lo) {
+		steps = lo;
+		note = floor_is_baseline ? "baseline" : "min";
+	}
+	if (lo > hi) {
+		r->outcome = ENGINE_REASON_AT_BOUND;
+		append(r->text, sizeof(r->text), ": no whole step between min and max");
+		return;
+	}
+	double to = steps * unit;
+	double cur = r->limit;
+	fmt_amount(is_cpu, cur, a, sizeof(a));
+	fmt_amount(is_cpu, to, b, sizeof(b));
+
+	if (r->want == WANT_UP && to <= cur) {
+		r->outcome = ENGINE_REASON_AT_BOUND;
+		append(r->text, sizeof(r->text), ": %s max %s %s",
+		       cur > to ? "above" : "already at", b, unit_of(is_cpu));
+		return;
+	}
+	if (r->want == WANT_DOWN && to >= cur) {
+		r->outcome = ENGINE_REASON_AT_BOUND;
+		if (note && note == safety_note)
+			append(r->text, sizeof(r->text), ": cannot go below %s %s (%s)", b,
+			       unit_of(is_cpu), note);
+		else
+			append(r->text, sizeof(r->text), ": %s %s %s %s",
+			       cur < to ? "below" : "already at", note ? note : "floor", b,
+			       unit_of(is_cpu));
+		return;
+	}
+	if (r->want != WANT_INITIAL) {
+		double min_abs = is_cpu ? cfg->adjustment.min_change_cpu
+		                        : (double)cfg->adjustment.min_change_memory;
+		double min_step = fmax(cfg->adjustment.min_change * cur, min_abs);
+		/* Exactly the minimum step is worth it; the slack absorbs float noise. */
+		if (fabs(to - cur) < min_step - (is_cpu ? 1e-9 : 0.5)) {
+			char m[32];
+			fmt_amount(is_cpu, min_step, m, sizeof(m));
+			r->outcome = ENGINE_REASON_BELOW_MIN_STEP;
+			append(r->text, sizeof(r->text),
+			       ": %s -> %s %s is below the min step %s %s", a, b, unit_of(is_cpu),
+			       m, unit_of(is_cpu));
+			return;
+		}
+	}
+	r->change = true;
+	r->to = to;
+	r->outcome = r->cause;
+	if (r->want == WANT_INITIAL)
+		append(r->text, sizeof(r->text), ": none -> %s %s", b, unit_of(is_cpu));
+	else
+		append(r->text, sizeof(r->text), ": %s -> %s %s", a, b, unit_of(is_cpu));
+	if (note)
+		append(r->text, sizeof(r->text), " (%s)", note);
+}
+
+static void cpu_target(const struct engine_input *in, struct res *r)
+{
+	const struct rm_config *cfg = in->cfg;
+	const struct engine_policy *p = in->policy;
+	double target = r->limit;
+	switch (r->want) {
+	case WANT_UP:
+		target = r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
+		break;
+	case WANT_DOWN:
+		target = r->limit * fmin(cfg->adjustment.decrease_factor, 1.0);
+		break;
+	case WANT_INITIAL:
+		target = p->has_cpu_baseline ? p->cpu_baseline : cfg->adjustment.min_cpu;
+		/* Start where the current use sits at the high threshold, not above. */
+		if (cfg->thresholds.cpu_high > 0)
+			target = fmax(target, r->use / cfg->thresholds.cpu_high);
+		break;
+	case WANT_NONE:
+		return;
+	}
+	settle(in, r, true, target, 0, NULL);
+}
+
+static void mem_target(const struct engine_input *in, struct res *r)
+{
+	const struct rm_config *cfg = in->cfg;
+	const struct engine_policy *p = in->policy;
+	const struct observation *o = in->obs;
+	double margin = 1.0 + cfg->adjustment.memory_safety_margin;
+	double peak = r->valid ? r->use : 0;
+	double target = r->limit, safety = 0;
+	char note[64], pk[32];
+	if (o->mem_peak_known && (double)o->mem_peak > peak)
+		peak = (double)o->mem_peak;
+	snprintf(note, sizeof(note), "peak %s MiB + %g%%", fmt_mib(peak, pk, sizeof(pk)),
+	         cfg->adjustment.memory_safety_margin * 100);
+	switch (r->want) {
+	case WANT_UP:
+		target = r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
+		break;
+	case WANT_DOWN:
+		target = r->limit * fmin(cfg->adjustment.decrease_factor, 1.0);
+		safety = peak * margin;
+		break;
+	case WANT_INITIAL:
+		target = p->has_mem_baseline ? (double)p->mem_baseline
+		                             : (double)cfg->adjustment.min_memory;
+		if (cfg->thresholds.memory_high > 0)
+			target = fmax(target, r->use / cfg->thresholds.memory_high);
+		safety = peak * margin;
+		break;
+	case WANT_NONE:
+		return;
+	}
+	settle(in, r, false, target, safety, note);
+}
+
+/* Headline rank: lower is more important. Changes first, then the gates. */
+static int reason_rank(enum engine_reason r)
+{
+	static const enum engine_reason order[] = {
+		ENGINE_REASON_OOM,
+		ENGINE_REASON_THROTTLED,
+		ENGINE_REASON_CPU_HIGH,
+		ENGINE_REASON_MEM_HIGH,
+		ENGINE_REASON_OPTIONAL_SCALE_DOWN,
+		ENGINE_REASON_CPU_LOW,
+		ENGINE_REASON_MEM_LOW,
+		ENGINE_REASON_INITIAL_LIMIT,
+		ENGINE_REASON_BACKOFF,
+		ENGINE_REASON_DAILY_CAP,
+		ENGINE_REASON_COOLDOWN,
+		ENGINE_REASON_DISABLED_ACTION,
+		ENGINE_REASON_CRITICAL_FLOOR,
+		ENGINE_REASON_AT_BOUND,
+		ENGINE_REASON_BELOW_MIN_STEP,
+		ENGINE_REASON_WARMING_UP,
+		ENGINE_REASON_UNKNOWN_DATA,
+		ENGINE_REASON_HYSTERESIS,
+		ENGINE_REASON_NO_LIMIT,
+		ENGINE_REASON_NONE,
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(order); i++)
+		if (order[i] == r)
+			return (int)i;
+	return (int)RM_ARRAY_SIZE(order);
+}
+
+static void reset_counters(struct engine_state *st)
+{
+	st->cpu_high = st->cpu_low = st->mem_high = st->mem_low = st->throttled = 0;
+}
+
+static bool quiet(enum engine_reason r)
+{
+	return r == ENGINE_REASON_NONE || r == ENGINE_REASON_HYSTERESIS ||
+	       r == ENGINE_REASON_WARMING_UP || r == ENGINE_REASON_NO_LIMIT;
+}
+
+/* Joins the per-resource texts into the one-line explanation. When something
+ * changes, quiet resources (none, hysteresis, warming up, no limit) are left out. */
+static void explain(struct engine_decision *d, const struct res *cpu, const struct res *mem)
+{
+	const struct res *rs[2] = { cpu, mem };
+	bool changing = d->change_cpu || d->change_mem;
+	d->explanation[0] = '\0';
+	if (d->reason == ENGINE_REASON_NONE)
+		append(d->explanation, sizeof(d->explanation), "within thresholds: ");
+	for (int i = 0, n = 0; i < 2; i++) {
+		const struct res *r = rs[i];
+		if (!r->text[0])
+			continue;
+		if (changing && quiet(r->outcome))
+			continue;
+		append(d->explanation, sizeof(d->explanation), "%s%s", n++ ? "; " : "", r->text);
+	}
+	if (!changing && d->reason != ENGINE_REASON_NONE)
+		append(d->explanation, sizeof(d->explanation), "; keeping current limits");
+}
+
+void engine_decide(const struct engine_input *in, const struct engine_state *state,
+                   struct engine_state *ret_state, struct engine_decision *ret)
+{
+	const struct rm_config *cfg = in->cfg;
+	const struct observation *o = in->obs;
+	struct engine_state st = *state;
+	struct engine_decision d = { 0 };
+	struct res cpu = { 0 }, mem = { 0 };
+	char why[128];
+
+	d.cpu_from = d.cpu_to = o->cpu_limit_known && isfinite(o->cpu_limit) ? o->cpu_limit : 0;
+	d.mem_from = d.mem_to = o->mem_limit_known ? o->mem_limit : 0;
+	if (st.day != in->day) {
+		st.day = in->day;
+		st.changes_today = 0;
+	}
+
+	if (!observation_usable(in, why, sizeof(why))) {
+		reset_counters(&st);
+		d.reason = d.cpu_reason = d.mem_reason = ENGINE_REASON_UNKNOWN_DATA;
+		append(d.explanation, sizeof(d.explanation),
+		       "unknown data: %s%s%.*s; keeping current limits", why,
+		       o->unknown_reason[0] ? "; " : "", (int)sizeof(o->unknown_reason),
+		       o->unknown_reason);
+		goto out;
+	}
+
+	res_load(&cpu, "cpu", o->cpu_used_known, o->cpu_used, o->cpu_limit_known, o->cpu_limit,
+	         CPU_SANE_MAX);
+	res_load(&mem, "mem", o->mem_used_known, (double)o->mem_used, o->mem_limit_known,
+	         (double)o->mem_limit, 1e20);
+
+	/* Readings of a young container are start-up noise: they do not count. */
+	bool young = o->uptime < cfg->thresholds.min_uptime;
+	if (young || !cpu.valid || cpu.unlimited) {
+		st.cpu_high = st.cpu_low = st.throttled = 0;
+	} else {
+		count(cpu.ratio, cfg->thresholds.cpu_high, cfg->thresholds.cpu_low, &st.cpu_high,
+		      &st.cpu_low);
+		bool thr_ok = o->cpu_throttled_known && sane(o->cpu_throttled, 1.0);
+		st.throttled = thr_ok && o->cpu_throttled > cfg->thresholds.cpu_throttle_high
+		                       ? bump(st.throttled)
+		                       : 0;
+	}
+	if (young || !mem.valid || mem.unlimited)
+		st.mem_high = st.mem_low = 0;
+	else
+		count(mem.ratio, cfg->thresholds.memory_high, cfg->thresholds.memory_low,
+		      &st.mem_high, &st.mem_low);
+
+	if (young) {
+		char up[32], min[32];
+		units_format_duration(o->uptime, up, sizeof(up));
+		units_format_duration(cfg->thresholds.min_uptime, min, sizeof(min));
+		cpu.valid = false;
+		cpu.outcome = ENGINE_REASON_WARMING_UP;
+		snprintf(cpu.text, sizeof(cpu.text), "warming up: up %s < min_uptime %s", up, min);
+		/* A quick OOM is the one thing a young container is judged on (VPA does
+		 * the same): the restart it caused would otherwise hide it for good. */
+		if (!oom_pending(o)) {
+			mem.outcome = ENGINE_REASON_WARMING_UP;
+			mem.text[0] = '\0';
+		} else {
+			mem.valid = false;
+		}
+	}
+	if (!young)
+		cpu_wants(in, &st, &cpu);
+	if (!young || oom_pending(o))
+		mem_wants(in, &st, &mem);
+
+	gate(in, &st, &cpu);
+	gate(in, &st, &mem);
+	cpu_target(in, &cpu);
+	mem_target(in, &mem);
+
+	d.cpu_reason = cpu.outcome;
+	d.mem_reason = mem.outcome;
+	if (cpu.change) {
+		d.change_cpu = true;
+		d.cpu_to = cpu.to;
+	}
+	if (mem.change) {
+		d.change_mem = true;
+		d.mem_to = (uint64_t)mem.to;
+	}
+	d.reason = reason_rank(cpu.outcome) <= reason_rank(mem.outcome) ? cpu.outcome : mem.outcome;
+	explain(&d, &cpu, &mem);
+out:
+	*ret_state = st;
+	*ret = d;
+}
+
+void engine_apply_result(const struct rm_config *cfg, struct engine_state *state,
+                         const struct engine_decision *d, bool success, double now, int32_t day)
+{
+	if (!engine_decision_changes(d))
+		return;
+	if (state->day != day) {
+		state->day = day;
+		state->changes_today = 0;
+	}
+	if (state->changes_today < UINT_MAX)
+		state->changes_today++;
+	state->last_change = now;
+	if (success) {
+		state->last_result = ENGINE_RESULT_APPLIED;
+		state->failures = 0;
+		state->backoff_until = 0;
+		reset_counters(state);
+		return;
+	}
+	state->last_result = ENGINE_RESULT_FAILED;
+	if (state->failures < COUNTER_MAX)
+		state->failures++;
+	double base = cfg->adjustment.failure_backoff;
+	unsigned doublings = state->failures - 1 < 20 ? state->failures - 1 : 20;
+	double wait = base * (double)(1u << doublings);
+	double cap = fmax(BACKOFF_CAP, base);
+	state->backoff_until = now + fmin(wait, cap);
+}
+
+void engine_host_short(double host_cpus, uint64_t host_mem, double sum_cpu_limits,
+                       uint64_t sum_mem_limits, bool *ret_short_cpu, bool *ret_short_mem)
+{
+	*ret_short_cpu = isfinite(host_cpus) && host_cpus > 0 && sum_cpu_limits > host_cpus;
+	*ret_short_mem = host_mem > 0 && sum_mem_limits > host_mem;
+}
+
+static int rank_class(const struct engine_rank_item *it)
+{
+	if (!it->changes)
+		return 3;
+	if (it->reason == ENGINE_REASON_OOM)
+		return 0;
+	if (it->reason == ENGINE_REASON_OPTIONAL_SCALE_DOWN)
+		return 1;
+	return 2;
+}
+
+static int rank_compare(const void *pa, const void *pb)
+{
+	const struct engine_rank_item *a = pa, *b = pb;
+	int ca = rank_class(a), cb = rank_class(b);
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	if (a->priority != b->priority)
+		return a->priority < b->priority ? -1 : 1;
+	int c = strcmp(a->service ? a->service : "", b->service ? b->service : "");
+	if (c)
+		return c;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void engine_rank(struct engine_rank_item *items, size_t n)
+{
+	if (n > 1)
+		qsort(items, n, sizeof(*items), rank_compare);
+}

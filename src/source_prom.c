@@ -1,0 +1,602 @@
+/* source_prom: observations from cAdvisor series in Prometheus, a fixed number
+ * of queries per check for all monitored services together. */
+#include "rm/source_prom.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rm/config.h"
+#include "rm/prom.h"
+#include "rm/units.h"
+#include "rm/util.h"
+
+#define L_SERVICE "container_label_com_docker_compose_service"
+#define L_PROJECT "container_label_com_docker_compose_project"
+#define L_NAME    "name"
+#define GROUP_BY  "(" L_SERVICE ", " L_PROJECT ", " L_NAME ")"
+
+/* A memory limit at or above this is cgroup's "unlimited" (2^63 - page). */
+#define MEM_UNLIMITED_SENTINEL 4611686018427387904.0 /* 2^62 */
+
+enum quantity {
+	Q_CPU,
+	Q_CPU_TREND,
+	Q_CPU_LIMIT,
+	Q_THROTTLED,
+	Q_CFS_PERIODS,
+	Q_MEM,
+	Q_MEM_PEAK,
+	Q_MEM_LIMIT,
+	Q_OOM,
+	Q_UPTIME,
+	_Q_MAX,
+};
+
+/* Names used in unknown_reason. */
+static const char *const quantity_names[_Q_MAX] = {
+	[Q_CPU] = "cpu",
+	[Q_CPU_TREND] = "cpu_trend",
+	[Q_CPU_LIMIT] = "cpu_limit",
+	[Q_THROTTLED] = "cpu_throttled",
+	[Q_CFS_PERIODS] = "cfs_periods",
+	[Q_MEM] = "memory",
+	[Q_MEM_PEAK] = "memory_peak",
+	[Q_MEM_LIMIT] = "memory_limit",
+	[Q_OOM] = "oom",
+	[Q_UPTIME] = "uptime",
+};
+
+_Static_assert(_Q_MAX == SOURCE_PROM_QUERIES, "one query per quantity");
+
+struct source_prom {
+	struct prom_client *client;
+	char *project; /* "" = any */
+	double analysis_window, trend_window, check_interval;
+	enum memory_metric memory_metric;
+};
+
+/* One container's value for each quantity, as Prometheus gave it. */
+struct cval {
+	bool present;
+	double v;
+};
+
+struct container {
+	char *name; /* owned; the cAdvisor name label, "" when absent */
+	struct cval q[_Q_MAX];
+};
+
+struct service_acc {
+	struct container *c; /* owned */
+	size_t n;
+};
+
+/* Monitored names sorted for lookup; name borrowed from the caller's list. */
+struct name_index {
+	const char *name;
+	size_t idx;
+};
+
+/* Appends s to sb with RE2's metacharacters escaped. */
+static void append_regex_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\.+*?()|[]{}^$", *s))
+			strbuf_append(sb, "\\", 1);
+		strbuf_append(sb, s, 1);
+	}
+}
+
+/* Turns raw into the body of a PromQL double-quoted string. */
+static char *promql_string(const char *raw)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (const char *p = raw; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			strbuf_append(&sb, "\\", 1);
+		if (*p == '\n')
+			strbuf_puts(&sb, "\\n");
+		else
+			strbuf_append(&sb, p, 1);
+	}
+	return strbuf_steal(&sb);
+}
+
+/* The two selectors (by compose service label, by container name) for
+ * services[0..n), each an anchored alternation of the escaped names. */
+struct selectors {
+	char *by_service;
+	char *by_name;
+};
+
+static void selectors_build(const struct source_prom *sp, const char *const *services, size_t n,
+                            struct selectors *ret)
+{
+	struct strbuf re;
+	strbuf_init(&re);
+	strbuf_puts(&re, "^(?:");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_puts(&re, "|");
+		append_regex_escaped(&re, services[i]);
+	}
+	strbuf_puts(&re, ")$");
+	char *names = promql_string(re.data);
+	strbuf_free(&re);
+
+	if (*sp->project) {
+		char *proj = promql_string(sp->project);
+		strbuf_init(&re);
+		strbuf_puts(&re, "^(?:|");
+		append_regex_escaped(&re, sp->project);
+		strbuf_puts(&re, ")$");
+		char *proj_re = promql_string(re.data);
+		strbuf_free(&re);
+		ret->by_service = xasprintf(L_SERVICE "=~\"%s\"," L_PROJECT "=\"%s\"", names, proj);
+		/* A name match also needs no compose project or this one. */
+		ret->by_name = xasprintf(L_NAME "=~\"%s\"," L_PROJECT "=~\"%s\"", names, proj_re);
+		free(proj);
+		free(proj_re);
+	} else {
+		ret->by_service = xasprintf(L_SERVICE "=~\"%s\"", names);
+		ret->by_name = xasprintf(L_NAME "=~\"%s\"", names);
+	}
+	free(names);
+}
+
+static void selectors_free(struct selectors *s)
+{
+	free(s->by_service);
+	free(s->by_name);
+}
+
+/* Appends "PRE metric{by_service} POST or PRE metric{by_name} POST". */
+static void append_either(struct strbuf *sb, const struct selectors *sel, const char *pre,
+                          const char *metric, const char *post)
+{
+	strbuf_printf(sb, "%s%s{%s}%s or %s%s{%s}%s", pre, metric, sel->by_service, post, pre,
+	              metric, sel->by_name, post);
+}
+
+/* "AGG by (service, project, name) (PRE metric{...} POST or ...)" */
+static void append_grouped(struct strbuf *sb, const char *agg, const struct selectors *sel,
+                           const char *pre, const char *metric, const char *post)
+{
+	strbuf_printf(sb, "%s by " GROUP_BY " (", agg);
+	append_either(sb, sel, pre, metric, post);
+	strbuf_puts(sb, ")");
+}
+
+static char *query_text(const struct source_prom *sp, enum quantity q, const struct selectors *sel)
+{
+	char aw[32], tw[32], ci[32], step[32], range[40];
+	units_format_prom_duration(sp->analysis_window, aw, sizeof(aw));
+	units_format_prom_duration(sp->trend_window, tw, sizeof(tw));
+	units_format_prom_duration(sp->check_interval, ci, sizeof(ci));
+	/* About 60 points over the trend window is plenty for an average. */
+	units_format_prom_duration(sp->trend_window / 60, step, sizeof(step));
+	snprintf(range, sizeof(range), "[%s])", aw);
+	const char *mem = sp->memory_metric == MEMORY_METRIC_USAGE
+	                          ? "container_memory_usage_bytes"
+	                          : "container_memory_working_set_bytes";
+	struct strbuf sb;
+	strbuf_init(&sb);
+	switch (q) {
+	case Q_CPU:
+		/* sum: cAdvisor may export one series per CPU. */
+		append_grouped(&sb, "sum", sel, "rate(", "container_cpu_usage_seconds_total",
+		               range);
+		break;
+	case Q_CPU_TREND:
+		strbuf_puts(&sb, "avg_over_time((");
+		append_grouped(&sb, "sum", sel, "rate(", "container_cpu_usage_seconds_total",
+		               range);
+		strbuf_printf(&sb, ")[%s:%s])", tw, step);
+		break;
+	case Q_CPU_LIMIT:
+		append_grouped(&sb, "max", sel, "", "container_spec_cpu_quota", "");
+		strbuf_puts(&sb, " / ");
+		append_grouped(&sb, "max", sel, "", "container_spec_cpu_period", "");
+		break;
+	case Q_THROTTLED:
+		append_grouped(&sb, "sum", sel, "rate(",
+		               "container_cpu_cfs_throttled_periods_total", range);
+		break;
+	case Q_CFS_PERIODS:
+		append_grouped(&sb, "sum", sel, "rate(", "container_cpu_cfs_periods_total", range);
+		break;
+	case Q_MEM:
+		/* max, not sum: one container's gauge, even if exported twice. */
+		append_grouped(&sb, "max", sel, "", mem, "");
+		break;
+	case Q_MEM_PEAK:
+		append_grouped(&sb, "max", sel, "max_over_time(", mem, range);
+		break;
+	case Q_MEM_LIMIT:
+		append_grouped(&sb, "max", sel, "", "container_spec_memory_limit_bytes", "");
+		break;
+	case Q_OOM:
+		snprintf(range, sizeof(range), "[%s])", ci);
+		append_grouped(&sb, "sum", sel, "increase(", "container_oom_events_total", range);
+		break;
+	case Q_UPTIME:
+		strbuf_puts(&sb, "time() - ");
+		append_grouped(&sb, "max", sel, "", "container_start_time_seconds", "");
+		break;
+	default:
+		abort();
+	}
+	return strbuf_steal(&sb);
+}
+
+static int name_index_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct name_index *)a)->name, ((const struct name_index *)b)->name);
+}
+
+static long lookup(const struct name_index *idx, size_t n, const char *name)
+{
+	struct name_index key = { name, 0 };
+	const struct name_index *hit = bsearch(&key, idx, n, sizeof(*idx), name_index_cmp);
+	return hit ? (long)hit->idx : -1;
+}
+
+/* Which service a series belongs to (index into services), or -1. */
+static long assign(const struct source_prom *sp, const struct name_index *idx, size_t n,
+                   const struct prom_sample *s)
+{
+	const char *svc = prom_sample_label(s, L_SERVICE);
+	const char *proj = prom_sample_label(s, L_PROJECT);
+	const char *name = prom_sample_label(s, L_NAME);
+	bool no_project = !proj || !*proj;
+	bool in_project = !*sp->project || (proj && strcmp(proj, sp->project) == 0);
+	if (svc && *svc && in_project) {
+		long i = lookup(idx, n, svc);
+		if (i >= 0)
+			return i;
+	}
+	if (name && *name && (in_project || no_project))
+		return lookup(idx, n, name);
+	return -1;
+}
+
+static struct container *container_get(struct service_acc *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->c[i].name, name) == 0)
+			return &a->c[i];
+	a->c = xreallocarray(a->c, a->n + 1, sizeof(*a->c));
+	struct container *c = &a->c[a->n++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(name);
+	return c;
+}
+
+/* Why values are unknown, gathered while summarizing one service. */
+struct reasons {
+	const char *missing[_Q_MAX];
+	size_t n_missing;
+	char bad[120];
+};
+
+static void reason_missing(struct reasons *r, enum quantity q)
+{
+	r->missing[r->n_missing++] = quantity_names[q];
+}
+
+static void reason_bad(struct reasons *r, enum quantity q, double v)
+{
+	size_t len = strlen(r->bad);
+	const char *what = isnan(v) ? "NaN" : isinf(v) ? (v > 0 ? "+Inf" : "-Inf") : "negative";
+	snprintf(r->bad + len, sizeof(r->bad) - len, "%s%s is %s", len ? "; " : "",
+	         quantity_names[q], what);
+}
+
+static void reasons_write(const struct reasons *r, const char *service, char *buf, size_t len)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	if (r->n_missing) {
+		strbuf_puts(&sb, "no ");
+		for (size_t i = 0; i < r->n_missing; i++)
+			strbuf_printf(&sb, "%s%s", i ? ", " : "", r->missing[i]);
+		strbuf_printf(&sb, " series for %s", service);
+	}
+	if (r->bad[0])
+		strbuf_printf(&sb, "%s%s for %s", sb.len ? "; " : "", r->bad, service);
+	snprintf(buf, len, "%s", sb.data ? sb.data : "");
+	strbuf_free(&sb);
+}
+
+/* Sums quantity q over every container; false (with a reason) when one lacks
+ * it or has a value that is not finite and non-negative. */
+static bool sum_all(const struct service_acc *a, enum quantity q, struct reasons *why, double *ret)
+{
+	double sum = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct cval *v = &a->c[i].q[q];
+		if (!v->present) {
+			reason_missing(why, q);
+			return false;
+		}
+		if (!isfinite(v->v) || v->v < 0) {
+			reason_bad(why, q, v->v);
+			return false;
+		}
+		sum += v->v;
+	}
+	*ret = sum;
+	return true;
+}
+
+/* CPU limit: no quota series, or a quota <= 0, is "no limit"; one replica
+ * without a limit makes the service's total unlimited. */
+static void summarize_cpu_limit(const struct service_acc *a, struct reasons *why,
+                                struct observation *o)
+{
+	double sum = 0;
+	bool unlimited = false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct cval *v = &a->c[i].q[Q_CPU_LIMIT];
+		if (!v->present || v->v <= 0) {
+			unlimited = true;
+			continue;
+		}
+		if (!isfinite(v->v)) {
+			reason_bad(why, Q_CPU_LIMIT, v->v);
+			return;
+		}
+		sum += v->v;
+	}
+	o->cpu_limit_known = true;
+	o->cpu_limit = unlimited ? 0 : sum;
+}
+
+/* Throttling pooled over the replicas that have CFS series: throttled
+ * periods / periods. No CFS series at all under no CPU limit means no
+ * throttling, since CFS only throttles a quota. */
+static void summarize_throttling(const struct service_acc *a, struct reasons *why,
+                                 struct observation *o)
+{
+	double thr = 0, per = 0;
+	bool any = false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct cval *t = &a->c[i].q[Q_THROTTLED], *p = &a->c[i].q[Q_CFS_PERIODS];
+		if (!t->present || !p->present)
+			continue;
+		if (!isfinite(t->v) || !isfinite(p->v) || t->v < 0 || p->v < 0) {
+			reason_bad(why, Q_THROTTLED, isfinite(t->v) ? p->v : t->v);
+			return;
+		}
+		thr += t->v;
+		per += p->v;
+		any = true;
+	}
+	if (!any && !(o->cpu_limit_known && o->cpu_limit == 0)) {
+		reason_missing(why, Q_THROTTLED);
+		return;
+	}
+	o->cpu_throttled_known = true;
+	o->cpu_throttled = per > 0 ? fmin(1.0, thr / per) : 0;
+}
+
+/* Memory limit: 0 or cgroup's huge sentinel is "no limit". */
+static void summarize_mem_limit(const struct service_acc *a, struct reasons *why,
+                                struct observation *o)
+{
+	double sum = 0;
+	bool unlimited = false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct cval *v = &a->c[i].q[Q_MEM_LIMIT];
+		if (!v->present) {
+			reason_missing(why, Q_MEM_LIMIT);
+			return;
+		}
+		if (!isfinite(v->v) || v->v < 0) {
+			reason_bad(why, Q_MEM_LIMIT, v->v);
+			return;
+		}
+		if (v->v == 0 || v->v >= MEM_UNLIMITED_SENTINEL)
+			unlimited = true;
+		else
+			sum += v->v;
+	}
+	o->mem_limit_known = true;
+	o->mem_limit = unlimited ? 0 : (uint64_t)llround(sum);
+}
+
+static void summarize_uptime(const struct service_acc *a, struct reasons *why,
+                             struct observation *o)
+{
+	double youngest = INFINITY;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct cval *v = &a->c[i].q[Q_UPTIME];
+		if (!v->present) {
+			reason_missing(why, Q_UPTIME);
+			return;
+		}
+		if (!isfinite(v->v)) {
+			reason_bad(why, Q_UPTIME, v->v);
+			return;
+		}
+		youngest = fmin(youngest, v->v);
+	}
+	o->uptime_known = true;
+	o->uptime = youngest < 0 ? 0 : youngest; /* a start stamp a little ahead */
+}
+
+static bool to_bytes(double v, uint64_t *ret)
+{
+	if (v >= 18446744073709551615.0)
+		return false;
+	*ret = (uint64_t)llround(v);
+	return true;
+}
+
+static void summarize(const struct service_acc *a, const char *service, double now,
+                      struct observation *o)
+{
+	struct reasons why = { 0 };
+	double v;
+	o->time = now;
+	o->n_containers = (unsigned)a->n;
+	if (a->n == 0) {
+		snprintf(o->unknown_reason, sizeof(o->unknown_reason),
+		         "no series for %s: no container has that compose service or name",
+		         service);
+		return;
+	}
+	if ((o->cpu_used_known = sum_all(a, Q_CPU, &why, &v)))
+		o->cpu_used = v;
+	if ((o->cpu_trend_known = sum_all(a, Q_CPU_TREND, &why, &v)))
+		o->cpu_trend = v;
+	summarize_cpu_limit(a, &why, o);
+	summarize_throttling(a, &why, o);
+	if (sum_all(a, Q_MEM, &why, &v))
+		o->mem_used_known = to_bytes(v, &o->mem_used);
+	if (sum_all(a, Q_MEM_PEAK, &why, &v))
+		o->mem_peak_known = to_bytes(v, &o->mem_peak);
+	summarize_mem_limit(a, &why, o);
+	if (sum_all(a, Q_OOM, &why, &v) && v < 4e9) {
+		o->oom_known = true;
+		/* increase() extrapolates: 0.97 means one kill. */
+		o->oom_kills = (unsigned)llround(v);
+	}
+	summarize_uptime(a, &why, o);
+	reasons_write(&why, service, o->unknown_reason, sizeof(o->unknown_reason));
+}
+
+/* Runs query q and files each series under its service and container. */
+static int run_query(struct source_prom *sp, enum quantity q, const struct selectors *sel,
+                     const struct name_index *idx, size_t n, double now, struct service_acc *accs,
+                     char *err, size_t errlen)
+{
+	struct prom_response resp = { 0 };
+	char *text = query_text(sp, q, sel);
+	int r = prom_query(sp->client, text, now, &resp, err, errlen);
+	if (r < 0)
+		goto out;
+	if (resp.type != PROM_RESULT_VECTOR) {
+		r = -EBADMSG;
+		snprintf(err, errlen, "Prometheus %s: the %s query gave a %s, not a vector",
+		         prom_client_url(sp->client), quantity_names[q],
+		         prom_result_type_to_string(resp.type));
+		goto out;
+	}
+	for (size_t i = 0; i < resp.n_samples; i++) {
+		const struct prom_sample *s = &resp.samples[i];
+		long k = assign(sp, idx, n, s);
+		if (k < 0)
+			continue;
+		const char *name = prom_sample_label(s, L_NAME);
+		struct container *c = container_get(&accs[k], name ? name : "");
+		c->q[q].present = true;
+		c->q[q].v = s->value;
+	}
+out:
+	prom_response_free(&resp);
+	free(text);
+	return r;
+}
+
+static int prom_collect(void *impl, const char *const *services, size_t n, double now,
+                        struct observation *out, struct source_stats *stats, char *err,
+                        size_t errlen)
+{
+	struct source_prom *sp = impl;
+	double t0 = time_monotonic();
+	unsigned req0 = prom_client_requests(sp->client);
+	size_t bytes0 = prom_client_bytes(sp->client);
+	struct selectors sel = { 0 };
+	struct name_index *idx = xcalloc(n ? n : 1, sizeof(*idx));
+	struct service_acc *accs = xcalloc(n ? n : 1, sizeof(*accs));
+	char scratch[8];
+	int r = 0;
+	if (!err) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (n == 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (struct name_index){ services[i], i };
+	qsort(idx, n, sizeof(*idx), name_index_cmp);
+	selectors_build(sp, services, n, &sel);
+	/* Every query must answer before any value is given out. */
+	for (int q = 0; q < _Q_MAX; q++) {
+		r = run_query(sp, (enum quantity)q, &sel, idx, n, now, accs, err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		summarize(&accs[i], services[i], now, &out[i]);
+out:
+	if (stats) {
+		stats->requests = prom_client_requests(sp->client) - req0;
+		stats->bytes_received = prom_client_bytes(sp->client) - bytes0;
+		stats->seconds = time_monotonic() - t0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < accs[i].n; j++)
+			free(accs[i].c[j].name);
+		free(accs[i].c);
+	}
+	free(accs);
+	free(idx);
+	selectors_free(&sel);
+	return r;
+}
+
+static void prom_source_free(void *impl)
+{
+	struct source_prom *sp = impl;
+	if (!sp)
+		return;
+	prom_client_free(sp->client);
+	free(sp->project);
+	free(sp);
+}
+
+static const struct source_ops prom_ops = {
+	.name = "prometheus",
+	.collect = prom_collect,
+	.free = prom_source_free,
+};
+
+int source_prom_new(const struct rm_config *cfg, struct source *ret)
+{
+	const char *url = cfg->monitoring.prometheus_url;
+	if (!url || !*url)
+		return -ENOENT;
+	struct prom_client *client = NULL;
+	int r = prom_client_new(url, cfg->monitoring.query_timeout, 0, &client, NULL, 0);
+	if (r < 0)
+		return r;
+	struct source_prom *sp = xcalloc(1, sizeof(*sp));
+	sp->client = client;
+	sp->project = xstrdup(cfg->services.project ? cfg->services.project : "");
+	sp->analysis_window = cfg->monitoring.analysis_window;
+	sp->trend_window = cfg->monitoring.trend_window;
+	sp->check_interval = cfg->monitoring.check_interval;
+	sp->memory_metric = cfg->monitoring.memory_metric;
+	ret->ops = &prom_ops;
+	ret->impl = sp;
+	return 0;
+}
+
+char *source_prom_query_text(const struct source *s, unsigned i, const char *const *services,
+                             size_t n)
+{
+	/* A programmer error: only a Prometheus source has query texts. */
+	if (s->ops != &prom_ops || i >= _Q_MAX)
+		abort();
+	struct selectors sel = { 0 };
+	selectors_build(s->impl, services, n, &sel);
+	char *text = query_text(s->impl, (enum quantity)i, &sel);
+	selectors_free(&sel);
+	return text;
+}

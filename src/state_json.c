@@ -1,0 +1,409 @@
+/* state_json: the state file's JSON wire format (pure: text in, structs out). */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rm/state.h"
+#include "rm/util.h"
+
+struct pctx {
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static void perr(struct pctx *p, const char *path, const char *what)
+{
+	if (!p->failed)
+		snprintf(p->err, p->errlen, "%s: %s", path, what);
+	p->failed = true;
+}
+
+/* Readers: an absent key keeps the default; a present key of the wrong type
+ * is an error naming its path. */
+static double get_num(struct pctx *p, json_t *o, const char *key, const char *path, double def)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return def;
+	if (!json_is_number(v)) {
+		char *fp = xasprintf("%s.%s", path, key);
+		perr(p, fp, "expected a number");
+		free(fp);
+		return def;
+	}
+	double d = json_number_value(v);
+	return isfinite(d) ? d : def;
+}
+
+static long long get_int(struct pctx *p, json_t *o, const char *key, const char *path,
+                         long long min, long long max)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		char *fp = xasprintf("%s.%s", path, key);
+		perr(p, fp, "expected an integer in range");
+		free(fp);
+		return 0;
+	}
+	return json_integer_value(v);
+}
+
+static bool get_bool(struct pctx *p, json_t *o, const char *key, const char *path, bool def)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return def;
+	if (!json_is_boolean(v)) {
+		char *fp = xasprintf("%s.%s", path, key);
+		perr(p, fp, "expected true or false");
+		free(fp);
+		return def;
+	}
+	return json_is_true(v);
+}
+
+static char *get_str(struct pctx *p, json_t *o, const char *key, const char *path)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		char *fp = xasprintf("%s.%s", path, key);
+		perr(p, fp, "expected a string");
+		free(fp);
+		return NULL;
+	}
+	return xstrdup(json_string_value(v));
+}
+
+static json_t *get_obj(struct pctx *p, json_t *o, const char *key, const char *path)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_object(v)) {
+		char *fp = xasprintf("%s.%s", path, key);
+		perr(p, fp, "expected an object");
+		free(fp);
+		return NULL;
+	}
+	return v;
+}
+
+static json_t *get_arr(struct pctx *p, json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_array(v)) {
+		perr(p, key, "expected an array");
+		return NULL;
+	}
+	return v;
+}
+
+static void read_limits(struct pctx *p, json_t *o, const char *key, const char *path,
+                        struct state_limits *l)
+{
+	char *fp = xasprintf("%s.%s", path, key);
+	json_t *v = get_obj(p, o, key, path);
+	if (v) {
+		l->known = true;
+		l->cpu = get_num(p, v, "cpu", fp, 0);
+		double mem = get_num(p, v, "memory", fp, 0);
+		if (mem < 0 || mem > 9e18)
+			perr(p, fp, "memory out of range");
+		else
+			l->memory = (uint64_t)mem;
+		if (l->cpu < 0)
+			perr(p, fp, "cpu out of range");
+	}
+	free(fp);
+}
+
+static json_t *write_limits(const struct state_limits *l)
+{
+	if (!l->known)
+		return json_null();
+	return json_pack("{s:f, s:I}", "cpu", l->cpu, "memory", (json_int_t)l->memory);
+}
+
+static void read_engine(struct pctx *p, json_t *o, const char *path, struct engine_state *e)
+{
+	e->cpu_high = (unsigned)get_int(p, o, "cpu_high", path, 0, 1000000);
+	e->cpu_low = (unsigned)get_int(p, o, "cpu_low", path, 0, 1000000);
+	e->mem_high = (unsigned)get_int(p, o, "mem_high", path, 0, 1000000);
+	e->mem_low = (unsigned)get_int(p, o, "mem_low", path, 0, 1000000);
+	e->throttled = (unsigned)get_int(p, o, "throttled", path, 0, 1000000);
+	e->last_change = get_num(p, o, "last_change", path, 0);
+	e->failures = (unsigned)get_int(p, o, "failures", path, 0, 1000000);
+	e->backoff_until = get_num(p, o, "backoff_until", path, 0);
+	e->day = (int32_t)get_int(p, o, "day", path, -1000000, 1000000);
+	e->changes_today = (unsigned)get_int(p, o, "changes_today", path, 0, 1000000);
+	char *r = get_str(p, o, "last_result", path);
+	if (r) {
+		int v = engine_result_from_string(r);
+		if (v < 0)
+			perr(p, path, "unknown last_result");
+		else
+			e->last_result = (enum engine_result)v;
+		free(r);
+	}
+}
+
+static json_t *write_engine(const struct engine_state *e)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:f, s:s, s:i, s:f, s:i, s:i}", "cpu_high",
+	                 (int)e->cpu_high, "cpu_low", (int)e->cpu_low, "mem_high", (int)e->mem_high,
+	                 "mem_low", (int)e->mem_low, "throttled", (int)e->throttled, "last_change",
+	                 e->last_change, "last_result", engine_result_to_string(e->last_result),
+	                 "failures", (int)e->failures, "backoff_until", e->backoff_until, "day",
+	                 (int)e->day, "changes_today", (int)e->changes_today);
+}
+
+static void read_services(struct pctx *p, json_t *root, struct rm_state *s)
+{
+	json_t *svcs = get_obj(p, root, "services", "state");
+	const char *name;
+	json_t *v;
+	if (!svcs)
+		return;
+	json_object_foreach(svcs, name, v)
+	{
+		char *path = xasprintf("services.%s", name);
+		if (!json_is_object(v)) {
+			perr(p, path, "expected an object");
+		} else {
+			struct state_service *sv = state_service_get(s, name);
+			json_t *e = get_obj(p, v, "engine", path);
+			if (e) {
+				char *ep = xasprintf("%s.engine", path);
+				read_engine(p, e, ep, &sv->engine);
+				free(ep);
+			}
+			read_limits(p, v, "last_good", path, &sv->last_good);
+			read_limits(p, v, "applied", path, &sv->applied);
+		}
+		free(path);
+	}
+}
+
+static void read_journal(struct pctx *p, json_t *root, struct rm_state *s)
+{
+	json_t *arr = get_arr(p, root, "journal");
+	size_t i;
+	json_t *v;
+	if (!arr)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		char path[48];
+		snprintf(path, sizeof(path), "journal[%zu]", i);
+		char *svc = json_is_object(v) ? get_str(p, v, "service", path) : NULL;
+		if (!svc) {
+			perr(p, path, "expected an object with a service");
+			continue;
+		}
+		struct state_journal *j = state_journal_add(s, svc);
+		free(svc);
+		j->strategy = get_str(p, v, "strategy", path);
+		j->blue_id = get_str(p, v, "blue_id", path);
+		j->blue_name = get_str(p, v, "blue_name", path);
+		j->green_id = get_str(p, v, "green_id", path);
+		j->green_name = get_str(p, v, "green_name", path);
+		read_limits(p, v, "from", path, &j->from);
+		read_limits(p, v, "to", path, &j->to);
+		char *phase = get_str(p, v, "phase", path);
+		int ph = phase ? bg_phase_from_string(phase) : -EINVAL;
+		free(phase);
+		if (ph < 0)
+			perr(p, path, "unknown or missing phase");
+		j->machine.phase = ph < 0 ? BG_PREPARE : (enum bg_phase)ph;
+		j->machine.entered = get_num(p, v, "entered", path, 0);
+		j->machine.started = get_num(p, v, "started", path, 0);
+		j->machine.rollback_enabled = get_bool(p, v, "rollback_enabled", path, true);
+		j->machine.blue_stopped = get_bool(p, v, "blue_stopped", path, false);
+	}
+}
+
+static void read_history(struct pctx *p, json_t *root, struct rm_state *s)
+{
+	json_t *arr = get_arr(p, root, "history");
+	size_t i;
+	json_t *v;
+	if (!arr)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		char path[48];
+		snprintf(path, sizeof(path), "history[%zu]", i);
+		if (!json_is_object(v)) {
+			perr(p, path, "expected an object");
+			continue;
+		}
+		struct state_event ev = { 0 };
+		ev.time = get_num(p, v, "time", path, 0);
+		char *kind = get_str(p, v, "kind", path);
+		int k = kind ? state_event_kind_from_string(kind) : 0;
+		free(kind);
+		ev.kind = k < 0 ? STATE_EVENT_DECISION : (enum state_event_kind)k;
+		ev.service = get_str(p, v, "service", path);
+		ev.reason = get_str(p, v, "reason", path);
+		ev.explanation = get_str(p, v, "explanation", path);
+		ev.outcome = get_str(p, v, "outcome", path);
+		ev.strategy = get_str(p, v, "strategy", path);
+		ev.duration = get_num(p, v, "duration", path, 0);
+		read_limits(p, v, "from", path, &ev.from);
+		read_limits(p, v, "to", path, &ev.to);
+		if (!ev.service)
+			perr(p, path, "missing service");
+		else
+			state_history_add(s, &ev, (size_t)-1);
+		free(ev.service);
+		free(ev.reason);
+		free(ev.explanation);
+		free(ev.outcome);
+		free(ev.strategy);
+	}
+}
+
+static void read_pending(struct pctx *p, json_t *root, struct rm_state *s)
+{
+	json_t *arr = get_arr(p, root, "pending");
+	size_t i;
+	json_t *v;
+	if (!arr)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		char path[48];
+		snprintf(path, sizeof(path), "pending[%zu]", i);
+		char *svc = json_is_object(v) ? get_str(p, v, "service", path) : NULL;
+		if (!svc) {
+			perr(p, path, "expected an object with a service");
+			continue;
+		}
+		struct state_pending *pd = state_pending_add(s, svc);
+		free(svc);
+		pd->created = get_num(p, v, "created", path, 0);
+		pd->expires = get_num(p, v, "expires", path, 0);
+		pd->reason = get_str(p, v, "reason", path);
+		pd->explanation = get_str(p, v, "explanation", path);
+		read_limits(p, v, "from", path, &pd->from);
+		read_limits(p, v, "to", path, &pd->to);
+	}
+}
+
+int state_json_parse(const char *text, size_t len, struct rm_state **ret, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	struct pctx p = { err, errlen, false };
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "line %d: %s", jerr.line, jerr.text);
+		return -EBADMSG;
+	}
+	struct rm_state *s = state_new();
+	if (!json_is_object(root)) {
+		perr(&p, "state", "expected a JSON object");
+		goto out;
+	}
+	long long version = get_int(&p, root, "version", "state", 0, 1000000);
+	if (!p.failed && version > STATE_FORMAT_VERSION) {
+		snprintf(err, errlen, "format version %lld is newer than this build reads (%d)",
+		         version, STATE_FORMAT_VERSION);
+		p.failed = true;
+		goto out;
+	}
+	s->saved_at = get_num(&p, root, "saved_at", "state", 0);
+	read_services(&p, root, s);
+	read_journal(&p, root, s);
+	read_history(&p, root, s);
+	read_pending(&p, root, s);
+out:
+	json_decref(root);
+	if (p.failed) {
+		state_free(s);
+		return -EBADMSG;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	if (v)
+		json_object_set_new(o, key, json_string(v));
+}
+
+char *state_json_serialize(const struct rm_state *s)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "version", json_integer(STATE_FORMAT_VERSION));
+	json_object_set_new(root, "saved_at", json_real(s->saved_at));
+	json_t *svcs = json_object();
+	for (size_t i = 0; i < s->n_services; i++) {
+		const struct state_service *sv = &s->services[i];
+		json_object_set_new(svcs, sv->name,
+		                    json_pack("{s:o, s:o, s:o}", "engine",
+		                              write_engine(&sv->engine), "last_good",
+		                              write_limits(&sv->last_good), "applied",
+		                              write_limits(&sv->applied)));
+	}
+	json_object_set_new(root, "services", svcs);
+	json_t *jr = json_array();
+	for (size_t i = 0; i < s->n_journal; i++) {
+		const struct state_journal *j = &s->journal[i];
+		json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:b, s:b, s:o, s:o}", "service",
+		                      j->service, "phase", bg_phase_to_string(j->machine.phase),
+		                      "entered", j->machine.entered, "started", j->machine.started,
+		                      "rollback_enabled", j->machine.rollback_enabled,
+		                      "blue_stopped", j->machine.blue_stopped, "from",
+		                      write_limits(&j->from), "to", write_limits(&j->to));
+		set_str(o, "strategy", j->strategy);
+		set_str(o, "blue_id", j->blue_id);
+		set_str(o, "blue_name", j->blue_name);
+		set_str(o, "green_id", j->green_id);
+		set_str(o, "green_name", j->green_name);
+		json_array_append_new(jr, o);
+	}
+	json_object_set_new(root, "journal", jr);
+	json_t *hist = json_array();
+	for (size_t i = 0; i < s->n_history; i++) {
+		const struct state_event *ev = &s->history[i];
+		json_t *o = json_pack("{s:f, s:s, s:s, s:f, s:o, s:o}", "time", ev->time, "kind",
+		                      state_event_kind_to_string(ev->kind), "service", ev->service,
+		                      "duration", ev->duration, "from", write_limits(&ev->from),
+		                      "to", write_limits(&ev->to));
+		set_str(o, "reason", ev->reason);
+		set_str(o, "explanation", ev->explanation);
+		set_str(o, "outcome", ev->outcome);
+		set_str(o, "strategy", ev->strategy);
+		json_array_append_new(hist, o);
+	}
+	json_object_set_new(root, "history", hist);
+	json_t *pend = json_array();
+	for (size_t i = 0; i < s->n_pending; i++) {
+		const struct state_pending *pd = &s->pending[i];
+		json_t *o = json_pack("{s:s, s:f, s:f, s:o, s:o}", "service", pd->service,
+		                      "created", pd->created, "expires", pd->expires, "from",
+		                      write_limits(&pd->from), "to", write_limits(&pd->to));
+		set_str(o, "reason", pd->reason);
+		set_str(o, "explanation", pd->explanation);
+		json_array_append_new(pend, o);
+	}
+	json_object_set_new(root, "pending", pend);
+	char *out = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	json_decref(root);
+	if (!out)
+		abort();
+	char *copy = xstrdup(out);
+	free(out);
+	return copy;
+}

@@ -1,0 +1,105 @@
+/* test_source_prom_query: the PromQL the Prometheus source sends (no network):
+ * anchored, escaped alternations, one query per quantity whatever the count
+ * of services, the project restriction, and the configured windows. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rm/config.h"
+#include "rm/source_prom.h"
+#include "rm/util.h"
+
+static struct rm_config *test_config(const char *project)
+{
+	struct rm_config *cfg = config_new_default();
+	free(cfg->monitoring.prometheus_url);
+	cfg->monitoring.prometheus_url = xstrdup("http://127.0.0.1:1");
+	cfg->monitoring.analysis_window = 10;
+	cfg->monitoring.trend_window = 120;
+	free(cfg->services.project);
+	cfg->services.project = xstrdup(project);
+	return cfg;
+}
+
+static void test_escaping_and_anchors(void **state)
+{
+	struct rm_config *cfg = test_config("");
+	struct source src;
+	assert_int_equal(source_prom_new(cfg, &src), 0);
+	const char *services[] = { "web", "a.b", "x+y", "q\"uote" };
+	char *q = source_prom_query_text(&src, 0, services, 4);
+	/* Regex-escaped, then PromQL-string-escaped (\ doubled, " escaped). */
+	assert_non_null(strstr(q, "container_label_com_docker_compose_service=~\"^(?:web|a\\\\.b|"
+	                          "x\\\\+y|q\\\"uote)$\""));
+	assert_non_null(strstr(q, "name=~\"^(?:web|a\\\\.b|x\\\\+y|q\\\"uote)$\""));
+	assert_null(strstr(q, ".*"));
+	assert_non_null(strstr(q, "[10s]"));
+	assert_non_null(strstr(q, "sum by (container_label_com_docker_compose_service, "
+	                          "container_label_com_docker_compose_project, name)"));
+	free(q);
+	source_free(&src);
+	config_free(cfg);
+}
+
+static void test_project(void **state)
+{
+	struct rm_config *cfg = test_config("my.proj");
+	struct source src;
+	assert_int_equal(source_prom_new(cfg, &src), 0);
+	const char *services[] = { "web" };
+	char *q = source_prom_query_text(&src, 0, services, 1);
+	assert_non_null(strstr(q, "container_label_com_docker_compose_project=\"my.proj\""));
+	assert_non_null(
+	        strstr(q, "container_label_com_docker_compose_project=~\"^(?:|my\\\\.proj)$\""));
+	free(q);
+	source_free(&src);
+	config_free(cfg);
+}
+
+static void test_fixed_count(void **state)
+{
+	struct rm_config *cfg = test_config("");
+	cfg->monitoring.memory_metric = MEMORY_METRIC_USAGE;
+	struct source src;
+	assert_int_equal(source_prom_new(cfg, &src), 0);
+	const char *services[] = { "web" };
+	bool usage = false, trend = false, quota = false;
+	for (unsigned i = 0; i < SOURCE_PROM_QUERIES; i++) {
+		char *q = source_prom_query_text(&src, i, services, 1);
+		usage |= strstr(q, "container_memory_usage_bytes") != NULL;
+		assert_null(strstr(q, "container_memory_working_set_bytes"));
+		trend |= strstr(q, "[120s:2s]") != NULL;
+		quota |= strstr(q, "container_spec_cpu_quota") != NULL;
+		free(q);
+	}
+	assert_true(usage && trend && quota);
+	source_free(&src);
+	config_free(cfg);
+}
+
+static void test_no_url(void **state)
+{
+	struct rm_config *cfg = test_config("");
+	cfg->monitoring.prometheus_url[0] = '\0';
+	struct source src = { 0 };
+	assert_int_equal(source_prom_new(cfg, &src), -ENOENT);
+	assert_null(src.ops);
+	config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escaping_and_anchors),
+		cmocka_unit_test(test_project),
+		cmocka_unit_test(test_fixed_count),
+		cmocka_unit_test(test_no_url),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
