@@ -1,0 +1,99 @@
+/* discovery: exact matching of containers to monitored services (pure). */
+#include "rm/discovery.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rm/util.h"
+
+static bool project_ok(const struct docker_container_summary *c, const struct discovery_rules *r)
+{
+	if (!r->project || !r->project[0])
+		return true;
+	const char *p = docker_labels_get(&c->labels, DISCOVERY_LABEL_PROJECT);
+	return p && strcmp(p, r->project) == 0;
+}
+
+static bool has_name(const struct docker_container_summary *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_names; i++) {
+		const char *n = c->names[i];
+		if (n[0] == '/')
+			n++;
+		if (strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool discovery_matches(const struct docker_container_summary *c, const char *service,
+                       const struct discovery_rules *rules)
+{
+	const char *svc = docker_labels_get(&c->labels, DISCOVERY_LABEL_SERVICE);
+	if (svc && strcmp(svc, service) == 0 && project_ok(c, rules))
+		return true;
+	if (has_name(c, service))
+		return true;
+	const char *opt = discovery_opt_in_service(c, rules);
+	return opt && strcmp(opt, service) == 0;
+}
+
+const char *discovery_opt_in_service(const struct docker_container_summary *c,
+                                     const struct discovery_rules *rules)
+{
+	if (!rules->label_opt_in)
+		return NULL;
+	const char *v = docker_labels_get(&c->labels, DISCOVERY_LABEL_OPT_IN);
+	if (!v || strcmp(v, "true") != 0)
+		return NULL;
+	const char *svc = docker_labels_get(&c->labels, DISCOVERY_LABEL_SERVICE);
+	if (svc && svc[0])
+		return project_ok(c, rules) ? svc : NULL;
+	if (c->n_names == 0)
+		return NULL;
+	return c->names[0][0] == '/' ? c->names[0] + 1 : c->names[0];
+}
+
+void discovery_group_free(struct discovery_group *g)
+{
+	if (!g)
+		return;
+	free(g->idx);
+	g->idx = NULL;
+	g->n = 0;
+}
+
+void discovery_group_services(const struct docker_container_list *list, const char *const *services,
+                              size_t n_services, const struct discovery_rules *rules,
+                              bool running_only, struct discovery_group *groups)
+{
+	for (size_t s = 0; s < n_services; s++) {
+		struct discovery_group *g = &groups[s];
+		g->n = 0;
+		g->idx = xcalloc(list->n + 1, sizeof(*g->idx));
+		for (size_t i = 0; i < list->n; i++) {
+			const struct docker_container_summary *c = &list->items[i];
+			if (running_only && (!c->state || strcmp(c->state, "running") != 0))
+				continue;
+			if (discovery_matches(c, services[s], rules))
+				g->idx[g->n++] = i;
+		}
+	}
+}
+
+void discovery_opt_in_services(const struct docker_container_list *list,
+                               const struct discovery_rules *rules, char ***names, size_t *n)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const char *svc = discovery_opt_in_service(&list->items[i], rules);
+		if (!svc)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < *n && !dup; k++)
+			dup = strcmp((*names)[k], svc) == 0;
+		if (dup)
+			continue;
+		*names = xreallocarray(*names, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(svc);
+	}
+}

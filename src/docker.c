@@ -1,0 +1,427 @@
+/* docker: Docker Engine API client over http.h (calls and version negotiation). */
+#include "rm/docker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker_internal.h"
+#include "rm/http.h"
+#include "rm/log.h"
+#include "rm/util.h"
+
+int docker_client_new(const struct docker_client_options *opts, struct docker_client **ret,
+                      char *err, size_t errlen)
+{
+	struct docker_api_version v;
+	const char *api = opts->api_version;
+	if (api && (strcmp(api, "auto") == 0 || api[0] == '\0'))
+		api = NULL;
+	if (api && docker_api_version_parse(api, &v) < 0) {
+		if (err)
+			snprintf(err, errlen, "docker: API version '%s' is not 'auto' or like 1.41",
+			         api);
+		return -EINVAL;
+	}
+	struct http_options ho = { .timeout = opts->timeout > 0 ? opts->timeout : 30,
+		                   .max_body = opts->max_body };
+	if (ho.timeout < ho.connect_timeout || ho.connect_timeout == 0)
+		ho.connect_timeout = ho.timeout < 5 ? ho.timeout : 5;
+	struct http_endpoint *ep = NULL;
+	if (!opts->host || http_endpoint_new(opts->host, &ho, &ep) < 0) {
+		if (err)
+			snprintf(err, errlen,
+			         "docker: host '%s' is not unix:///path, tcp://host:port or "
+			         "http(s)://",
+			         opts->host ? opts->host : "");
+		return -EINVAL;
+	}
+	struct docker_client *c = xcalloc(1, sizeof(*c));
+	c->host = xstrdup(opts->host);
+	c->opts = ho;
+	c->ep = ep;
+	if (api) {
+		c->fixed = true;
+		docker_client_set_version(c, v);
+	}
+	*ret = c;
+	return 0;
+}
+
+struct docker_client *docker_client_dup(const struct docker_client *c)
+{
+	struct docker_client *d = xcalloc(1, sizeof(*d));
+	d->host = xstrdup(c->host);
+	d->opts = c->opts;
+	d->fixed = c->fixed;
+	d->negotiated = c->negotiated;
+	memcpy(d->version, c->version, sizeof(d->version));
+	memcpy(d->prefix, c->prefix, sizeof(d->prefix));
+	/* The URL was accepted once; it cannot fail now. */
+	if (http_endpoint_new(c->host, &c->opts, &d->ep) < 0)
+		abort();
+	return d;
+}
+
+void docker_client_free(struct docker_client *c)
+{
+	if (!c)
+		return;
+	http_endpoint_free(c->ep);
+	free(c->host);
+	free(c);
+}
+
+void docker_client_counters(const struct docker_client *c, unsigned *ret_requests,
+                            size_t *ret_bytes)
+{
+	*ret_requests = c->requests;
+	*ret_bytes = c->bytes_received;
+}
+
+const char *docker_client_describe(const struct docker_client *c)
+{
+	return c->host;
+}
+
+void docker_client_set_version(struct docker_client *c, struct docker_api_version v)
+{
+	snprintf(c->version, sizeof(c->version), "%u.%u", v.major, v.minor);
+	snprintf(c->prefix, sizeof(c->prefix), "/v%u.%u", v.major, v.minor);
+	c->negotiated = true;
+}
+
+const char *docker_api_version(const struct docker_client *c)
+{
+	return c->negotiated ? c->version : NULL;
+}
+
+static int status_to_errno(long status)
+{
+	if ((status >= 200 && status < 300) || status == 304)
+		return 0;
+	switch (status) {
+	case 400:
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	case 409:
+		return -EBUSY;
+	default:
+		return -EIO;
+	}
+}
+
+int docker_raw_request(struct docker_client *c, struct http_endpoint *ep, const char *method,
+                       const char *path, const char *body, struct http_response *ret, char *err,
+                       size_t errlen)
+{
+	struct http_response resp = { 0 };
+	int r = http_request(ep ? ep : c->ep, method, path, body, &resp, err, errlen);
+	c->requests++;
+	if (r < 0)
+		return r;
+	c->bytes_received += resp.body_len;
+	r = status_to_errno(resp.status);
+	if (r < 0) {
+		char *msg = docker_json_error_message(resp.body, resp.body_len);
+		if (err)
+			snprintf(err, errlen, "%s %s: HTTP %ld: %s", method, path, resp.status,
+			         msg ? msg : "(no message)");
+		free(msg);
+		http_response_free(&resp);
+		return r;
+	}
+	*ret = resp;
+	return 0;
+}
+
+int docker_negotiate(struct docker_client *c, char *err, size_t errlen)
+{
+	if (c->negotiated)
+		return 0;
+	struct docker_version v = { 0 };
+	int r = docker_version(c, &v, err, errlen);
+	if (r < 0)
+		return r;
+	struct docker_api_version server, min = { 1, 12 }, mine, use;
+	/* Both were checked by the parser. */
+	docker_api_version_parse(v.api_version, &server);
+	if (v.min_api_version)
+		docker_api_version_parse(v.min_api_version, &min);
+	docker_api_version_parse(DOCKER_CLIENT_API_MAX, &mine);
+	use = docker_api_version_cmp(server, mine) < 0 ? server : mine;
+	/* An engine newer than this client may refuse old versions (Engine 29
+	 * refuses < 1.44): never go below its minimum. */
+	if (docker_api_version_cmp(use, min) < 0)
+		use = min;
+	if (docker_api_version_cmp(use, server) > 0) {
+		if (err)
+			snprintf(err, errlen, "docker: engine API %s has a minimum %s above itself",
+			         v.api_version, v.min_api_version);
+		r = -EPROTONOSUPPORT;
+		goto out;
+	}
+	docker_client_set_version(c, use);
+	log_debug("docker", "negotiated API version\thost=%s version=%s server=%s min=%s", c->host,
+	          c->version, v.api_version, v.min_api_version ? v.min_api_version : "?");
+out:
+	docker_version_free(&v);
+	return r;
+}
+
+/* METHOD /vX.Y<path> with the negotiated version. */
+static int vrequest(struct docker_client *c, const char *method, const char *path, const char *body,
+                    struct http_response *ret, char *err, size_t errlen)
+{
+	int r = docker_negotiate(c, err, errlen);
+	if (r < 0)
+		return r;
+	char *full = xasprintf("%s%s", c->prefix, path);
+	r = docker_raw_request(c, NULL, method, full, body, ret, err, errlen);
+	free(full);
+	return r;
+}
+
+/* A request whose answer is of no interest beyond its status. */
+static int vcall(struct docker_client *c, const char *method, const char *path, const char *body,
+                 char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	int r = vrequest(c, method, path, body, &resp, err, errlen);
+	http_response_free(&resp);
+	return r;
+}
+
+/* Prefixes a parser's message with the request, keeping Docker's words. */
+static void prefix_err(char *err, size_t errlen, const char *what)
+{
+	if (!err || !errlen)
+		return;
+	char *tmp = xstrdup(err);
+	snprintf(err, errlen, "%s: %s", what, tmp);
+	free(tmp);
+}
+
+int docker_ping(struct docker_client *c, char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	int r = docker_raw_request(c, NULL, "GET", "/_ping", NULL, &resp, err, errlen);
+	if (r == 0 && (resp.body_len < 2 || strncmp(resp.body, "OK", 2) != 0)) {
+		if (err)
+			snprintf(err, errlen, "GET /_ping: the answer is not OK");
+		r = -EBADMSG;
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+int docker_version(struct docker_client *c, struct docker_version *ret, char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	int r = docker_raw_request(c, NULL, "GET", "/version", NULL, &resp, err, errlen);
+	if (r == 0) {
+		r = docker_json_parse_version(resp.body, resp.body_len, ret, err, errlen);
+		if (r < 0)
+			prefix_err(err, errlen, "GET /version");
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+int docker_info(struct docker_client *c, struct docker_info *ret, char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	int r = vrequest(c, "GET", "/info", NULL, &resp, err, errlen);
+	if (r == 0) {
+		r = docker_json_parse_info(resp.body, resp.body_len, ret, err, errlen);
+		if (r < 0)
+			prefix_err(err, errlen, "GET /info");
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+int docker_containers_list(struct docker_client *c, bool all, const char *const *labels,
+                           size_t n_labels, struct docker_container_list *ret, char *err,
+                           size_t errlen)
+{
+	struct http_response resp = { 0 };
+	struct strbuf path;
+	strbuf_init(&path);
+	strbuf_printf(&path, "/containers/json?all=%s", all ? "true" : "false");
+	if (n_labels) {
+		struct docker_filter f = { "label", labels, n_labels };
+		char *json = docker_json_filters(&f, 1);
+		char *enc = http_urlencode(json);
+		strbuf_printf(&path, "&filters=%s", enc);
+		free(enc);
+		free(json);
+	}
+	int r = vrequest(c, "GET", path.data, NULL, &resp, err, errlen);
+	if (r == 0) {
+		r = docker_json_parse_container_list(resp.body, resp.body_len, ret, err, errlen);
+		if (r < 0)
+			prefix_err(err, errlen, "GET /containers/json");
+	}
+	http_response_free(&resp);
+	strbuf_free(&path);
+	return r;
+}
+
+int docker_container_inspect(struct docker_client *c, const char *id, struct docker_inspect *ret,
+                             char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	char *enc = http_urlencode(id);
+	char *path = xasprintf("/containers/%s/json", enc);
+	int r = vrequest(c, "GET", path, NULL, &resp, err, errlen);
+	if (r == 0) {
+		r = docker_json_parse_inspect(resp.body, resp.body_len, ret, err, errlen);
+		if (r < 0)
+			prefix_err(err, errlen, path);
+	}
+	http_response_free(&resp);
+	free(path);
+	free(enc);
+	return r;
+}
+
+int docker_container_create(struct docker_client *c, const char *name, const char *body,
+                            char **ret_id, char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	char *enc = name ? http_urlencode(name) : NULL;
+	char *path =
+	        enc ? xasprintf("/containers/create?name=%s", enc) : xstrdup("/containers/create");
+	int r = vrequest(c, "POST", path, body, &resp, err, errlen);
+	if (r == 0) {
+		r = docker_json_parse_create(resp.body, resp.body_len, ret_id, err, errlen);
+		if (r < 0)
+			prefix_err(err, errlen, path);
+	}
+	http_response_free(&resp);
+	free(path);
+	free(enc);
+	return r;
+}
+
+/* POST /containers/{id}/<action><query>. */
+static int container_post(struct docker_client *c, const char *id, const char *action,
+                          const char *query, const char *body, char *err, size_t errlen)
+{
+	char *enc = http_urlencode(id);
+	char *path = xasprintf("/containers/%s/%s%s", enc, action, query ? query : "");
+	int r = vcall(c, "POST", path, body, err, errlen);
+	free(path);
+	free(enc);
+	return r;
+}
+
+int docker_container_start(struct docker_client *c, const char *id, char *err, size_t errlen)
+{
+	return container_post(c, id, "start", NULL, NULL, err, errlen);
+}
+
+int docker_container_stop(struct docker_client *c, const char *id, int timeout_s, char *err,
+                          size_t errlen)
+{
+	int r = docker_negotiate(c, err, errlen);
+	if (r < 0)
+		return r;
+	if (timeout_s < 0)
+		timeout_s = 0;
+	/* The engine answers only after the grace period: this request gets
+	 * its own endpoint with a timeout that covers it. */
+	struct http_options ho = c->opts;
+	ho.timeout += timeout_s;
+	struct http_endpoint *ep = NULL;
+	if (http_endpoint_new(c->host, &ho, &ep) < 0)
+		abort();
+	char *enc = http_urlencode(id);
+	char *path = xasprintf("%s/containers/%s/stop?t=%d", c->prefix, enc, timeout_s);
+	struct http_response resp = { 0 };
+	r = docker_raw_request(c, ep, "POST", path, NULL, &resp, err, errlen);
+	http_response_free(&resp);
+	http_endpoint_free(ep);
+	free(path);
+	free(enc);
+	return r;
+}
+
+int docker_container_kill(struct docker_client *c, const char *id, const char *signal, char *err,
+                          size_t errlen)
+{
+	char *enc = http_urlencode(signal ? signal : "SIGKILL");
+	char *q = xasprintf("?signal=%s", enc);
+	int r = container_post(c, id, "kill", q, NULL, err, errlen);
+	free(q);
+	free(enc);
+	return r;
+}
+
+int docker_container_remove(struct docker_client *c, const char *id, bool force, bool volumes,
+                            char *err, size_t errlen)
+{
+	char *enc = http_urlencode(id);
+	char *path = xasprintf("/containers/%s?force=%s&v=%s", enc, force ? "true" : "false",
+	                       volumes ? "true" : "false");
+	int r = vcall(c, "DELETE", path, NULL, err, errlen);
+	free(path);
+	free(enc);
+	return r;
+}
+
+int docker_container_rename(struct docker_client *c, const char *id, const char *new_name,
+                            char *err, size_t errlen)
+{
+	char *enc = http_urlencode(new_name);
+	char *q = xasprintf("?name=%s", enc);
+	int r = container_post(c, id, "rename", q, NULL, err, errlen);
+	free(q);
+	free(enc);
+	return r;
+}
+
+int docker_container_update(struct docker_client *c, const char *id, const char *body, char *err,
+                            size_t errlen)
+{
+	return container_post(c, id, "update", NULL, body, err, errlen);
+}
+
+int docker_container_set_limits(struct docker_client *c, const struct docker_inspect *cur,
+                                const struct docker_limits *want, char *err, size_t errlen)
+{
+	char *body = NULL;
+	int r = docker_json_update_body(&cur->host_config, want, &body);
+	if (r < 0) {
+		if (err)
+			snprintf(err, errlen, "docker: no valid limit to set on %s", cur->id);
+		return r;
+	}
+	r = docker_container_update(c, cur->id, body, err, errlen);
+	free(body);
+	return r;
+}
+
+int docker_container_stats(struct docker_client *c, const char *id, struct docker_stats *ret,
+                           char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	char *enc = http_urlencode(id);
+	char *path = xasprintf("/containers/%s/stats?stream=false&one-shot=true", enc);
+	int r = vrequest(c, "GET", path, NULL, &resp, err, errlen);
+	if (r == 0) {
+		r = docker_json_parse_stats(resp.body, resp.body_len, ret, err, errlen);
+		if (r < 0)
+			prefix_err(err, errlen, path);
+	}
+	http_response_free(&resp);
+	free(path);
+	free(enc);
+	return r;
+}

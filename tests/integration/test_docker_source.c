@@ -1,0 +1,222 @@
+/* test_docker_source: the Docker metrics source measuring real containers:
+ * CPU of a pinned busy container, an idle one, memory of an allocation,
+ * replicas summed, OOM kills, and what stays unknown. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "integration/docker_testlib.h"
+#include "rm/config.h"
+#include "rm/source_docker.h"
+
+#define MIB (1024.0 * 1024.0)
+
+static struct rm_config *test_config(void)
+{
+	struct rm_config *cfg = config_new_default();
+	free(cfg->docker.host);
+	cfg->docker.host = xstrdup(tl_host());
+	cfg->docker.timeout = 20;
+	free(cfg->services.project);
+	cfg->services.project = xstrdup("");
+	return cfg;
+}
+
+static void print_obs(const char *name, const struct observation *o)
+{
+	fprintf(stderr,
+	        "%s: n=%u cpu=%d:%.3f limit=%d:%.3f thr=%d:%.3f mem=%d:%.1fMiB peak=%.1fMiB "
+	        "mlimit=%d:%.0fMiB up=%d:%.1f oom=%d:%u reason='%s'\n",
+	        name, o->n_containers, o->cpu_used_known, o->cpu_used, o->cpu_limit_known,
+	        o->cpu_limit, o->cpu_throttled_known, o->cpu_throttled, o->mem_used_known,
+	        o->mem_used / MIB, o->mem_peak / MIB, o->mem_limit_known, o->mem_limit / MIB,
+	        o->uptime_known, o->uptime, o->oom_known, o->oom_kills, o->unknown_reason);
+}
+
+/* CPU seconds of a container from its cgroup (v1 cgroupfs or v2), read
+ * beside the engine as an independent reference; -1 when not readable. */
+static double cgroup_cpu_seconds(const char *id)
+{
+	char *paths[] = {
+		xasprintf("/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage", id),
+		xasprintf("/sys/fs/cgroup/cpu,cpuacct/docker/%s/cpuacct.usage", id),
+		xasprintf("/sys/fs/cgroup/system.slice/docker-%s.scope/cpu.stat", id),
+		xasprintf("/sys/fs/cgroup/docker/%s/cpu.stat", id),
+	};
+	double v = -1;
+	for (size_t i = 0; i < RM_ARRAY_SIZE(paths) && v < 0; i++) {
+		FILE *f = fopen(paths[i], "r");
+		unsigned long long n;
+		if (!f)
+			continue;
+		if (i < 2 && fscanf(f, "%llu", &n) == 1)
+			v = (double)n / 1e9;
+		else if (i >= 2 && fscanf(f, "usage_usec %llu", &n) == 1)
+			v = (double)n / 1e6;
+		fclose(f);
+	}
+	for (size_t i = 0; i < RM_ARRAY_SIZE(paths); i++)
+		free(paths[i]);
+	return v;
+}
+
+static int collect(struct source *s, const char *const *names, size_t n, struct observation *out)
+{
+	char err[512] = "";
+	struct source_stats st = { 0 };
+	memset(out, 0, n * sizeof(*out));
+	int r = source_collect(s, names, n, time_wall(), out, &st, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "collect: %s\n", err);
+	fprintf(stderr, "collect: %u requests, %zu bytes, %.2f s\n", st.requests, st.bytes_received,
+	        st.seconds);
+	for (size_t i = 0; i < n; i++)
+		print_obs(names[i], &out[i]);
+	return r;
+}
+
+static void test_measure(void **state)
+{
+	char *busy = tl_name("busy"), *idle = tl_name("idle"), *mem = tl_name("mem");
+	char *rep1 = tl_name("rep-1"), *rep2 = tl_name("rep-2"), *svc = tl_name("repsvc");
+	char *missing = tl_name("missing");
+	char *labels = xasprintf(
+	        "-l com.docker.compose.service=%s --cpus 0.25 --memory 32m --no-healthcheck", svc);
+	char busy_id[65];
+	assert_int_equal(tl_run(busy, "--cpus 0.5 --memory 64m", "busy 2", busy_id), 0);
+	assert_int_equal(tl_run(idle, "--cpus 1 --memory 64m --no-healthcheck", "idle", NULL), 0);
+	assert_int_equal(tl_run(mem, "--memory 128m --shm-size 96m", "alloc 40", NULL), 0);
+	assert_int_equal(tl_run(rep1, labels, "idle", NULL), 0);
+	assert_int_equal(tl_run(rep2, labels, "idle", NULL), 0);
+
+	struct rm_config *cfg = test_config();
+	struct source s = { 0 };
+	assert_int_equal(source_docker_new(cfg, &s), 0);
+	assert_string_equal(s.ops->name, "docker");
+	const char *names[] = { busy, idle, mem, svc, missing };
+	struct observation o[5];
+	sleep(1);
+	double cg0 = cgroup_cpu_seconds(busy_id), t0 = time_monotonic();
+	assert_int_equal(collect(&s, names, 5, o), 0);
+	/* First check: limits and memory known, CPU not yet. */
+	assert_int_equal(o[0].n_containers, 1);
+	assert_false(o[0].cpu_used_known);
+	assert_non_null(strstr(o[0].unknown_reason, "first sample"));
+	assert_true(o[0].cpu_limit_known && o[0].cpu_limit == 0.5);
+	assert_true(o[0].mem_limit_known && o[0].mem_limit == 64 << 20);
+	assert_int_equal(o[4].n_containers, 0);
+	assert_false(o[4].cpu_used_known || o[4].mem_used_known || o[4].cpu_limit_known);
+	assert_non_null(strstr(o[4].unknown_reason, "no running container"));
+
+	sleep(3);
+	assert_int_equal(collect(&s, names, 5, o), 0);
+	double cg1 = cgroup_cpu_seconds(busy_id), t1 = time_monotonic();
+	assert_true(o[0].cpu_used_known);
+	assert_true(o[0].cpu_throttled_known);
+	double ref = cg0 >= 0 && cg1 >= 0 ? (cg1 - cg0) / (t1 - t0) : -1;
+	fprintf(stderr, "busy: cgroup reference %.3f cores\n", ref);
+	if (ref < 0 || (ref > 0.45 && ref < 0.55)) {
+		/* Pinned at 0.5 cores and throttled nearly all the time. */
+		assert_true(o[0].cpu_used > 0.45 && o[0].cpu_used < 0.55);
+		assert_true(o[0].cpu_throttled > 0.8 && o[0].cpu_throttled <= 1.0);
+	} else {
+		/* The host is too loaded for the container to get its 0.5
+		 * cores (other work on a 2-core machine): then the source
+		 * must agree with the cgroup's own accounting. */
+		fprintf(stderr, "busy: host contention, checking against the cgroup\n");
+		assert_true(o[0].cpu_used > ref * 0.8 && o[0].cpu_used < ref * 1.2 + 0.02);
+		assert_true(o[0].cpu_throttled > 0 && o[0].cpu_throttled <= 1.0);
+	}
+	assert_true(o[0].uptime_known && o[0].uptime > 2 && o[0].uptime < 60);
+	assert_true(o[0].oom_known && o[0].oom_kills == 0);
+	assert_string_equal(o[0].unknown_reason, "");
+	/* Idle. */
+	assert_true(o[1].cpu_used_known && o[1].cpu_used < 0.05);
+	assert_true(o[1].cpu_throttled_known && o[1].cpu_throttled < 0.1);
+	assert_true(o[1].cpu_limit == 1.0);
+	assert_true(o[1].mem_used_known && o[1].mem_used < 8 * MIB);
+	/* 40 MiB held in tmpfs, charged to the container. */
+	assert_true(o[2].mem_used_known);
+	assert_true(o[2].mem_used > 39 * MIB && o[2].mem_used < 48 * MIB);
+	assert_true(o[2].mem_peak_known && o[2].mem_peak >= o[2].mem_used);
+	assert_true(o[2].mem_limit == 128 << 20);
+	assert_true(o[2].cpu_limit_known && o[2].cpu_limit == 0);
+	/* Two replicas summed. */
+	assert_int_equal(o[3].n_containers, 2);
+	assert_true(o[3].cpu_limit > 0.4999 && o[3].cpu_limit < 0.5001);
+	assert_true(o[3].mem_limit == 64 << 20);
+	assert_true(o[3].cpu_used_known && o[3].cpu_used < 0.1);
+
+	source_free(&s);
+	config_free(cfg);
+	free(labels);
+	free(busy);
+	free(idle);
+	free(mem);
+	free(rep1);
+	free(rep2);
+	free(svc);
+	free(missing);
+}
+
+static void test_memory_metric_and_oom(void **state)
+{
+	char *name = tl_name("oom");
+	assert_int_equal(tl_run(name, "--memory 32m --no-healthcheck", "idle", NULL), 0);
+	struct rm_config *cfg = test_config();
+	cfg->monitoring.memory_metric = MEMORY_METRIC_USAGE;
+	struct source s = { 0 };
+	assert_int_equal(source_docker_new(cfg, &s), 0);
+	const char *names[] = { name };
+	struct observation o;
+	assert_int_equal(collect(&s, names, 1, &o), 0);
+	assert_true(o.oom_known && o.oom_kills == 0);
+	/* A child asks for a 100 MiB buffer and is OOM-killed; PID 1 lives on
+	 * (State.OOMKilled stays false), so only the engine's oom event tells. */
+	char *cmd = xasprintf("exec %s dd if=/dev/zero of=/dev/null bs=100M count=1", name);
+	tl_docker(cmd);
+	free(cmd);
+	sleep(1);
+	assert_int_equal(collect(&s, names, 1, &o), 0);
+	assert_true(o.oom_known);
+	assert_true(o.oom_kills >= 1);
+	assert_true(o.mem_used_known && o.mem_peak_known && o.mem_peak >= o.mem_used);
+	assert_int_equal(collect(&s, names, 1, &o), 0);
+	assert_int_equal(o.oom_kills, 0);
+	source_free(&s);
+	config_free(cfg);
+	free(name);
+}
+
+static void test_engine_down(void **state)
+{
+	struct rm_config *cfg = test_config();
+	free(cfg->docker.host);
+	cfg->docker.host = xstrdup("unix:///nonexistent/docker.sock");
+	struct source s = { 0 };
+	assert_int_equal(source_docker_new(cfg, &s), 0);
+	const char *names[] = { "x" };
+	struct observation o = { 0 };
+	char err[256] = "";
+	int r = source_collect(&s, names, 1, time_wall(), &o, NULL, err, sizeof(err));
+	assert_true(r < 0);
+	assert_true(strlen(err) > 0);
+	assert_false(o.cpu_used_known || o.mem_used_known);
+	source_free(&s);
+	config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_measure),
+		cmocka_unit_test(test_memory_metric_and_oom),
+		cmocka_unit_test(test_engine_down),
+	};
+	int r = cmocka_run_group_tests(tests, tl_setup, NULL);
+	tl_remove_all();
+	return r;
+}

@@ -1,0 +1,110 @@
+/* test_discovery: exact service matching, compose labels, projects and opt-in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rm/discovery.h"
+#include "rm/util.h"
+
+static const char *const list_json =
+        "["
+        "{\"Id\":\"a\",\"Names\":[\"/grafana\"],\"State\":\"running\",\"Labels\":{}},"
+        "{\"Id\":\"b\",\"Names\":[\"/grafana-renderer\"],\"State\":\"running\",\"Labels\":{}},"
+        "{\"Id\":\"c\",\"Names\":[\"/jacker-postgres-1\"],\"State\":\"running\",\"Labels\":"
+        "{\"com.docker.compose.service\":\"postgres\",\"com.docker.compose.project\":\"jacker\"}},"
+        "{\"Id\":\"d\",\"Names\":[\"/jacker-postgres-2\"],\"State\":\"running\",\"Labels\":"
+        "{\"com.docker.compose.service\":\"postgres\",\"com.docker.compose.project\":\"jacker\"}},"
+        "{\"Id\":\"e\",\"Names\":[\"/other-postgres-1\"],\"State\":\"running\",\"Labels\":"
+        "{\"com.docker.compose.service\":\"postgres\",\"com.docker.compose.project\":\"other\"}},"
+        "{\"Id\":\"f\",\"Names\":[\"/jacker-postgres-exporter-1\"],\"State\":\"running\","
+        "\"Labels\":{\"com.docker.compose.service\":\"postgres-exporter\","
+        "\"com.docker.compose.project\":\"jacker\"}},"
+        "{\"Id\":\"g\",\"Names\":[\"/jacker-postgres-3\"],\"State\":\"exited\",\"Labels\":"
+        "{\"com.docker.compose.service\":\"postgres\",\"com.docker.compose.project\":\"jacker\"}},"
+        "{\"Id\":\"h\",\"Names\":[\"/solo\"],\"State\":\"running\",\"Labels\":"
+        "{\"resource-manager.enable\":\"true\"}},"
+        "{\"Id\":\"i\",\"Names\":[\"/jacker-web-1\"],\"State\":\"running\",\"Labels\":"
+        "{\"resource-manager.enable\":\"true\",\"com.docker.compose.service\":\"web\","
+        "\"com.docker.compose.project\":\"jacker\"}},"
+        "{\"Id\":\"j\",\"Names\":[\"/off\"],\"State\":\"running\",\"Labels\":"
+        "{\"resource-manager.enable\":\"false\"}}"
+        "]";
+
+static struct docker_container_list load(void)
+{
+	struct docker_container_list l = { 0 };
+	assert_int_equal(
+	        docker_json_parse_container_list(list_json, strlen(list_json), &l, NULL, 0), 0);
+	return l;
+}
+
+static void ids(const struct docker_container_list *l, const struct discovery_group *g, char *out)
+{
+	for (size_t i = 0; i < g->n; i++)
+		out[i] = l->items[g->idx[i]].id[0];
+	out[g->n] = '\0';
+}
+
+static void test_exact_and_labels(void **state)
+{
+	struct docker_container_list l = load();
+	const char *const services[] = { "grafana", "postgres", "postgres-exporter", "gra" };
+	struct discovery_group g[4];
+	struct discovery_rules any = { .project = "", .label_opt_in = false };
+	char buf[16];
+	discovery_group_services(&l, services, 4, &any, true, g);
+	ids(&l, &g[0], buf);
+	assert_string_equal(buf, "a");
+	ids(&l, &g[1], buf);
+	assert_string_equal(buf, "cde");
+	ids(&l, &g[2], buf);
+	assert_string_equal(buf, "f");
+	assert_int_equal(g[3].n, 0);
+	for (int i = 0; i < 4; i++)
+		discovery_group_free(&g[i]);
+
+	struct discovery_rules jacker = { .project = "jacker", .label_opt_in = false };
+	discovery_group_services(&l, services, 2, &jacker, false, g);
+	ids(&l, &g[1], buf);
+	assert_string_equal(buf, "cdg");
+	discovery_group_free(&g[0]);
+	discovery_group_free(&g[1]);
+	docker_container_list_free(&l);
+}
+
+static void test_opt_in(void **state)
+{
+	struct docker_container_list l = load();
+	struct discovery_rules on = { .project = NULL, .label_opt_in = true };
+	struct discovery_rules off = { .project = NULL, .label_opt_in = false };
+	char **names = NULL;
+	size_t n = 0;
+	discovery_opt_in_services(&l, &on, &names, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "solo");
+	assert_string_equal(names[1], "web");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	names = NULL;
+	n = 0;
+	discovery_opt_in_services(&l, &off, &names, &n);
+	assert_int_equal(n, 0);
+	assert_true(discovery_matches(&l.items[8], "web", &off));
+	assert_null(discovery_opt_in_service(&l.items[9], &on));
+	docker_container_list_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exact_and_labels),
+		cmocka_unit_test(test_opt_in),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
