@@ -805,7 +805,7 @@ static void check(struct daemon *d, bool only_flagged)
 		} else {
 			memset(&s->obs, 0, sizeof(s->obs));
 			snprintf(s->obs.unknown_reason, sizeof(s->obs.unknown_reason),
-			         "metrics source unreachable: %s", err);
+			         "metrics source unreachable: %.120s", err);
 		}
 		s->event_ooms = 0;
 		svc_add_point(s, now);
