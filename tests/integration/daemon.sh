@@ -113,6 +113,11 @@ assert len(deps) == 1 and deps[0]["outcome"] == "applied", deps
 assert s["services"][svc]["engine"]["changes_today"] == 1
 assert abs(s["services"][svc]["applied"]["cpu"] - 0.63) < 1e-9
 PY
+# The managed limits as a Compose override.
+"$bin" export-overrides --config "$out/cfg.yml" --output "$out/override.yml" 2>/dev/null
+if grep -q "^  $svc:" "$out/override.yml" && grep -q 'cpus: "0.63"' "$out/override.yml" \
+  && grep -q 'memory: 64M' "$out/override.yml"; then ok "export-overrides writes the managed limits"
+else bad "export-overrides output:"; cat "$out/override.yml"; fi
 wait "$load"
 read -r n f <"$out/load"
 [ "$n" -gt 50 ] && [ "$f" -eq 0 ] && ok "no failed request during the change ($n requests)" || bad "$f of $n requests failed"

@@ -1,0 +1,131 @@
+/* cmd_export: `export-overrides`: writes a Compose override file with the
+ * limits resource-manager manages, so a user can make them permanent. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rm/cli.h"
+#include "rm/config.h"
+#include "rm/state.h"
+#include "rm/units.h"
+#include "rm/util.h"
+
+static void write_overrides(const struct rm_state *s, FILE *out)
+{
+	char when[40];
+	time_format_rfc3339(time_wall(), when, sizeof(when));
+	fprintf(out,
+	        "# Written by resource-manager export-overrides at %s.\n"
+	        "# The limits resource-manager applied last, per container. Use with:\n"
+	        "#   docker compose -f docker-compose.yml -f <this file> up -d\n"
+	        "# Services are named as monitored; a name that is a container name rather\n"
+	        "# than a Compose service must be renamed to its service here.\n",
+	        when);
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_services; i++)
+		n += s->services[i].applied.known;
+	if (n == 0) {
+		fprintf(out, "# No service has had its limits changed yet.\nservices: {}\n");
+		return;
+	}
+	fprintf(out, "services:\n");
+	for (size_t i = 0; i < s->n_services; i++) {
+		const struct state_service *sv = &s->services[i];
+		if (!sv->applied.known)
+			continue;
+		unsigned r = sv->replicas ? sv->replicas : 1;
+		fprintf(out, "  %s:\n    deploy:\n      resources:\n        limits:\n", sv->name);
+		if (sv->applied.cpu > 0)
+			fprintf(out, "          cpus: \"%.2f\"\n", sv->applied.cpu / r);
+		if (sv->applied.memory > 0)
+			fprintf(out, "          memory: %lluM\n",
+			        (unsigned long long)(sv->applied.memory / r / UNITS_MIB));
+	}
+}
+
+static int export_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *output = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:o:", opts, NULL)) != -1) {
+		if (c == 'c') {
+			config = optarg;
+		} else if (c == 'o') {
+			output = optarg;
+		} else {
+			fprintf(stderr,
+			        "resource-manager export-overrides: bad option '%s'; see --help\n",
+			        argv[optind - 1]);
+			return EXIT_INVALID;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "resource-manager export-overrides: unexpected argument '%s'\n",
+		        argv[optind]);
+		return EXIT_INVALID;
+	}
+	struct rm_config *cfg = NULL;
+	int r = cli_load_config(config, &cfg);
+	if (r)
+		return r;
+	struct rm_state *s = NULL;
+	char err[512];
+	r = state_load(cfg->state.path, &s, err, sizeof(err));
+	if (r != 0) {
+		fprintf(stderr, "resource-manager export-overrides: %s\n", err);
+		state_free(s);
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	int status = EXIT_OK;
+	if (!output) {
+		write_overrides(s, stdout);
+	} else {
+		char *tmp = xasprintf("%s.tmp", output);
+		FILE *f = fopen(tmp, "w");
+		if (!f) {
+			fprintf(stderr, "resource-manager export-overrides: cannot write %s: %s\n",
+			        tmp, strerror(errno));
+			status = EXIT_RUNTIME;
+		} else {
+			write_overrides(s, f);
+			if (fclose(f) != 0 || rename(tmp, output) != 0) {
+				fprintf(stderr,
+				        "resource-manager export-overrides: cannot write %s: %s\n",
+				        output, strerror(errno));
+				unlink(tmp);
+				status = EXIT_RUNTIME;
+			} else {
+				fprintf(stderr, "wrote %s\n", output);
+			}
+		}
+		free(tmp);
+	}
+	state_free(s);
+	config_free(cfg);
+	return status;
+}
+
+const struct cli_command cmd_export_overrides = {
+	.name = "export-overrides",
+	.summary = "write a Compose override file with the managed limits",
+	.usage = "Usage: resource-manager export-overrides [--config FILE] [--output FILE]\n"
+	         "\n"
+	         "Reads the state file (state.path) and writes a Compose override file with\n"
+	         "the limits resource-manager applied last, per container, to FILE or to\n"
+	         "standard output. `docker compose -f docker-compose.yml -f FILE up -d` then\n"
+	         "keeps them when containers are recreated.\n"
+	         "\n"
+	         "Exit status: 0 written, 1 bad arguments or config, 2 state unreadable.\n",
+	.run = export_run,
+};
