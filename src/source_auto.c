@@ -9,6 +9,7 @@
 
 #include "rm/config.h"
 #include "rm/log.h"
+#include "rm/source_docker.h"
 #include "rm/source_prom.h"
 #include "rm/util.h"
 
@@ -163,15 +164,10 @@ const char *source_used_name(const struct source *s)
 	return used_names[a->used];
 }
 
-/* >>> DOCKER SOURCE WIRING POINT <<<
- * The Docker source (src/source_docker.c, source_docker_new) is written on
- * another branch. When it lands, replace the body with
- *     return source_docker_new(cfg, ret);
- * (and include "rm/source_docker.h"). Until then it is absent: auto uses
- * Prometheus alone and monitoring.source docker is refused. */
+/* The Docker source (src/source_docker.c). */
 static int docker_source_new(const struct rm_config *cfg, struct source *ret)
 {
-	return -ENOTSUP;
+	return source_docker_new(cfg, ret);
 }
 
 int source_from_config(const struct rm_config *cfg, struct source *ret, char *err, size_t errlen)
@@ -203,10 +199,11 @@ int source_from_config(const struct rm_config *cfg, struct source *ret, char *er
 		break;
 	case SOURCE_DOCKER:
 		if (!docker.ops) {
-			r = -ENOTSUP;
+			r = -EINVAL;
 			snprintf(err, errlen,
-			         "monitoring.source is docker but this build has no "
-			         "Docker source yet");
+			         "monitoring.source is docker but docker.host '%s' or "
+			         "docker.api_version '%s' cannot be used",
+			         cfg->docker.host, cfg->docker.api_version);
 			goto out;
 		}
 		*ret = docker;
@@ -217,7 +214,8 @@ int source_from_config(const struct rm_config *cfg, struct source *ret, char *er
 			r = -ENOTSUP;
 			snprintf(err, errlen,
 			         "monitoring.source is auto but monitoring.prometheus_url "
-			         "is empty and this build has no Docker source yet");
+			         "is empty and docker.host '%s' cannot be used",
+			         cfg->docker.host);
 			goto out;
 		}
 		r = source_auto_new(&prom, &docker, ret);
