@@ -297,7 +297,8 @@ static void cpu_wants(const struct engine_input *in, const struct engine_state *
 		         "%s cores)",
 		         in->obs->cpu_throttled * 100, cfg->thresholds.cpu_throttle_high * 100,
 		         st->throttled, r->ratio * 100, lim_s);
-	} else if (st->cpu_low >= n) {
+	} else if (st->cpu_low >= n && st->throttled == 0) {
+		/* A throttled container is short of CPU, whatever its average says. */
 		r->want = WANT_DOWN;
 		r->cause = ENGINE_REASON_CPU_LOW;
 		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores < %g%% for %u checks",
@@ -547,7 +548,7 @@ static void cpu_target(const struct engine_input *in, struct res *r)
 {
 	const struct rm_config *cfg = in->cfg;
 	const struct engine_policy *p = in->policy;
-	double target = r->limit;
+	double target;
 	switch (r->want) {
 	case WANT_UP:
 		target = r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
@@ -562,6 +563,7 @@ static void cpu_target(const struct engine_input *in, struct res *r)
 			target = fmax(target, r->use / cfg->thresholds.cpu_high);
 		break;
 	case WANT_NONE:
+	default:
 		return;
 	}
 	settle(in, r, true, target, 0, NULL);
@@ -574,7 +576,7 @@ static void mem_target(const struct engine_input *in, struct res *r)
 	const struct observation *o = in->obs;
 	double margin = 1.0 + cfg->adjustment.memory_safety_margin;
 	double peak = r->valid ? r->use : 0;
-	double target = r->limit, safety = 0;
+	double target, safety = 0;
 	char note[64], pk[32];
 	if (o->mem_peak_known && (double)o->mem_peak > peak)
 		peak = (double)o->mem_peak;
@@ -596,6 +598,7 @@ static void mem_target(const struct engine_input *in, struct res *r)
 		safety = peak * margin;
 		break;
 	case WANT_NONE:
+	default:
 		return;
 	}
 	settle(in, r, false, target, safety, note);

@@ -125,6 +125,7 @@ struct notifier {
 	size_t head, count;
 	bool busy; /* the sender holds an item outside the queue */
 	struct notify_stats stats;
+	double last_drop_log; /* monotonic, for rate-limiting the drop warning */
 	/* Owned copies of the config the sender needs. */
 	bool enabled;
 	struct strlist events;
@@ -238,6 +239,7 @@ static struct http_endpoint *channel_endpoint(const char *name, const char *url)
 struct notifier *notifier_new(const struct rm_config *cfg)
 {
 	struct notifier *n = xcalloc(1, sizeof(*n));
+	n->last_drop_log = -1e9;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->cond, NULL);
 	n->enabled = cfg->notifications.enabled;

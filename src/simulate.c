@@ -113,14 +113,14 @@ static int parse_start(const char *s, double *ret)
 }
 
 /* "cpu=1.0 memory=512M" (either may be "none"), for the limits: and host: lines. */
-static int parse_pairs(char *s, bool *has_cpu, double *cpu, bool *has_mem, uint64_t *mem,
-                       const char **why)
+static int parse_pairs(char *s, bool *has_cpu, double *cpu, bool *has_mem, uint64_t *mem, char *why,
+                       size_t whylen)
 {
 	char *save = NULL;
 	for (char *tok = strtok_r(s, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq) {
-			*why = "expected key=value pairs (cpu=..., memory=...)";
+			snprintf(why, whylen, "expected key=value pairs (cpu=..., memory=...)");
 			return -EINVAL;
 		}
 		*eq = '\0';
@@ -130,8 +130,9 @@ static int parse_pairs(char *s, bool *has_cpu, double *cpu, bool *has_mem, uint6
 			double c = 0;
 			int r = none ? 0 : units_parse_cpu(v, &c);
 			if (r < 0 || (!none && c <= 0)) {
-				*why = r < 0 ? number_problem(v, r)
-				             : "cpu must be above 0 (write none for no limit)";
+				snprintf(why, whylen, "cpu '%s': %s", v,
+				         r < 0 ? number_problem(v, r)
+				               : "must be above 0 (write none for no limit)");
 				return -EINVAL;
 			}
 			*has_cpu = true;
@@ -140,14 +141,15 @@ static int parse_pairs(char *s, bool *has_cpu, double *cpu, bool *has_mem, uint6
 			uint64_t m = 0;
 			int r = none ? 0 : units_parse_memory(v, &m);
 			if (r < 0 || (!none && m == 0)) {
-				*why = r < 0 ? number_problem(v, r)
-				             : "memory must be above 0 (write none for no limit)";
+				snprintf(why, whylen, "memory '%s': %s", v,
+				         r < 0 ? number_problem(v, r)
+				               : "must be above 0 (write none for no limit)");
 				return -EINVAL;
 			}
 			*has_mem = true;
 			*mem = m;
 		} else {
-			*why = "unknown key (expected cpu or memory)";
+			snprintf(why, whylen, "unknown key '%s' (expected cpu or memory)", k);
 			return -EINVAL;
 		}
 	}
@@ -171,7 +173,7 @@ static int parse_comment(struct parser *p, char *body)
 {
 	struct simulate_trace *t = p->t;
 	char *s = trim(body);
-	const char *why = NULL;
+	char why[160];
 	if (p->in_limits && isspace((unsigned char)body[0]) && isspace((unsigned char)body[1])) {
 		/* "#   web: cpu=1 memory=512M" */
 		char *colon = strchr(s, ':');
@@ -198,7 +200,7 @@ static int parse_comment(struct parser *p, char *body)
 		}
 		sv->limits_line = p->line;
 		if (parse_pairs(colon + 1, &sv->has_cpu_limit, &sv->cpu_limit, &sv->has_mem_limit,
-		                &sv->mem_limit, &why) < 0) {
+		                &sv->mem_limit, why, sizeof(why)) < 0) {
 			set_err(p->err, p->errlen, p->name, p->line, "limits of '%s': %s", svc,
 			        why);
 			return -EINVAL;
@@ -228,7 +230,8 @@ static int parse_comment(struct parser *p, char *body)
 		}
 	} else if (strncmp(s, "host:", 5) == 0) {
 		bool hc = false, hm = false;
-		if (parse_pairs(s + 5, &hc, &t->host_cpus, &hm, &t->host_mem, &why) < 0) {
+		if (parse_pairs(s + 5, &hc, &t->host_cpus, &hm, &t->host_mem, why, sizeof(why)) <
+		    0) {
 			set_err(p->err, p->errlen, p->name, p->line, "host: %s", why);
 			return -EINVAL;
 		}

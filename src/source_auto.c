@@ -1,6 +1,7 @@
 /* source_auto: Prometheus when it answers, else the Docker engine; and the
  * construction of the configured source. */
 #include "rm/source_auto.h"
+#include "rm/source_docker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,15 +164,9 @@ const char *source_used_name(const struct source *s)
 	return used_names[a->used];
 }
 
-/* >>> DOCKER SOURCE WIRING POINT <<<
- * The Docker source (src/source_docker.c, source_docker_new) is written on
- * another branch. When it lands, replace the body with
- *     return source_docker_new(cfg, ret);
- * (and include "rm/source_docker.h"). Until then it is absent: auto uses
- * Prometheus alone and monitoring.source docker is refused. */
 static int docker_source_new(const struct rm_config *cfg, struct source *ret)
 {
-	return -ENOTSUP;
+	return source_docker_new(cfg, ret);
 }
 
 int source_from_config(const struct rm_config *cfg, struct source *ret, char *err, size_t errlen)
@@ -205,8 +200,7 @@ int source_from_config(const struct rm_config *cfg, struct source *ret, char *er
 		if (!docker.ops) {
 			r = -ENOTSUP;
 			snprintf(err, errlen,
-			         "monitoring.source is docker but this build has no "
-			         "Docker source yet");
+			         "monitoring.source is docker but docker.host cannot be used");
 			goto out;
 		}
 		*ret = docker;
@@ -217,7 +211,7 @@ int source_from_config(const struct rm_config *cfg, struct source *ret, char *er
 			r = -ENOTSUP;
 			snprintf(err, errlen,
 			         "monitoring.source is auto but monitoring.prometheus_url "
-			         "is empty and this build has no Docker source yet");
+			         "is empty and docker.host cannot be used");
 			goto out;
 		}
 		r = source_auto_new(&prom, &docker, ret);

@@ -167,6 +167,30 @@ static json_t *write_engine(const struct engine_state *e)
 	                 (int)e->day, "changes_today", (int)e->changes_today);
 }
 
+static void read_counters(struct pctx *p, json_t *o, const char *path, struct state_counters *c)
+{
+	const long long max = 1LL << 53;
+	c->total_adjustments = (unsigned long)get_int(p, o, "total_adjustments", path, 0, max);
+	c->successful_adjustments =
+	        (unsigned long)get_int(p, o, "successful_adjustments", path, 0, max);
+	c->failed_adjustments = (unsigned long)get_int(p, o, "failed_adjustments", path, 0, max);
+	c->blue_green_deployments =
+	        (unsigned long)get_int(p, o, "blue_green_deployments", path, 0, max);
+	c->rollbacks = (unsigned long)get_int(p, o, "rollbacks", path, 0, max);
+	c->threshold_breaches = (unsigned long)get_int(p, o, "threshold_breaches", path, 0, max);
+}
+
+static json_t *write_counters(const struct state_counters *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "total_adjustments",
+	                 (json_int_t)c->total_adjustments, "successful_adjustments",
+	                 (json_int_t)c->successful_adjustments, "failed_adjustments",
+	                 (json_int_t)c->failed_adjustments, "blue_green_deployments",
+	                 (json_int_t)c->blue_green_deployments, "rollbacks",
+	                 (json_int_t)c->rollbacks, "threshold_breaches",
+	                 (json_int_t)c->threshold_breaches);
+}
+
 static void read_services(struct pctx *p, json_t *root, struct rm_state *s)
 {
 	json_t *svcs = get_obj(p, root, "services", "state");
@@ -187,6 +211,13 @@ static void read_services(struct pctx *p, json_t *root, struct rm_state *s)
 				read_engine(p, e, ep, &sv->engine);
 				free(ep);
 			}
+			json_t *c = get_obj(p, v, "counters", path);
+			if (c) {
+				char *cp = xasprintf("%s.counters", path);
+				read_counters(p, c, cp, &sv->counters);
+				free(cp);
+			}
+			sv->replicas = (unsigned)get_int(p, v, "replicas", path, 0, 1000000);
 			read_limits(p, v, "last_good", path, &sv->last_good);
 			read_limits(p, v, "applied", path, &sv->applied);
 		}
@@ -350,11 +381,12 @@ char *state_json_serialize(const struct rm_state *s)
 	json_t *svcs = json_object();
 	for (size_t i = 0; i < s->n_services; i++) {
 		const struct state_service *sv = &s->services[i];
-		json_object_set_new(svcs, sv->name,
-		                    json_pack("{s:o, s:o, s:o}", "engine",
-		                              write_engine(&sv->engine), "last_good",
-		                              write_limits(&sv->last_good), "applied",
-		                              write_limits(&sv->applied)));
+		json_object_set_new(
+		        svcs, sv->name,
+		        json_pack("{s:o, s:o, s:i, s:o, s:o}", "engine", write_engine(&sv->engine),
+		                  "counters", write_counters(&sv->counters), "replicas",
+		                  (int)sv->replicas, "last_good", write_limits(&sv->last_good),
+		                  "applied", write_limits(&sv->applied)));
 	}
 	json_object_set_new(root, "services", svcs);
 	json_t *jr = json_array();

@@ -28,7 +28,7 @@
 #include "rm/engine.h"
 
 /* Largest trace accepted. */
-#define SIMULATE_MAX_TRACE (64 * 1024 * 1024)
+#define SIMULATE_MAX_TRACE ((size_t)64 * 1024 * 1024)
 
 struct simulate_sample {
 	double time;    /* seconds from t=0 */

@@ -25,9 +25,21 @@ struct state_limits {
 	uint64_t memory; /* bytes, 0 = no limit */
 };
 
+/* Counters since the first start (metrics survive restarts). */
+struct state_counters {
+	unsigned long total_adjustments; /* changes attempted */
+	unsigned long successful_adjustments;
+	unsigned long failed_adjustments;
+	unsigned long blue_green_deployments;
+	unsigned long rollbacks;
+	unsigned long threshold_breaches; /* readings beyond a threshold */
+};
+
 struct state_service {
 	char *name;
 	struct engine_state engine;
+	struct state_counters counters;
+	unsigned replicas;             /* containers seen at the last change (export-overrides) */
 	struct state_limits last_good; /* before the last change: what rollback restores */
 	struct state_limits applied;   /* what the last change applied (drift detection) */
 };

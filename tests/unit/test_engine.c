@@ -663,6 +663,15 @@ static void test_throttled(void **state)
 	decide(cfg, "web", &o, &st, &d);
 	assert_int_equal(d.reason, ENGINE_REASON_THROTTLED);
 	assert_true(d.cpu_to > d.cpu_from);
+	/* Even one throttled reading holds a decrease. */
+	st = (struct engine_state){ .day = TODAY, .cpu_low = 2 };
+	decide(cfg, "web", &o, &st, &d);
+	assert_int_equal(st.cpu_low, 3);
+	assert_int_equal(d.reason, ENGINE_REASON_HYSTERESIS);
+	assert_false(d.change_cpu);
+	o.cpu_throttled = 0.1;
+	decide(cfg, "web", &o, &st, &d);
+	assert_int_equal(d.reason, ENGINE_REASON_CPU_LOW);
 }
 
 static void test_manage_unlimited(void **state)

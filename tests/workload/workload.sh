@@ -4,6 +4,7 @@
 #   busy [N]      N busy loops (default 1)
 #   alloc MIB     hold MIB of memory (tmpfs pages charged to the container), then idle
 #   http [PORT]   serve /www over HTTP (default port 8080)
+#   web-busy N [PORT]  serve HTTP and run N busy loops
 #   ignore-term   idle, ignoring SIGTERM (must be killed)
 mode=${1:-idle}
 case "$mode" in
@@ -22,6 +23,12 @@ case "$mode" in
   http)
     echo ok > /www/index.html
     httpd -f -p "${2:-8080}" -h /www &
+    ;;
+  web-busy)
+    echo ok > /www/index.html
+    httpd -f -p "${3:-8080}" -h /www &
+    n=${2:-1}
+    while [ "$n" -gt 0 ]; do (while :; do :; done) & n=$((n-1)); done
     ;;
 esac
 while :; do sleep 1 & wait $!; done

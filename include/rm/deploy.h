@@ -1,0 +1,86 @@
+/* deploy: applies new limits to a service with zero downtime: in place (the
+ * Engine's update call) or by a blue-green replacement driven by the pure
+ * machine in bluegreen.h, with rollback; and reconciles deployments that were
+ * interrupted (crash, SIGKILL) from the journal and the deployment.* labels.
+ *
+ * deploy_run blocks until the deployment ends (the daemon calls it from a
+ * worker thread; the CLI calls it directly). Every phase change is reported
+ * through the journal callback BEFORE the phase's side effect. */
+#ifndef RM_DEPLOY_H
+#define RM_DEPLOY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rm/config.h"
+#include "rm/state.h"
+
+struct docker_client;
+
+struct deploy_request {
+	const char *service; /* compose service or exact container name */
+	bool set_cpu;
+	double cpu; /* cores, total over replicas */
+	bool set_memory;
+	uint64_t memory;               /* bytes, total over replicas */
+	enum deploy_strategy strategy; /* STRATEGY_AUTO picks (see deploy_pick_strategy) */
+	bool dry_run;                  /* plan and report, no Docker write call */
+	bool rollback;                 /* false: --no-rollback */
+	bool drain;                    /* false: --no-drain */
+	bool force; /* allow blue-green of a stateful service or one without health check */
+	double health_timeout; /* seconds; 0 = blue_green.health_check_timeout */
+	/* Called on every phase change, before its side effect; the daemon
+	 * persists it (state_save). Return < 0 to abort (the deployment rolls
+	 * back). May be NULL. */
+	int (*journal)(void *ctx, const struct state_journal *j);
+	void *journal_ctx;
+	/* Called with progress lines ("phase create_green: ..."), may be NULL. */
+	void (*progress)(void *ctx, const char *line);
+	void *progress_ctx;
+	/* Set (from another thread) to ask for a prompt rollback. May be NULL. */
+	volatile int *abort_flag;
+};
+
+enum deploy_outcome {
+	DEPLOY_APPLIED,     /* new limits in place and verified */
+	DEPLOY_DRY_RUN,     /* planned only */
+	DEPLOY_SKIPPED,     /* nothing to do, or refused before any change (reason in message) */
+	DEPLOY_ROLLED_BACK, /* failed, old container serving with the old limits */
+	DEPLOY_FAILED,      /* failed and could not roll back: manual attention */
+	_DEPLOY_OUTCOME_MAX,
+};
+const char *deploy_outcome_to_string(enum deploy_outcome o);
+
+struct deploy_result {
+	enum deploy_outcome outcome;
+	enum deploy_strategy strategy; /* what was used */
+	bool health_timeout;           /* green never became healthy (exit code 4) */
+	double duration;               /* seconds, whole deployment */
+	double green_ready;            /* seconds from green's start to healthy (blue-green) */
+	struct state_limits from, to;
+	char message[384]; /* one line: what happened and what happens next */
+};
+
+/* The strategy `auto` resolves to for a service: in-place for stateful
+ * services, containers publishing fixed host ports, and services without a
+ * health check (unless blue-green is forced); otherwise blue-green; in-place
+ * when blue_green.enabled is false. */
+struct docker_inspect;
+enum deploy_strategy deploy_pick_strategy(const struct rm_config *cfg, const char *service,
+                                          const struct docker_inspect *blue, bool force, char *why,
+                                          size_t whylen);
+
+/* Runs one deployment. Returns 0 when the deployment ran to an outcome (see
+ * ret->outcome), or a negative errno when it could not start (bad request,
+ * Docker unreachable: ret->message says why, nothing was changed). */
+int deploy_run(struct docker_client *c, const struct rm_config *cfg,
+               const struct deploy_request *req, struct deploy_result *ret);
+
+/* Finishes or undoes an interrupted deployment found in the journal (or by
+ * deployment.* labels when j is NULL and service is given): afterwards exactly
+ * one container serves the service, with either the old or the new limits, and
+ * no leftover. Returns 0 with the outcome in ret, or a negative errno. */
+int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                     const struct state_journal *j, const char *service, struct deploy_result *ret);
+
+#endif

@@ -1,0 +1,1259 @@
+/* daemon: the control loop of `resource-manager run`. */
+#include "rm/daemon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "rm/config.h"
+#include "rm/deploy.h"
+#include "rm/discovery.h"
+#include "rm/docker.h"
+#include "rm/engine.h"
+#include "rm/log.h"
+#include "rm/notify.h"
+#include "rm/source.h"
+#include "rm/source_auto.h"
+#include "rm/state.h"
+#include "rm/units.h"
+#include "rm/util.h"
+#include "rm/view.h"
+#include "rm/web.h"
+
+extern char **environ;
+
+enum { DEP_SOURCE, DEP_DOCKER, DEP_ALERTMANAGER, N_DEPS };
+
+struct dep {
+	const char *name;
+	bool configured;
+	int up; /* -1 unknown, 0 down, 1 up */
+	char detail[160];
+	double since;
+};
+
+/* What the loop knows of one service besides its persisted state. */
+struct svc {
+	char *name;
+	bool measured;
+	struct observation obs;
+	struct view_point points[VIEW_POINTS];
+	size_t n_points;
+	bool has_decision;
+	struct engine_decision decision;
+	double decision_time;
+	char last_reco[96]; /* the last recommendation logged (dedup) */
+	bool deploying;
+	char phase[24];
+	char strategy[16];
+	bool has_last_deploy;
+	char last_status[16];
+	char last_strategy[16];
+	double last_time, last_duration, last_cpu;
+	uint64_t last_mem;
+	char **containers;
+	size_t n_containers;
+	bool eval_now;       /* an OOM or die event asks for a check now */
+	unsigned event_ooms; /* OOM events since the last check */
+	bool high_notified;
+	bool critical_notified;
+	bool drift_reported;
+};
+
+struct job {
+	struct daemon *d;
+	char *service;
+	const struct rm_config *cfg; /* kept alive while jobs run (see retire) */
+	struct engine_decision decision;
+	struct deploy_request req;
+	struct deploy_result res;
+	volatile int abort;
+	struct job *next; /* in the done list */
+};
+
+struct command {
+	struct web_command cmd;
+	char *service;
+	char *user;
+	int result;
+	char msg[256];
+	bool done;
+	struct command *next;
+};
+
+struct daemon {
+	struct daemon_options opts;
+	struct rm_config *cfg;
+	struct rm_config **retired; /* old configs still used by running jobs */
+	size_t n_retired;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct rm_state *state;
+	struct svc *svcs;
+	size_t n_svcs;
+	struct source source;
+	struct docker_client *docker;
+	struct docker_events *events;
+	pthread_t events_thread;
+	volatile bool events_run;
+	struct notifier *notifier;
+	struct web_server *web;
+	int wake_fd;
+	int sig_fd;
+	struct job *done;
+	struct job **running;
+	size_t n_running;
+	struct command *commands;
+	bool stopping;
+	bool paused;
+	double started;
+	double last_check;
+	double last_check_duration;
+	unsigned long checks;
+	char source_used[16];
+	struct dep deps[N_DEPS];
+	double host_cpus;
+	uint64_t host_mem;
+	double host_info_time;
+};
+
+static void wake(struct daemon *d)
+{
+	uint64_t one = 1;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("daemon", "wake write failed");
+}
+
+static bool dry_run(const struct daemon *d)
+{
+	return d->opts.dry_run || d->cfg->automation.dry_run;
+}
+
+/* ---- dependencies: one log line per outage and one per recovery ---- */
+
+static void dep_set(struct daemon *d, int which, bool up, const char *detail)
+{
+	struct dep *p = &d->deps[which];
+	char q[200];
+	if (p->up == (int)up) {
+		if (!up)
+			snprintf(p->detail, sizeof(p->detail), "%s", detail ? detail : "");
+		return;
+	}
+	bool first = p->up < 0;
+	p->up = up;
+	p->since = time_wall();
+	snprintf(p->detail, sizeof(p->detail), "%s", up ? "" : detail ? detail : "");
+	if (!up)
+		log_warn("daemon",
+		         "%s unreachable: no decision for what it measures until it is back\t"
+		         "dependency=%s error=%s",
+		         p->name, p->name, log_quote(p->detail, q, sizeof(q)));
+	else if (!first)
+		log_info("daemon", "%s reachable again, decisions resume\tdependency=%s", p->name,
+		         p->name);
+}
+
+/* ---- services ---- */
+
+static struct svc *svc_find(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_svcs; i++)
+		if (strcmp(d->svcs[i].name, name) == 0)
+			return &d->svcs[i];
+	return NULL;
+}
+
+static struct svc *svc_get(struct daemon *d, const char *name)
+{
+	struct svc *s = svc_find(d, name);
+	if (s)
+		return s;
+	d->svcs = xreallocarray(d->svcs, d->n_svcs + 1, sizeof(*d->svcs));
+	s = &d->svcs[d->n_svcs++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(name);
+	return s;
+}
+
+static void svc_set_containers(struct svc *s, char **names, size_t n)
+{
+	for (size_t i = 0; i < s->n_containers; i++)
+		free(s->containers[i]);
+	free(s->containers);
+	s->containers = names;
+	s->n_containers = n;
+}
+
+static void svc_add_point(struct svc *s, double now)
+{
+	if (s->n_points == VIEW_POINTS) {
+		memmove(&s->points[0], &s->points[1], (VIEW_POINTS - 1) * sizeof(s->points[0]));
+		s->n_points--;
+	}
+	struct view_point *p = &s->points[s->n_points++];
+	const struct observation *o = &s->obs;
+	memset(p, 0, sizeof(*p));
+	p->time = now;
+	p->cpu_limit = o->cpu_limit_known ? o->cpu_limit : 0;
+	p->mem_limit = o->mem_limit_known ? o->mem_limit : 0;
+	p->cpu_known = s->measured && o->cpu_used_known && o->cpu_limit_known && o->cpu_limit > 0;
+	if (p->cpu_known)
+		p->cpu_ratio = o->cpu_used / o->cpu_limit;
+	p->mem_known = s->measured && o->mem_used_known && o->mem_limit_known && o->mem_limit > 0;
+	if (p->mem_known)
+		p->mem_ratio = (double)o->mem_used / (double)o->mem_limit;
+}
+
+/* The services to manage: the configured list, plus opted-in containers. */
+static char **service_names(struct daemon *d, const struct docker_container_list *list,
+                            size_t *ret_n)
+{
+	const struct strlist *m = &d->cfg->services.monitored;
+	char **names = xcalloc(m->n + 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		names[n++] = xstrdup(m->items[i]);
+	if (list && d->cfg->services.label_opt_in) {
+		struct discovery_rules rules = { d->cfg->services.project, true };
+		discovery_opt_in_services(list, &rules, &names, &n);
+	}
+	*ret_n = n;
+	return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* ---- history, notifications ---- */
+
+static void history_add(struct daemon *d, enum state_event_kind kind, const char *service,
+                        const struct engine_decision *dec, const char *outcome,
+                        const char *strategy, double duration, const char *explanation)
+{
+	struct state_event ev = { 0 };
+	ev.time = time_wall();
+	ev.kind = kind;
+	ev.service = (char *)(uintptr_t)service;
+	ev.reason = (char *)(uintptr_t)engine_reason_to_string(dec->reason);
+	ev.explanation = (char *)(uintptr_t)(explanation ? explanation : dec->explanation);
+	ev.outcome = (char *)(uintptr_t)outcome;
+	ev.strategy = (char *)(uintptr_t)strategy;
+	ev.duration = duration;
+	ev.from = (struct state_limits){ true, dec->cpu_from, dec->mem_from };
+	ev.to = (struct state_limits){ true, dec->change_cpu ? dec->cpu_to : dec->cpu_from,
+		                       dec->change_mem ? dec->mem_to : dec->mem_from };
+	state_history_add(d->state, &ev, d->cfg->state.history_size);
+}
+
+static const char *action_of(const struct engine_decision *dec)
+{
+	bool up = (dec->change_cpu && dec->cpu_to > dec->cpu_from) ||
+	          (dec->change_mem && dec->mem_to > dec->mem_from);
+	bool down = (dec->change_cpu && dec->cpu_to < dec->cpu_from) ||
+	            (dec->change_mem && dec->mem_to < dec->mem_from);
+	return up && down ? "adjust" : up ? "increase" : down ? "decrease" : "none";
+}
+
+static const char *resource_of(const struct engine_decision *dec)
+{
+	return dec->change_cpu && dec->change_mem ? "both" : dec->change_cpu ? "cpu" : "memory";
+}
+
+static void notify(struct daemon *d, const char *event, const char *service,
+                   const struct engine_decision *dec, const char *reason)
+{
+	struct notify_event ev = {
+		.event = event,
+		.service = service,
+		.action = dec ? action_of(dec) : NULL,
+		.resource_type = dec ? resource_of(dec) : NULL,
+		.reason = reason ? reason
+		          : dec  ? dec->explanation
+		                 : "",
+		.time = time_wall(),
+	};
+	notifier_send(d->notifier, &ev);
+}
+
+/* ---- deployments ---- */
+
+static int journal_cb(void *ctx, const struct state_journal *j)
+{
+	struct job *job = ctx;
+	struct daemon *d = job->d;
+	char err[256];
+	pthread_mutex_lock(&d->lock);
+	struct state_journal *e = state_journal_add(d->state, j->service);
+	e->strategy = j->strategy ? xstrdup(j->strategy) : NULL;
+	e->machine = j->machine;
+	e->blue_id = j->blue_id ? xstrdup(j->blue_id) : NULL;
+	e->blue_name = j->blue_name ? xstrdup(j->blue_name) : NULL;
+	e->green_id = j->green_id ? xstrdup(j->green_id) : NULL;
+	e->green_name = j->green_name ? xstrdup(j->green_name) : NULL;
+	e->from = j->from;
+	e->to = j->to;
+	struct svc *s = svc_find(d, j->service);
+	if (s) {
+		snprintf(s->phase, sizeof(s->phase), "%s", bg_phase_to_string(j->machine.phase));
+		snprintf(s->strategy, sizeof(s->strategy), "%s", j->strategy ? j->strategy : "");
+	}
+	int r = state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err));
+	pthread_mutex_unlock(&d->lock);
+	if (r < 0) {
+		char q[300];
+		log_error("deploy",
+		          "cannot persist the deployment journal, aborting the deployment\t"
+		          "service=%s error=%s",
+		          j->service, log_quote(err, q, sizeof(q)));
+	}
+	return r;
+}
+
+static void progress_cb(void *ctx, const char *line)
+{
+	struct job *job = ctx;
+	char q[400];
+	log_info("deploy", "%s\tservice=%s", log_quote(line, q, sizeof(q)), job->service);
+}
+
+static void *job_main(void *arg)
+{
+	struct job *job = arg;
+	struct daemon *d = job->d;
+	struct docker_client *c = docker_client_dup(d->docker);
+	int r = deploy_run(c, job->cfg, &job->req, &job->res);
+	if (r < 0 && job->res.outcome == DEPLOY_APPLIED)
+		job->res.outcome = DEPLOY_SKIPPED;
+	if (r < 0 && !job->res.message[0])
+		snprintf(job->res.message, sizeof(job->res.message), "could not start: %s",
+		         strerror(-r));
+	if (r < 0)
+		job->res.outcome = DEPLOY_SKIPPED;
+	docker_client_free(c);
+	pthread_mutex_lock(&d->lock);
+	job->next = d->done;
+	d->done = job;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	wake(d);
+	return NULL;
+}
+
+/* Starts deploying dec for service s (lock held). */
+static void job_start(struct daemon *d, struct svc *s, const struct engine_decision *dec)
+{
+	struct job *job = xcalloc(1, sizeof(*job));
+	job->d = d;
+	job->service = xstrdup(s->name);
+	job->cfg = d->cfg;
+	job->decision = *dec;
+	job->req = (struct deploy_request){
+		.service = job->service,
+		.set_cpu = dec->change_cpu,
+		.cpu = dec->cpu_to,
+		.set_memory = dec->change_mem,
+		.memory = dec->mem_to,
+		.strategy = STRATEGY_AUTO,
+		.dry_run = dry_run(d),
+		.rollback = d->cfg->blue_green.rollback_on_failure,
+		.drain = true,
+		.journal = journal_cb,
+		.journal_ctx = job,
+		.progress = progress_cb,
+		.progress_ctx = job,
+		.abort_flag = &job->abort,
+	};
+	s->deploying = true;
+	snprintf(s->phase, sizeof(s->phase), "prepare");
+	d->running = xreallocarray(d->running, d->n_running + 1, sizeof(*d->running));
+	d->running[d->n_running++] = job;
+	char q[400];
+	log_info("daemon", "deploying\tservice=%s reason=%s explanation=%s", s->name,
+	         engine_reason_to_string(dec->reason), log_quote(dec->explanation, q, sizeof(q)));
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, job_main, job) != 0)
+		abort();
+	pthread_attr_destroy(&attr);
+}
+
+static void job_free(struct job *job)
+{
+	free(job->service);
+	free(job);
+}
+
+/* Records a finished deployment (lock held). */
+static void job_finish(struct daemon *d, struct job *job)
+{
+	for (size_t i = 0; i < d->n_running; i++)
+		if (d->running[i] == job) {
+			d->running[i] = d->running[--d->n_running];
+			break;
+		}
+	struct svc *s = svc_get(d, job->service);
+	struct state_service *ss = state_service_get(d->state, job->service);
+	const struct deploy_result *res = &job->res;
+	double now = time_wall();
+	bool ok = res->outcome == DEPLOY_APPLIED;
+	bool bg = res->strategy == STRATEGY_BLUE_GREEN;
+	const char *strategy = deploy_strategy_to_string(res->strategy);
+	s->deploying = false;
+	s->phase[0] = '\0';
+	state_journal_remove(d->state, job->service);
+	if (res->outcome == DEPLOY_DRY_RUN)
+		return;
+	engine_apply_result(d->cfg, &ss->engine, &job->decision, ok, now, engine_local_day(now));
+	if (res->outcome != DEPLOY_SKIPPED) {
+		ss->counters.total_adjustments++;
+		if (ok)
+			ss->counters.successful_adjustments++;
+		else
+			ss->counters.failed_adjustments++;
+		if (ok && bg)
+			ss->counters.blue_green_deployments++;
+		if (res->outcome == DEPLOY_ROLLED_BACK)
+			ss->counters.rollbacks++;
+	}
+	if (ok) {
+		ss->last_good = res->from;
+		ss->applied = res->to;
+		ss->replicas = (unsigned)(s->n_containers ? s->n_containers : 1);
+		s->drift_reported = false;
+	}
+	s->has_last_deploy = true;
+	snprintf(s->last_status, sizeof(s->last_status), "%s",
+	         ok                                   ? "success"
+	         : res->outcome == DEPLOY_ROLLED_BACK ? "rolled_back"
+	                                              : "failure");
+	snprintf(s->last_strategy, sizeof(s->last_strategy), "%s", strategy);
+	s->last_time = now;
+	s->last_duration = res->duration;
+	s->last_cpu = res->to.cpu;
+	s->last_mem = res->to.memory;
+	char *expl = xasprintf("%s; %s", job->decision.explanation, res->message);
+	history_add(d, STATE_EVENT_DEPLOYMENT, job->service, &job->decision,
+	            deploy_outcome_to_string(res->outcome), strategy, res->duration, expl);
+	char q[600];
+	if (ok) {
+		log_info("daemon",
+		         "change applied\tservice=%s strategy=%s duration=%.1fs detail=%s",
+		         job->service, strategy, res->duration, log_quote(expl, q, sizeof(q)));
+		notify(d, NOTIFY_RESOURCE_ADJUSTMENT, job->service, &job->decision, expl);
+		if (bg)
+			notify(d, NOTIFY_BLUE_GREEN_DEPLOYMENT, job->service, &job->decision, expl);
+	} else if (res->outcome == DEPLOY_SKIPPED) {
+		log_warn("daemon",
+		         "change not applied, keeping the current limits\tservice=%s "
+		         "detail=%s",
+		         job->service, log_quote(res->message, q, sizeof(q)));
+	} else {
+		log_error("daemon",
+		          "change failed, backing off before any retry\tservice=%s outcome=%s "
+		          "detail=%s",
+		          job->service, deploy_outcome_to_string(res->outcome),
+		          log_quote(expl, q, sizeof(q)));
+		notify(d, NOTIFY_DEPLOYMENT_FAILURE, job->service, &job->decision, expl);
+	}
+	free(expl);
+}
+
+static void jobs_collect(struct daemon *d)
+{
+	struct job *list = d->done;
+	d->done = NULL;
+	while (list) {
+		struct job *next = list->next;
+		job_finish(d, list);
+		job_free(list);
+		list = next;
+	}
+}
+
+/* ---- decisions ---- */
+
+static bool high_streak(const struct rm_config *cfg, const struct engine_state *e)
+{
+	unsigned n = cfg->thresholds.consecutive_checks;
+	return e->cpu_high >= n || e->mem_high >= n || e->throttled >= n;
+}
+
+/* Logs and records a change that is not applied (automation off, paused or
+ * dry run), once per distinct recommendation rather than every check. */
+static void recommend(struct daemon *d, struct svc *s, const struct engine_decision *dec,
+                      const char *outcome)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "%s|%d|%.2f|%d|%llu", outcome, dec->change_cpu, dec->cpu_to,
+	         dec->change_mem, (unsigned long long)dec->mem_to);
+	if (strcmp(key, s->last_reco) == 0)
+		return;
+	snprintf(s->last_reco, sizeof(s->last_reco), "%s", key);
+	char q[400];
+	log_info("daemon", "%s: would change limits, no container touched\tservice=%s detail=%s",
+	         outcome, s->name, log_quote(dec->explanation, q, sizeof(q)));
+	history_add(d, STATE_EVENT_DECISION, s->name, dec, outcome, NULL, 0, NULL);
+	if (strcmp(outcome, "dry_run") == 0) {
+		char *r = xasprintf("[dry run] %s", dec->explanation);
+		notify(d, NOTIFY_RESOURCE_ADJUSTMENT, s->name, dec, r);
+		free(r);
+	}
+}
+
+static void ask_approval(struct daemon *d, struct svc *s, const struct engine_decision *dec)
+{
+	struct state_pending *p = state_pending_find(d->state, s->name);
+	struct state_limits to = { true, dec->change_cpu ? dec->cpu_to : dec->cpu_from,
+		                   dec->change_mem ? dec->mem_to : dec->mem_from };
+	if (p && p->to.cpu == to.cpu && p->to.memory == to.memory)
+		return;
+	double now = time_wall();
+	p = state_pending_add(d->state, s->name);
+	p->created = now;
+	p->expires = now + d->cfg->automation.approval_timeout;
+	p->reason = xstrdup(engine_reason_to_string(dec->reason));
+	p->explanation = xstrdup(dec->explanation);
+	p->from = (struct state_limits){ true, dec->cpu_from, dec->mem_from };
+	p->to = to;
+	char q[400];
+	log_info("daemon",
+	         "change waits for approval (resource-manager approve %s)\tservice=%s detail=%s",
+	         s->name, s->name, log_quote(dec->explanation, q, sizeof(q)));
+	history_add(d, STATE_EVENT_DECISION, s->name, dec, "pending", NULL, 0, NULL);
+}
+
+/* The decision a pending approval stands for. */
+static void pending_decision(const struct state_pending *p, struct engine_decision *dec)
+{
+	memset(dec, 0, sizeof(*dec));
+	int r = p->reason ? engine_reason_from_string(p->reason) : -1;
+	dec->reason = r < 0 ? ENGINE_REASON_NONE : (enum engine_reason)r;
+	dec->cpu_from = p->from.cpu;
+	dec->cpu_to = p->to.cpu;
+	dec->change_cpu = fabs(p->to.cpu - p->from.cpu) >= 0.005;
+	dec->mem_from = p->from.memory;
+	dec->mem_to = p->to.memory;
+	dec->change_mem = p->to.memory != p->from.memory;
+	snprintf(dec->explanation, sizeof(dec->explanation), "%s",
+	         p->explanation ? p->explanation : "approved change");
+}
+
+/* Decides for one measured service; appends a due change to due[]. */
+static void decide(struct daemon *d, struct svc *s, double now, struct engine_rank_item *due,
+                   struct engine_decision *due_dec, size_t *n_due)
+{
+	const struct rm_config *cfg = d->cfg;
+	struct state_service *ss = state_service_get(d->state, s->name);
+	struct engine_policy pol;
+	engine_policy_for(cfg, s->name, &pol);
+	bool short_cpu = false, short_mem = false;
+	if (cfg->automation.actions.scale_down_optional && d->host_cpus > 0) {
+		double sum_cpu = 0;
+		uint64_t sum_mem = 0;
+		for (size_t i = 0; i < d->n_svcs; i++) {
+			const struct observation *o = &d->svcs[i].obs;
+			if (d->svcs[i].measured && o->cpu_limit_known)
+				sum_cpu += o->cpu_limit;
+			if (d->svcs[i].measured && o->mem_limit_known)
+				sum_mem += o->mem_limit;
+		}
+		engine_host_short(d->host_cpus, d->host_mem, sum_cpu, sum_mem, &short_cpu,
+		                  &short_mem);
+	}
+	struct engine_input in = {
+		.cfg = cfg,
+		.policy = &pol,
+		.obs = &s->obs,
+		.now = now,
+		.day = engine_local_day(now),
+		.host_short_cpu = short_cpu,
+		.host_short_mem = short_mem,
+	};
+	struct engine_state before = ss->engine;
+	struct engine_decision dec;
+	engine_decide(&in, &ss->engine, &ss->engine, &dec);
+	s->has_decision = true;
+	s->decision = dec;
+	s->decision_time = now;
+	const struct engine_state *e = &ss->engine;
+	if (e->cpu_high > before.cpu_high || e->cpu_low > before.cpu_low ||
+	    e->mem_high > before.mem_high || e->mem_low > before.mem_low ||
+	    e->throttled > before.throttled)
+		ss->counters.threshold_breaches++;
+	if (high_streak(cfg, e)) {
+		if (!s->high_notified)
+			notify(d, NOTIFY_THRESHOLD_BREACH, s->name, NULL, dec.explanation);
+		s->high_notified = true;
+		if (dec.reason == ENGINE_REASON_AT_BOUND && !s->critical_notified) {
+			notify(d, NOTIFY_SERVICE_CRITICAL, s->name, NULL, dec.explanation);
+			s->critical_notified = true;
+		}
+	} else if (!e->cpu_high && !e->mem_high && !e->throttled) {
+		s->high_notified = s->critical_notified = false;
+	}
+	if (!engine_decision_changes(&dec))
+		return;
+	if (!cfg->automation.enabled || d->paused) {
+		recommend(d, s, &dec, "recommended");
+	} else if (dry_run(d)) {
+		recommend(d, s, &dec, "dry_run");
+	} else if (cfg->automation.manual_approval) {
+		ask_approval(d, s, &dec);
+	} else {
+		due[*n_due] = (struct engine_rank_item){ s->name, pol.priority, dec.reason, true,
+			                                 *n_due };
+		due_dec[*n_due] = dec;
+		(*n_due)++;
+	}
+}
+
+/* Drift: the running limits differ from the ones the last change applied
+ * (e.g. `docker compose up` recreated the container from the file). */
+static void check_drift(struct daemon *d, struct svc *s, double now, struct engine_rank_item *due,
+                        struct engine_decision *due_dec, size_t *n_due)
+{
+	const struct state_service *ss = state_service_find(d->state, s->name);
+	const struct observation *o = &s->obs;
+	if (!ss || !ss->applied.known || s->deploying || !o->cpu_limit_known || !o->mem_limit_known)
+		return;
+	/* Sources lag a scrape or two behind a change. */
+	if (now - ss->engine.last_change < 2 * d->cfg->monitoring.check_interval)
+		return;
+	bool cpu_drift = ss->applied.cpu > 0 && fabs(o->cpu_limit - ss->applied.cpu) > 0.011;
+	bool mem_drift = ss->applied.memory > 0 &&
+	                 llabs((long long)o->mem_limit - (long long)ss->applied.memory) >
+	                         (long long)UNITS_MIB;
+	if (!cpu_drift && !mem_drift) {
+		s->drift_reported = false;
+		return;
+	}
+	struct engine_decision dec = { .reason = ENGINE_REASON_NONE };
+	dec.cpu_from = o->cpu_limit;
+	dec.cpu_to = ss->applied.cpu;
+	dec.change_cpu = cpu_drift;
+	dec.mem_from = o->mem_limit;
+	dec.mem_to = ss->applied.memory;
+	dec.change_mem = mem_drift;
+	snprintf(dec.explanation, sizeof(dec.explanation),
+	         "drift: running limits %.2f cores / %llu MiB differ from the managed %.2f cores "
+	         "/ %llu MiB",
+	         o->cpu_limit, (unsigned long long)(o->mem_limit / UNITS_MIB), ss->applied.cpu,
+	         (unsigned long long)(ss->applied.memory / UNITS_MIB));
+	if (!s->drift_reported) {
+		char q[400];
+		log_warn("daemon", "%s\tservice=%s reapply=%s",
+		         log_quote(dec.explanation, q, sizeof(q)), s->name,
+		         d->cfg->automation.reapply_on_drift ? "yes" : "no");
+		history_add(d, STATE_EVENT_DECISION, s->name, &dec, "drift", NULL, 0, NULL);
+		s->drift_reported = true;
+	}
+	if (d->cfg->automation.reapply_on_drift && d->cfg->automation.enabled && !d->paused &&
+	    !dry_run(d)) {
+		due[*n_due] =
+		        (struct engine_rank_item){ s->name, 1, ENGINE_REASON_NONE, true, *n_due };
+		due_dec[*n_due] = dec;
+		(*n_due)++;
+	}
+}
+
+static void start_due(struct daemon *d, struct engine_rank_item *due,
+                      struct engine_decision *due_dec, size_t n_due)
+{
+	engine_rank(due, n_due);
+	for (size_t i = 0; i < n_due; i++) {
+		struct svc *s = svc_find(d, due[i].service);
+		if (!s || s->deploying)
+			continue;
+		if (d->n_running >= d->cfg->blue_green.max_concurrent) {
+			log_info("daemon",
+			         "deployment waits for a free slot (blue_green.max_concurrent)\t"
+			         "service=%s",
+			         s->name);
+			continue;
+		}
+		job_start(d, s, &due_dec[due[i].index]);
+	}
+}
+
+static void expire_pending(struct daemon *d, double now)
+{
+	for (size_t i = 0; i < d->state->n_pending;) {
+		struct state_pending *p = &d->state->pending[i];
+		if (p->expires > 0 && now >= p->expires) {
+			struct engine_decision dec;
+			pending_decision(p, &dec);
+			log_info("daemon", "approval expired, change dropped\tservice=%s",
+			         p->service);
+			char *svc = xstrdup(p->service);
+			history_add(d, STATE_EVENT_DECISION, svc, &dec, "expired", NULL, 0, NULL);
+			state_pending_remove(d->state, svc);
+			free(svc);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* ---- one check ---- */
+
+static void refresh_host_info(struct daemon *d, double now)
+{
+	if (now - d->host_info_time < 600)
+		return;
+	struct docker_info info = { 0 };
+	char err[256];
+	if (docker_info(d->docker, &info, err, sizeof(err)) == 0) {
+		d->host_cpus = info.ncpu;
+		d->host_mem = (uint64_t)info.mem_total;
+		d->host_info_time = now;
+	}
+	docker_info_free(&info);
+}
+
+/* Lists containers for discovery and the view; updates the Docker dependency. */
+static struct docker_container_list *list_containers(struct daemon *d)
+{
+	struct docker_container_list *list = xcalloc(1, sizeof(*list));
+	char err[256];
+	if (docker_containers_list(d->docker, false, NULL, 0, list, err, sizeof(err)) < 0) {
+		dep_set(d, DEP_DOCKER, false, err);
+		free(list);
+		return NULL;
+	}
+	dep_set(d, DEP_DOCKER, true, NULL);
+	return list;
+}
+
+static void assign_containers(struct daemon *d, const struct docker_container_list *list,
+                              char **names, size_t n)
+{
+	struct discovery_rules rules = { d->cfg->services.project, d->cfg->services.label_opt_in };
+	struct discovery_group *g = xcalloc(n ? n : 1, sizeof(*g));
+	discovery_group_services(list, (const char *const *)names, n, &rules, true, g);
+	for (size_t i = 0; i < n; i++) {
+		char **cn = xcalloc(g[i].n + 1, sizeof(char *));
+		for (size_t k = 0; k < g[i].n; k++) {
+			const struct docker_container_summary *c = &list->items[g[i].idx[k]];
+			const char *nm = c->n_names ? c->names[0] : c->id;
+			cn[k] = xstrdup(nm[0] == '/' ? nm + 1 : nm);
+		}
+		svc_set_containers(svc_get(d, names[i]), cn, g[i].n);
+		discovery_group_free(&g[i]);
+	}
+	free(g);
+}
+
+/* Checks every service (only_flagged: only those an event flagged). */
+static void check(struct daemon *d, bool only_flagged)
+{
+	double now = time_wall(), t0 = time_monotonic();
+	struct docker_container_list *list = list_containers(d);
+	size_t n_all = 0, n = 0;
+	char **all = service_names(d, list, &n_all);
+	char **names = xcalloc(n_all + 1, sizeof(char *));
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < n_all; i++) {
+		struct svc *s = svc_get(d, all[i]);
+		if (!only_flagged || s->eval_now)
+			names[n++] = all[i];
+		s->eval_now = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (list)
+		refresh_host_info(d, now);
+
+	struct observation *obs = xcalloc(n ? n : 1, sizeof(*obs));
+	struct source_stats stats = { 0 };
+	char err[256] = "";
+	int r = n ? source_collect(&d->source, (const char *const *)names, n, now, obs, &stats, err,
+	                           sizeof(err))
+	          : 0;
+	dep_set(d, DEP_SOURCE, r == 0, err);
+
+	pthread_mutex_lock(&d->lock);
+	snprintf(d->source_used, sizeof(d->source_used), "%s", source_used_name(&d->source));
+	if (list)
+		assign_containers(d, list, names, n);
+	struct engine_rank_item *due = xcalloc(n ? n : 1, sizeof(*due));
+	struct engine_decision *due_dec = xcalloc(n ? n : 1, sizeof(*due_dec));
+	size_t n_due = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct svc *s = svc_get(d, names[i]);
+		s->measured = r == 0;
+		if (r == 0) {
+			s->obs = obs[i];
+			if (s->event_ooms > s->obs.oom_kills || !s->obs.oom_known) {
+				s->obs.oom_known = true;
+				if (s->event_ooms > s->obs.oom_kills)
+					s->obs.oom_kills = s->event_ooms;
+			}
+		} else {
+			memset(&s->obs, 0, sizeof(s->obs));
+			snprintf(s->obs.unknown_reason, sizeof(s->obs.unknown_reason),
+			         "metrics source unreachable: %s", err);
+		}
+		s->event_ooms = 0;
+		svc_add_point(s, now);
+		if (r < 0 || s->deploying || d->stopping)
+			continue;
+		decide(d, s, now, due, due_dec, &n_due);
+		check_drift(d, s, now, due, due_dec, &n_due);
+	}
+	if (list && !d->stopping)
+		start_due(d, due, due_dec, n_due);
+	else if (n_due)
+		log_info("daemon", "changes wait for the Docker engine to answer\tservices=%zu",
+		         n_due);
+	expire_pending(d, now);
+	if (!only_flagged) {
+		d->checks++;
+		d->last_check = now;
+		d->last_check_duration = time_monotonic() - t0;
+	}
+	char serr[256];
+	if (state_save(d->cfg->state.path, d->state, now, serr, sizeof(serr)) < 0) {
+		char q[300];
+		log_error("daemon",
+		          "cannot save the state; it will be retried at the next check\t"
+		          "error=%s",
+		          log_quote(serr, q, sizeof(q)));
+	}
+	pthread_mutex_unlock(&d->lock);
+	log_debug("daemon", "check done\tservices=%zu source=%s requests=%u seconds=%.3f", n,
+	          d->source_used, stats.requests, time_monotonic() - t0);
+	free(due);
+	free(due_dec);
+	free(obs);
+	free(names);
+	free_names(all, n_all);
+	if (list) {
+		docker_container_list_free(list);
+		free(list);
+	}
+}
+
+/* ---- Docker events: OOM and die trigger an immediate evaluation ---- */
+
+static void *events_main(void *arg)
+{
+	struct daemon *d = arg;
+	while (d->events_run) {
+		struct docker_event e;
+		if (docker_events_next(d->events, 0.5, &e) != 1)
+			continue;
+		if (e.action == DOCKER_EVENT_OOM || e.action == DOCKER_EVENT_DIE) {
+			pthread_mutex_lock(&d->lock);
+			struct svc *s = NULL;
+			if (e.service)
+				s = svc_find(d, e.service);
+			if (!s && e.name)
+				s = svc_find(d, e.name);
+			if (s && !s->deploying) {
+				s->eval_now = true;
+				if (e.action == DOCKER_EVENT_OOM)
+					s->event_ooms++;
+				log_info("daemon",
+				         "container event, evaluating now\tservice=%s "
+				         "event=%s container=%s",
+				         s->name, docker_event_action_to_string(e.action),
+				         e.name ? e.name : "?");
+			}
+			pthread_mutex_unlock(&d->lock);
+			if (s)
+				wake(d);
+		}
+		docker_event_free(&e);
+	}
+	return NULL;
+}
+
+/* ---- set-up, reload ---- */
+
+static void open_log_file(const struct rm_config *cfg)
+{
+	if (!cfg->notifications.logfile.enabled) {
+		log_open_file(NULL, LOG_INFO);
+		return;
+	}
+	const char *path = cfg->notifications.logfile.path;
+	int r = log_open_file(path, cfg->notifications.logfile.level);
+	if (r < 0) {
+		char q[512];
+		log_warn("daemon",
+		         "cannot open the log file, logging to stderr only\tpath=%s error=%s",
+		         log_quote(path, q, sizeof(q)), log_quote(strerror(-r), q + 256, 256));
+	}
+}
+
+/* Builds the parts that depend on the configuration. */
+static int build_peers(struct daemon *d, const struct rm_config *cfg, struct source *ret_source,
+                       struct docker_client **ret_docker, char *err, size_t errlen)
+{
+	struct docker_client_options o = {
+		.host = cfg->docker.host,
+		.api_version = cfg->docker.api_version,
+		.timeout = cfg->docker.timeout,
+	};
+	int r = docker_client_new(&o, ret_docker, err, errlen);
+	if (r < 0)
+		return r;
+	r = source_from_config(cfg, ret_source, err, errlen);
+	if (r < 0) {
+		docker_client_free(*ret_docker);
+		*ret_docker = NULL;
+	}
+	return r;
+}
+
+static void reload(struct daemon *d)
+{
+	struct config_report rep = { 0 };
+	struct rm_config *cfg = NULL;
+	int r = config_load(d->opts.config_path, environ, &cfg, &rep);
+	for (size_t i = 0; i < rep.n; i++) {
+		const struct config_problem *p = &rep.problems[i];
+		char q[400];
+		log_emit(p->severity == CONFIG_ERROR ? LOG_ERROR : LOG_WARN, "config",
+		         "%s\tkey=%s line=%d", log_quote(p->message, q, sizeof(q)),
+		         *p->path ? p->path : "-", p->line);
+	}
+	config_report_free(&rep);
+	if (r < 0) {
+		log_error("config", "reload refused: the new configuration is invalid; the running "
+		                    "one stays in effect");
+		return;
+	}
+	struct source src = { 0 };
+	struct docker_client *docker = NULL;
+	char err[256];
+	if (build_peers(d, cfg, &src, &docker, err, sizeof(err)) < 0) {
+		char q[300];
+		log_error("config", "reload refused, the running configuration stays: %s",
+		          log_quote(err, q, sizeof(q)));
+		config_free(cfg);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	source_free(&d->source);
+	d->source = src;
+	docker_client_free(d->docker);
+	d->docker = docker;
+	/* Running deployments keep the configuration they started with. */
+	d->retired = xreallocarray(d->retired, d->n_retired + 1, sizeof(*d->retired));
+	d->retired[d->n_retired++] = d->cfg;
+	d->cfg = cfg;
+	pthread_mutex_unlock(&d->lock);
+	notifier_free(d->notifier, 2);
+	d->notifier = notifier_new(cfg);
+	log_set_level(cfg->logging.level);
+	log_set_format(cfg->logging.format);
+	open_log_file(cfg);
+	log_info("config", "configuration reloaded\tsource=%s", cfg->source_path);
+}
+
+static void retire_configs(struct daemon *d)
+{
+	if (d->n_running)
+		return;
+	for (size_t i = 0; i < d->n_retired; i++)
+		config_free(d->retired[i]);
+	d->n_retired = 0;
+}
+
+static void reconcile_journal(struct daemon *d)
+{
+	for (size_t i = 0; i < d->state->n_journal;) {
+		struct state_journal *j = &d->state->journal[i];
+		struct deploy_result res;
+		char q[500];
+		log_warn("daemon",
+		         "found a deployment interrupted by a restart, finishing it\tservice=%s "
+		         "phase=%s",
+		         j->service, bg_phase_to_string(j->machine.phase));
+		int r = deploy_reconcile(d->docker, d->cfg, j, j->service, &res);
+		if (r < 0) {
+			log_error("daemon",
+			          "cannot reconcile now (Docker unreachable?); it stays in the "
+			          "journal and is retried at the next start\tservice=%s detail=%s",
+			          j->service, log_quote(res.message, q, sizeof(q)));
+			i++;
+			continue;
+		}
+		log_info("daemon",
+		         "interrupted deployment reconciled\tservice=%s outcome=%s "
+		         "detail=%s",
+		         j->service, deploy_outcome_to_string(res.outcome),
+		         log_quote(res.message, q, sizeof(q)));
+		char *svc = xstrdup(j->service);
+		state_journal_remove(d->state, svc);
+		free(svc);
+	}
+}
+
+/* ---- the loop ---- */
+
+static bool any_flagged(struct daemon *d)
+{
+	bool f = false;
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->n_svcs && !f; i++)
+		f = d->svcs[i].eval_now;
+	pthread_mutex_unlock(&d->lock);
+	return f;
+}
+
+static void collect_done(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->done) {
+		jobs_collect(d);
+		char err[256];
+		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+			log_error("daemon", "cannot save the state: %s", err);
+	}
+	retire_configs(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Waits for signals, wake-ups or the timeout. Returns the signal or 0. */
+static int wait_for(struct daemon *d, double seconds)
+{
+	struct pollfd p[2] = { { d->sig_fd, POLLIN, 0 }, { d->wake_fd, POLLIN, 0 } };
+	int ms = seconds <= 0 ? 0 : seconds > 3600 ? 3600000 : (int)(seconds * 1000) + 1;
+	if (poll(p, 2, ms) <= 0)
+		return 0;
+	if (p[1].revents & POLLIN) {
+		uint64_t v;
+		if (read(d->wake_fd, &v, sizeof(v)) < 0)
+			log_debug("daemon", "wake read failed");
+	}
+	if (p[0].revents & POLLIN) {
+		struct signalfd_siginfo si;
+		if (read(d->sig_fd, &si, sizeof(si)) == sizeof(si))
+			return (int)si.ssi_signo;
+	}
+	return 0;
+}
+
+/* Lets deployments in flight finish or roll back within a bounded time. */
+static void drain_jobs(struct daemon *d)
+{
+	double grace = d->cfg->blue_green.rollback_timeout;
+	double deadline = time_monotonic() + grace + 30;
+	bool aborted = false;
+	for (;;) {
+		collect_done(d);
+		pthread_mutex_lock(&d->lock);
+		size_t n = d->n_running;
+		if (n && !aborted && time_monotonic() > deadline - grace) {
+			/* Past the soft limit: ask each to roll back now. */
+			for (size_t i = 0; i < n; i++)
+				d->running[i]->abort = 1;
+			aborted = true;
+			log_warn("daemon", "asking deployments in flight to roll back\tcount=%zu",
+			         n);
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (!n)
+			return;
+		if (time_monotonic() > deadline) {
+			log_error("daemon",
+			          "deployments still running at exit; the journal lets the "
+			          "next start finish them\tcount=%zu",
+			          n);
+			return;
+		}
+		log_info("daemon", "waiting for deployments in flight\tcount=%zu", n);
+		wait_for(d, 1.0);
+	}
+}
+
+static void run_loop(struct daemon *d)
+{
+	double next = time_monotonic();
+	for (;;) {
+		double now = time_monotonic();
+		if (now >= next) {
+			check(d, false);
+			next += d->cfg->monitoring.check_interval;
+			if (next < time_monotonic()) /* a check overran: skip, don't pile up */
+				next = time_monotonic() + d->cfg->monitoring.check_interval;
+		}
+		collect_done(d);
+		if (d->opts.once) {
+			pthread_mutex_lock(&d->lock);
+			bool idle = d->n_running == 0 && d->checks > 0;
+			pthread_mutex_unlock(&d->lock);
+			if (idle)
+				return;
+		}
+		if (any_flagged(d))
+			check(d, true);
+		int sig = wait_for(d, next - time_monotonic());
+		if (sig == SIGHUP) {
+			log_info("daemon", "SIGHUP: reloading the configuration");
+			reload(d);
+			next = time_monotonic();
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			log_info("daemon", "stopping on signal, no new decisions\tsignal=%s",
+			         sig == SIGTERM ? "TERM" : "INT");
+			return;
+		}
+	}
+}
+
+static int daemon_init(struct daemon *d, const struct daemon_options *opts)
+{
+	memset(d, 0, sizeof(*d));
+	d->opts = *opts;
+	d->wake_fd = d->sig_fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	const char *names[N_DEPS] = { "metrics source", "docker", "alertmanager" };
+	for (int i = 0; i < N_DEPS; i++) {
+		d->deps[i].name = names[i];
+		d->deps[i].up = -1;
+		d->deps[i].configured = true;
+	}
+	/* Signals are taken through a signalfd: block them before any thread
+	 * (curl's resolver, the notifier, the events reader) starts. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->sig_fd < 0 || d->wake_fd < 0) {
+		log_error("daemon", "cannot set up signal handling: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void daemon_fini(struct daemon *d)
+{
+	if (d->events) {
+		d->events_run = false;
+		pthread_join(d->events_thread, NULL);
+		docker_events_stop(d->events);
+	}
+	notifier_free(d->notifier, 3);
+	source_free(&d->source);
+	docker_client_free(d->docker);
+	for (size_t i = 0; i < d->n_svcs; i++) {
+		svc_set_containers(&d->svcs[i], NULL, 0);
+		free(d->svcs[i].name);
+	}
+	free(d->svcs);
+	free(d->running);
+	state_free(d->state);
+	for (size_t i = 0; i < d->n_retired; i++)
+		config_free(d->retired[i]);
+	free(d->retired);
+	config_free(d->cfg);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->wake_fd >= 0)
+		close(d->wake_fd);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
+	log_open_file(NULL, LOG_INFO);
+}
+
+static int load_config(struct daemon *d)
+{
+	struct config_report rep = { 0 };
+	int r = config_load(d->opts.config_path, environ, &d->cfg, &rep);
+	const char *name = d->opts.config_path ? d->opts.config_path : "config";
+	config_report_print(&rep, d->cfg ? d->cfg->source_path : name, stderr);
+	config_report_free(&rep);
+	if (r < 0) {
+		fprintf(stderr, "resource-manager: the configuration is invalid; nothing was "
+		                "started. Fix the problems above and try again.\n");
+		return r;
+	}
+	log_set_level(d->cfg->logging.level);
+	log_set_format(d->cfg->logging.format);
+	return 0;
+}
+
+int daemon_main(const struct daemon_options *opts)
+{
+	struct daemon *d = xcalloc(1, sizeof(*d));
+	int status = 0;
+	char err[512], q[600];
+	if (daemon_init(d, opts) < 0) {
+		status = 2;
+		goto out;
+	}
+	if (load_config(d) < 0) {
+		status = 1;
+		goto out;
+	}
+	open_log_file(d->cfg);
+	int r = state_load(d->cfg->state.path, &d->state, err, sizeof(err));
+	if (r < 0) {
+		log_error("daemon", "cannot read the state file, not starting: %s",
+		          log_quote(err, q, sizeof(q)));
+		status = 2;
+		goto out;
+	}
+	if (r == 1)
+		log_warn("daemon", "%s", log_quote(err, q, sizeof(q)));
+	if (build_peers(d, d->cfg, &d->source, &d->docker, err, sizeof(err)) < 0) {
+		log_error("daemon", "cannot set up the metrics source or Docker client: %s",
+		          log_quote(err, q, sizeof(q)));
+		status = 2;
+		goto out;
+	}
+	d->notifier = notifier_new(d->cfg);
+	d->started = time_wall();
+	char interval[32];
+	units_format_duration(d->cfg->monitoring.check_interval, interval, sizeof(interval));
+	log_info("daemon",
+	         "resource-manager %s started\tconfig=%s check_interval=%s dry_run=%s "
+	         "automation=%s manual_approval=%s state=%s",
+	         RM_VERSION, log_quote(d->cfg->source_path, q, sizeof(q)), interval,
+	         dry_run(d) ? "true" : "false", d->cfg->automation.enabled ? "on" : "off",
+	         d->cfg->automation.manual_approval ? "on" : "off", d->cfg->state.path);
+	reconcile_journal(d);
+	if (docker_events_start(d->docker, NULL, &d->events) == 0) {
+		d->events_run = true;
+		if (pthread_create(&d->events_thread, NULL, events_main, d) != 0)
+			abort();
+	}
+	run_loop(d);
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_mutex_unlock(&d->lock);
+	drain_jobs(d);
+	pthread_mutex_lock(&d->lock);
+	if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+		log_error("daemon", "cannot save the state at exit: %s",
+		          log_quote(err, q, sizeof(q)));
+	pthread_mutex_unlock(&d->lock);
+	notifier_flush(d->notifier, 2);
+	log_info("daemon", "stopped\tchecks=%lu", d->checks);
+out:
+	daemon_fini(d);
+	free(d);
+	return status;
+}
