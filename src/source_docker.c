@@ -29,6 +29,7 @@ struct cstate {
 	bool inspected; /* oom_killed below is meaningful */
 	bool oom_killed;
 	unsigned oom_events; /* engine oom events since the previous check */
+	unsigned missed;     /* checks in a row that did not see it */
 	struct {
 		double t;
 		uint64_t v;
@@ -95,8 +96,12 @@ static void cstate_prune(struct source_docker *sd)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < sd->n_cs; i++) {
-		if (sd->cs[i].seen || sd->cs[i].oom_events) {
-			sd->cs[k] = sd->cs[i];
+		struct cstate *c = &sd->cs[i];
+		c->missed = c->seen ? 0 : c->missed + 1;
+		/* An oom event may come before the first check that sees its
+		 * container: keep unseen ones for one more check only. */
+		if (c->seen || (c->oom_events && c->missed < 2)) {
+			sd->cs[k] = *c;
 			sd->cs[k++].seen = false;
 		} else {
 			free(sd->cs[i].id);
@@ -234,7 +239,7 @@ static void add_reason(struct observation *o, const char *what, const char *why)
 static void observe_service(const struct discovery_group *g, struct item *items,
                             const size_t *item_of, double now, struct observation *o)
 {
-	bool cpu = true, thr = true, mem = true, inspected = true;
+	bool cpu = true, thr = true, mem = true, inspected = true, have_uptime = false;
 	uint64_t periods = 0, throttled = 0;
 	o->time = now;
 	for (size_t k = 0; k < g->n; k++) {
@@ -252,8 +257,9 @@ static void observe_service(const struct discovery_group *g, struct item *items,
 		o->mem_limit += (uint64_t)hc->memory;
 		o->oom_kills += it->ooms;
 		double up = now - it->in.state.started_at_time;
-		if (o->n_containers == 1 || up < o->uptime)
+		if (!have_uptime || up < o->uptime)
 			o->uptime = up < 0 ? 0 : up;
+		have_uptime = true;
 		if (it->cpu_known) {
 			o->cpu_used += it->cpu;
 		} else {
