@@ -52,7 +52,7 @@ for sig in TERM INT; do
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then echo "FAIL: run did not stop on SIG$sig"; kill -9 "$pid"; fails=$((fails+1)); fi
   wait "$pid"; check "run stops on SIG$sig" 0 $?
-  contains "run logs the signal ($sig)" "$out/run-$sig" "stopping on signal signal=$sig"
+  contains "run logs the signal ($sig)" "$out/run-$sig" "stopping on signal, no new decisions signal=$sig"
 done
 LOG_FORMAT=json CHECK_INTERVAL=1 "$bin" run --once --config "$src/config/config.yml" >"$out/json" 2>&1
 check "run json logs" 0 $?

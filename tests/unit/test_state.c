@@ -47,7 +47,10 @@ static struct rm_state *sample(void)
 	g->engine.changes_today = 3;
 	g->last_good = (struct state_limits){ true, 1.0, 512ull << 20 };
 	g->applied = (struct state_limits){ true, 1.25, 640ull << 20 };
+	struct state_limits last_good = g->last_good, applied = g->applied;
+	/* Adding a service may move the array g points into. */
 	state_service_get(s, "redis")->engine.mem_low = 1;
+	g = NULL;
 	struct state_journal *j = state_journal_add(s, "grafana");
 	j->strategy = xstrdup("blue-green");
 	bg_init(&j->machine, 1700000000, true);
@@ -56,8 +59,8 @@ static struct rm_state *sample(void)
 	j->blue_name = xstrdup("grafana");
 	j->green_id = xstrdup("def456");
 	j->green_name = xstrdup("grafana-rm-green");
-	j->from = g->last_good;
-	j->to = g->applied;
+	j->from = last_good;
+	j->to = applied;
 	struct state_event ev = { .time = 1700000001,
 		                  .kind = STATE_EVENT_DEPLOYMENT,
 		                  .service = s_grafana,
