@@ -279,31 +279,31 @@ static int check_once(struct bench *b, struct check_cost *ret, char *err, size_t
 	return 0;
 }
 
-/* Length of the percent-encoded PromQL one check sends (the URLs' bulk). */
-static size_t url_bytes(struct bench *b)
+/* Length of the percent-encoded PromQL one check sends (the URLs' bulk), and
+ * of the longest single query in *ret_max. */
+static size_t url_bytes(struct bench *b, size_t *ret_max)
 {
-	size_t total = 0;
-	if (b->o->mode == MODE_BATCHED) {
-		for (unsigned i = 0; i < SOURCE_PROM_QUERIES; i++) {
-			char *t = source_prom_query_text(&b->src, i, b->services, b->o->n);
-			char *e = http_urlencode(t);
-			total += strlen(e);
-			free(e);
-			free(t);
-		}
-		return total;
-	}
-	/* Four queries of about the same shape per service: measure one service's
-	 * and multiply. */
-	char *q[4];
-	original_queries(b->services[0], q);
-	for (int i = 0; i < 4; i++) {
-		char *e = http_urlencode(q[i]);
-		total += strlen(e);
+	size_t total = 0, max = 0;
+	unsigned nq = b->o->mode == MODE_BATCHED ? SOURCE_PROM_QUERIES : 4;
+	char *orig[4] = { 0 };
+	/* The original's queries have the same shape for every service: measure
+	 * one service's four and multiply. */
+	if (b->o->mode == MODE_ORIGINAL)
+		original_queries(b->services[0], orig);
+	for (unsigned i = 0; i < nq; i++) {
+		char *t = b->o->mode == MODE_BATCHED
+		                  ? source_prom_query_text(&b->src, i, b->services, b->o->n)
+		                  : orig[i];
+		char *e = http_urlencode(t);
+		size_t len = strlen(e);
+		total += len;
+		if (len > max)
+			max = len;
 		free(e);
-		free(q[i]);
+		free(t);
 	}
-	return total * b->o->n;
+	*ret_max = max;
+	return b->o->mode == MODE_BATCHED ? total : total * b->o->n;
 }
 
 static void print_spread(const char *key, double *v, size_t n, double scale)
@@ -357,8 +357,11 @@ static int run(const struct opts *o)
 	print_spread("decide_cpu_ms", cpu_d, o->reps, 1e3);
 	print_spread("requests", req, o->reps, 1);
 	print_spread("bytes_rx", bytes, o->reps, 1);
-	printf(" url_bytes=%zu rss_init_kib=%ld rss_peak_kib=%ld found=%zu known=%zu changes=%zu\n",
-	       url_bytes(&b), rss_init, rss, found, known, changes);
+	size_t url_max;
+	size_t url_total = url_bytes(&b, &url_max);
+	printf(" url_bytes=%zu url_max_bytes=%zu rss_init_kib=%ld rss_peak_kib=%ld found=%zu "
+	       "known=%zu changes=%zu\n",
+	       url_total, url_max, rss_init, rss, found, known, changes);
 	bench_free(&b);
 	return found == o->n ? 0 : 1;
 fail:
