@@ -258,13 +258,19 @@ check_row() {
     "$(spread "$l" decide_cpu_ms 1 3)" "$(calc "$(kv "$l" rss_peak_kib) / 1024" 1)" >>"$SEC"
 }
 
-# url_limit_probe LENGTH: the HTTP status (000: connection reset) Prometheus
-# gives a GET /api/v1/query whose path is LENGTH bytes long.
+# url_limit_probe LENGTH: the status line Prometheus answers to a GET
+# /api/v1/query whose path is LENGTH bytes long ("no answer" when it resets the
+# connection). Raw HTTP over bash's /dev/tcp: curl cannot take a 1 MiB URL.
 url_limit_probe() {
-  local head='/api/v1/query?query=up%7Bname%3D%22' tail='%22%7D' cfg="$RUN/curl-probe.cfg"
-  printf 'url = "%s%s%s%s"\n' "$RM_PROMETHEUS_URL" "$head" \
-    "$(head -c $(( $1 - ${#head} - ${#tail} )) /dev/zero | tr '\0' a)" "$tail" >"$cfg"
-  curl -s -o /dev/null -w '%{http_code}' --max-time 30 -K "$cfg" || true
+  local head='/api/v1/query?query=up%7Bname%3D%22' tail='%22%7D' hostport=${RM_PROMETHEUS_URL#http://} status
+  local pad
+  pad=$(head -c $(( $1 - ${#head} - ${#tail} )) /dev/zero | tr '\0' a)
+  status=$(
+    exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}" || exit 0
+    printf 'GET %s%s%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$head" "$pad" "$tail" "$hostport" >&3 2>/dev/null
+    timeout 30 head -1 <&3 | tr -d '\r'
+  ) || true
+  echo "${status:-no answer}"
 }
 
 scale_section() {
@@ -319,17 +325,25 @@ scale_section() {
   if [ -n "$cg" ]; then
     out "One batched check of 1000 services executes $(calc "$cg / 1000000" 1) M instructions (callgrind, exact and repeatable; \`$cg_cmd\`). Where they go (inclusive):"
     out ""
-    out "| Function | Share |"
-    out "|---|---|"
+    out "| Function | Share | What |"
+    out "|---|---|---|"
     callgrind_annotate --inclusive=yes "$RUN/callgrind.check.out" 2>/dev/null \
-      | awk -v total="$cg" '$2 ~ /^\(/ && $3 ~ /:(prom_collect|prom_json_parse|json_loadb|json_delete.2|http_request|curl_easy_perform|http_urlencode|engine_decide|summarize)$/ && !seen[$3]++ {
-          f = $3; sub(/.*:/, "", f); sub(/.2$/, " (nested)", f); gsub(/,/, "", $1);
-          printf "| %s | %.1f %% |\n", f, 100 * $1 / total }' >>"$SEC"
+      | awk -v total="$cg" 'BEGIN { d["prom_collect"] = "the whole collect";
+          d["prom_json_parse"] = "answers to samples: jansson parse, copy, free";
+          d["json_loadb"] = "jansson building the JSON tree"; d["json_delete"] = "jansson freeing it";
+          d["http_request"] = "libcurl: send the GET, receive the body"; d["curl_easy_perform"] = "of which inside libcurl";
+          d["http_urlencode"] = "percent-encoding the PromQL"; d["engine_decide"] = "the decide step" }
+          /Auto-annotated source/ { exit }
+          { sub(/\([^)]*\)/, "") }
+          $2 ~ /:(prom_collect|prom_json_parse|json_loadb|json_delete.2|http_request|curl_easy_perform|http_urlencode|engine_decide|summarize)$/ {
+          f = $2; sub(/.*:/, "", f); sub(/.2$/, "", f); gsub(/,/, "", $1);
+          if (done[f]++) next;
+          printf "| %s | %.1f %% | %s |\n", f, 100 * $1 / total, d[f] }' >>"$SEC"
     out ""
   fi
   local big=${SCALES[${#SCALES[@]}-1]} per
   per=$(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / $big" 1)
-  out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of URL at $big services, $per bytes per service with these 12-character names. Prometheus (Go's HTTP server) refuses a request whose header exceeds 1 MiB (probed in this run: a 1,040,000-byte query path got HTTP $probe_ok, a 1,060,000-byte one HTTP $probe_big, 000 meaning no answer), so with GET the whole check fails from about $(calc "1048576 / $per" 0) services of such names, fewer with longer names."
+  out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of URL at $big services, $per bytes per service with these 12-character names. Prometheus (Go's HTTP server) refuses a request whose header exceeds 1 MiB (probed in this run: a 1,040,000-byte query path got \"$probe_ok\", a 1,060,000-byte one \"$probe_big\"), so with GET the whole check fails from about $(calc "1048576 / $per" 0) services of such names, fewer with longer names."
   out ""
   out "- Command per N: \`$B/bench_check --prometheus URL --services N --prefix bNNNNN --reps $CHECK_REPS --mode batched|original\` (original with \`--warmup 0\`), with \`bench_exporter --services N\` registered through file_sd."
   out ""
