@@ -34,8 +34,9 @@
 #include "rm/units.h"
 #include "rm/util.h"
 
-/* Windows chosen so that a few seconds of 1 s scrapes fill them with as many
- * points as production's defaults (5m of 15 s scrapes; 1h trend at 1m steps). */
+/* Windows that a few seconds of 1 s scrapes fill with points of the order of
+ * production's defaults: 10 per rate (5m of 15 s scrapes is 20) and 60
+ * subquery steps (1h at 1m steps). */
 #define ANALYSIS_WINDOW 10.0
 #define TREND_WINDOW    60.0
 #define MAX_REPS        1000

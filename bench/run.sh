@@ -10,6 +10,7 @@
 #     --static  also run scripts/build-static.sh (apt-get source, ~2 min the
 #               first time) and measure the static binary
 #
+# The key=value lines the programs printed go to bench/results/latest.raw.txt.
 # Each figure is repeated (5 times or more) and given as median (min-max).
 # Variants are compared as ratios of medians measured in the same run.
 set -euo pipefail
@@ -38,12 +39,14 @@ OUT="$RUN/latest.md"
 if [ "$quick" -eq 1 ]; then
   SCALES=(10 100 1000)
   CHECK_REPS=5
+  ORIG_REPS=5
   ENGINE_CHECKS=50
   HYPERFINE_RUNS=20
   IDLE_SECONDS=1
 else
   SCALES=(10 100 1000 5000)
   CHECK_REPS=7
+  ORIG_REPS=5 # 4N sequential queries: about a minute per check at 5000 services
   ENGINE_CHECKS=200
   HYPERFINE_RUNS=50
   IDLE_SECONDS=3
@@ -116,8 +119,8 @@ machine_section() {
   out "| RAM | $(calc "$mem_kib / 1048576" 1) GiB |"
   out "| Kernel | $(uname -r) |"
   out "| Load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
-  out "| Compiler | $(gcc --version | head -1) |"
-  out "| Prometheus | $(prometheus --version 2>&1 | head -1) |"
+  out "| Compiler | $(gcc --version | awk 'NR == 1') |"
+  out "| Prometheus | $(prometheus --version 2>&1 | awk 'NR == 1') |"
   out "| libcurl / jansson | $(dpkg-query -W -f='${Version}' libcurl4 2>/dev/null) / $(dpkg-query -W -f='${Version}' libjansson4 2>/dev/null) |"
   out ""
 }
@@ -130,6 +133,7 @@ engine_section() {
   local cmd line cg_cmd collected decisions
   cmd="$B/bench_engine --services $ENGINE_SERVICES --checks $ENGINE_CHECKS --runs $ENGINE_RUNS"
   line=$($cmd)
+  echo "$line" >>"$RUN/raw.txt"
   cg_cmd="valgrind --tool=callgrind --toggle-collect=engine_decide $B/bench_engine --services $ENGINE_SERVICES --checks $CALLGRIND_CHECKS --runs 1"
   rm_log "3. engine under callgrind ($ENGINE_SERVICES x $CALLGRIND_CHECKS decisions)"
   valgrind --tool=callgrind --toggle-collect=engine_decide --callgrind-out-file="$RUN/callgrind.engine.out" \
@@ -147,6 +151,8 @@ engine_section() {
   out "| Decisions per second (1 core, from the median) | $(calc "$(kv "$line" decisions_per_s_med) / 1000" 0) k |"
   out "| Wall ns per decision (includes time the scheduler took away) | $(spread "$line" wall_ns_per_decision 1 0) |"
   out "| Instructions per engine_decide (callgrind, exact) | $(calc "$collected / $decisions" 0) ($collected over $decisions decisions) |"
+  out "| Of which formatting text (vsnprintf: the explanation, durations) | $(callgrind_annotate --inclusive=yes "$RUN/callgrind.engine.out" 2>/dev/null \
+      | awk -v total="$collected" '{ sub(/\([^)]*\)/, "") } $2 ~ /:__vsnprintf_internal$/ && !done++ { gsub(/,/, "", $1); printf "%.1f %%", 100 * $1 / total }') |"
   out ""
   out "- Reasons of one run: \`$(kv "$line" mix)\`"
   out "- Command: \`$cmd\`"
@@ -283,14 +289,16 @@ scale_section() {
   declare -A BATCHED ORIGINAL
   for n in "${SCALES[@]}"; do
     p=$(printf 'b%05d' "$n")
-    rm_log "1. check cost: $n services ($CHECK_REPS checks per variant)"
+    rm_log "1. check cost: $n services ($CHECK_REPS batched checks, $ORIG_REPS original)"
     start_exporter "$n" "$p"
     cmd="$B/bench_check --prometheus $RM_PROMETHEUS_URL --services $n --prefix $p --reps $CHECK_REPS"
     bline=$($cmd --mode batched) || rm_die "bench_check (batched, $n) failed"
     # The original's one-off costs are spread over 4n requests: no warm-up check.
-    oline=$($cmd --mode original --warmup 0) || rm_die "bench_check (original, $n) failed"
+    oline=$($B/bench_check --prometheus "$RM_PROMETHEUS_URL" --services "$n" --prefix "$p" \
+      --reps "$ORIG_REPS" --mode original --warmup 0) || rm_die "bench_check (original, $n) failed"
     BATCHED[$n]=$bline
     ORIGINAL[$n]=$oline
+    printf '%s\n%s\n' "$bline" "$oline" >>"$RUN/raw.txt"
     if [ "$n" -eq 1000 ]; then
       rm_log "1. one batched check of 1000 services under callgrind"
       valgrind --tool=callgrind '--toggle-collect=check_once*' --callgrind-out-file="$RUN/callgrind.check.out" \
@@ -304,7 +312,7 @@ scale_section() {
 
   out "## 1. Check cost versus scale"
   out ""
-  out "One check = collect + decide: the real Prometheus source (\`source_prom\`) and the real engine over N services, against a Prometheus scraping \`bench_exporter\` (9 cAdvisor series per container, 1 s scrapes). **There is no publish step yet** (the daemon loop is not built), so it is not measured. \"original\" is the original's access pattern issued by \`bench_check --mode original\`: four instant queries per service, one after another, \`{name=~\".*<svc>.*\"}\`, first sample taken; then the same engine. Windows: analysis 10 s, trend 60 s (step 1 s): as many points as production's 5 m at 15 s scrapes and 1 h at 1 m steps. $CHECK_REPS measured checks per variant (the batched one after one warm-up check); one process per variant and N, so the peak RSS is that scale's."
+  out "One check = collect + decide: the real Prometheus source (\`source_prom\`) and the real engine over N services, against a Prometheus scraping \`bench_exporter\` (9 cAdvisor series per container, 1 s scrapes). **There is no publish step yet** (the daemon loop is not built), so it is not measured. \"original\" is the original's access pattern issued by \`bench_check --mode original\`: four instant queries per service, one after another, \`{name=~\".*<svc>.*\"}\`, first sample taken; then the same engine. Windows: analysis 10 s, trend 60 s at 1 s steps: 10 points per rate and 60 subquery steps, the order of production's defaults (5 m of 15 s scrapes is 20 points; 1 h at 1 m steps is 60). $CHECK_REPS measured batched checks after one warm-up check, $ORIG_REPS original ones; one process per variant and N, so the peak RSS is that scale's."
   out ""
   out "| N | variant | requests/check | received/check | PromQL sent (URL-encoded) | wall ms | CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
   out "|---|---|---|---|---|---|---|---|---|---|"
@@ -333,7 +341,8 @@ scale_section() {
           d["json_loadb"] = "jansson building the JSON tree"; d["json_delete"] = "jansson freeing it";
           d["http_request"] = "libcurl: send the GET, receive the body"; d["curl_easy_perform"] = "of which inside libcurl";
           d["http_urlencode"] = "percent-encoding the PromQL"; d["engine_decide"] = "the decide step" }
-          /Auto-annotated source/ { exit }
+          # Read to the end (no early exit: the writer would die of SIGPIPE under pipefail).
+          /Auto-annotated source/ { stop = 1 } stop { next }
           { sub(/\([^)]*\)/, "") }
           $2 ~ /:(prom_collect|prom_json_parse|json_loadb|json_delete.2|http_request|curl_easy_perform|http_urlencode|engine_decide|summarize)$/ {
           f = $2; sub(/.*:/, "", f); sub(/.2$/, "", f); gsub(/,/, "", $1);
@@ -345,7 +354,7 @@ scale_section() {
   per=$(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / $big" 1)
   out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of URL at $big services, $per bytes per service with these 12-character names. Prometheus (Go's HTTP server) refuses a request whose header exceeds 1 MiB (probed in this run: a 1,040,000-byte query path got \"$probe_ok\", a 1,060,000-byte one \"$probe_big\"), so with GET the whole check fails from about $(calc "1048576 / $per" 0) services of such names, fewer with longer names."
   out ""
-  out "- Command per N: \`$B/bench_check --prometheus URL --services N --prefix bNNNNN --reps $CHECK_REPS --mode batched|original\` (original with \`--warmup 0\`), with \`bench_exporter --services N\` registered through file_sd."
+  out "- Command per N: \`$B/bench_check --prometheus URL --services N --prefix bNNNNN --mode batched --reps $CHECK_REPS\` and \`... --mode original --reps $ORIG_REPS --warmup 0\`, with \`bench_exporter --services N\` registered through file_sd."
   out ""
   out "Goals:"
   out ""
@@ -400,5 +409,6 @@ out "_Total time of this run: $(( $(date +%s) - started )) s._"
 cat "$RUN"/sec-[0-7].md >"$OUT"
 mkdir -p bench/results
 cp "$OUT" bench/results/latest.md
+cp "$RUN/raw.txt" bench/results/latest.raw.txt
 cat "$OUT"
 rm_log "wrote bench/results/latest.md in $(( $(date +%s) - started )) s"
