@@ -226,7 +226,7 @@ footprint_section() {
   if [ -x "$sbin" ]; then
     out "| RSS of \`run\` after ${IDLE_SECONDS} s idle, static ($IDLE_RUNS runs) | $(idle_rss "$sbin" | awk '{ print $1 }' | stats 0) |"
   fi
-  out "| CPU ticks (1/100 s) used by \`run\` in those ${IDLE_SECONDS} s | $(awk '{ print $2 }' <<<"$idle" | stats 0) |"
+  out "| CPU ticks (1/100 s) used by \`run\` from exec to that reading (start-up included) | $(awk '{ print $2 }' <<<"$idle" | stats 0) |"
   out ""
   out "- \`run\`'s loop is still a skeleton (config, log, monotonic ticks; no source, no decisions, no web): this idle RSS is a floor, not the daemon's."
   out "- Commands: \`hyperfine -N --warmup 3 --runs $HYPERFINE_RUNS '$BIN check-config --config config/config.yml --quiet'\`; \`/usr/bin/time -v\` on the same; \`LOG_FILE=... resource-manager run --config config/config.yml\`, then VmRSS from /proc/PID/status."
