@@ -95,18 +95,20 @@ static int status_errno(long status, const char *error_type)
 	return -EIO;
 }
 
-static char *query_path(const struct prom_client *c, const char *promql, double at)
+/* The form body of a query. Sent with POST: a GET's URL would cap the query
+ * (Prometheus refuses request headers over 1 MiB, about 17,000 services). */
+static char *query_form(const struct prom_client *c, const char *promql, double at)
 {
 	char *q = http_urlencode(promql);
 	char timeout[32];
 	units_format_prom_duration(c->timeout, timeout, sizeof(timeout));
-	char *path;
+	char *form;
 	if (at > 0)
-		path = xasprintf("/api/v1/query?query=%s&time=%.3f&timeout=%s", q, at, timeout);
+		form = xasprintf("query=%s&time=%.3f&timeout=%s", q, at, timeout);
 	else
-		path = xasprintf("/api/v1/query?query=%s&timeout=%s", q, timeout);
+		form = xasprintf("query=%s&timeout=%s", q, timeout);
 	free(q);
-	return path;
+	return form;
 }
 
 /* Interprets an answer that came back with an HTTP status. */
@@ -171,13 +173,15 @@ static void transport_message(const struct prom_client *c, int r, const char *he
 int prom_query(struct prom_client *c, const char *promql, double at, struct prom_response *ret,
                char *err, size_t errlen)
 {
+	static const char *const form_type[] = { "Content-Type: application/x-www-form-urlencoded",
+		                                 NULL };
 	struct http_response resp = { 0 };
-	char *path = query_path(c, promql, at);
-	/* The transport's message repeats the (long) path before curl's reason. */
+	const char *path = "/api/v1/query";
+	char *form = query_form(c, promql, at);
 	size_t herrlen = strlen(path) + strlen(http_endpoint_describe(c->ep)) + 512;
 	char *herr = xcalloc(1, herrlen);
 	c->requests++;
-	int r = http_request(c->ep, "GET", path, NULL, &resp, herr, herrlen);
+	int r = http_request_headers(c->ep, "POST", path, form, form_type, &resp, herr, herrlen);
 	if (r < 0) {
 		if (err)
 			transport_message(c, r, herr, path, err, errlen);
@@ -189,6 +193,6 @@ int prom_query(struct prom_client *c, const char *promql, double at, struct prom
 out:
 	http_response_free(&resp);
 	free(herr);
-	free(path);
+	free(form);
 	return r;
 }
