@@ -127,6 +127,7 @@ struct key_ref {
 /* A label name stored once, and the last value it had. */
 struct name_memo {
 	size_t off, len; /* in labels_text */
+	bool plain;      /* no byte that JSON writes escaped: matched raw */
 	size_t last_value, value_len;
 };
 
@@ -216,9 +217,11 @@ static void shape(struct parser *ps, const char *fmt, ...)
 }
 
 /* The next byte that is not JSON white space (not consumed), or -1 at the end. */
-static int peek(struct parser *ps)
+static inline int peek(struct parser *ps)
 {
 	const unsigned char *p = ps->p;
+	if (p<ps->end && * p> ' ')
+		return *p; /* Prometheus writes no white space */
 	while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	ps->p = p;
@@ -320,6 +323,19 @@ static long hex4(const unsigned char *p)
 	return v;
 }
 
+/* Whether one of the 8 bytes of v ends a plain run in a string: a control
+ * character, a byte >= 0x80, a quote or a backslash. Exact for the word as a
+ * whole (the classic "has a zero byte" tests). */
+static inline bool word_is_special(uint64_t v)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	uint64_t quote = v ^ (ones * '"'), backslash = v ^ (ones * '\\');
+	uint64_t below_space = (v - ones * 0x20) & ~v;
+	uint64_t is_quote = (quote - ones) & ~quote;
+	uint64_t is_backslash = (backslash - ones) & ~backslash;
+	return ((below_space | is_quote | is_backslash | v) & high) != 0;
+}
+
 /* Reads the string whose opening quote is at ps->p. Appends its decoded bytes
  * and a NUL to out, or only checks it when out is NULL. */
 static void read_string(struct parser *ps, struct text *out)
@@ -327,6 +343,11 @@ static void read_string(struct parser *ps, struct text *out)
 	const unsigned char *p = ps->p + 1, *end = ps->end;
 	for (;;) {
 		const unsigned char *run = p;
+		for (uint64_t v; end - p >= 8; p += 8) {
+			memcpy(&v, p, 8);
+			if (word_is_special(v))
+				break;
+		}
 		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
 			p++;
 		if (out && p > run)
@@ -578,6 +599,71 @@ static const char *object_key(struct parser *ps, struct object *o, size_t *key_l
 	return ps->keys_text.data + off;
 }
 
+/* A member an object is read for, with its key as it is usually written. */
+struct member {
+	const char *quoted; /* "\"metric\"" */
+	size_t len;         /* of quoted */
+};
+#define MEMBER(k)                                                                                  \
+	{                                                                                          \
+		"\"" k "\"", sizeof(k) + 1                                                         \
+	}
+
+/* object_key for an object read for known[0..n) (n <= 8): returns the index
+ * in known of the next member's key, -1 for another key (kept for the
+ * duplicate check) or -2 at the end. A known key given twice is a duplicate
+ * (*seen: the ones given so far). */
+static int object_member(struct parser *ps, struct object *o, const struct member *known, int n,
+                         unsigned *seen)
+{
+	int c = peek(ps);
+	if (c == '}') {
+		ps->p++;
+		return -2;
+	}
+	if (!o->first) {
+		if (c != ',')
+			syntax(ps, "',' or '}' expected");
+		ps->p++;
+		c = peek(ps);
+	}
+	o->first = false;
+	if (c != '"')
+		syntax(ps, "an object key (a string) expected");
+	int idx = -1;
+	/* The usual spelling, without escapes, recognised in place. */
+	for (int i = 0; i < n && idx < 0; i++)
+		if ((size_t)(ps->end - ps->p) >= known[i].len &&
+		    memcmp(ps->p, known[i].quoted, known[i].len) == 0) {
+			ps->p += known[i].len;
+			idx = i;
+		}
+	if (idx < 0) {
+		size_t off = ps->keys_text.len;
+		read_string(ps, &ps->keys_text);
+		const char *k = ps->keys_text.data + off;
+		size_t len = ps->keys_text.len - off - 1;
+		for (int i = 0; i < n && idx < 0; i++)
+			if (len == known[i].len - 2 && memcmp(k, known[i].quoted + 1, len) == 0)
+				idx = i;
+		if (idx >= 0) {
+			ps->keys_text.len = off;
+		} else {
+			ps->keys = grow(ps->keys, ps->n_keys, &ps->cap_keys, sizeof(*ps->keys));
+			ps->keys[ps->n_keys++].off = off;
+		}
+	}
+	if (idx >= 0) {
+		if (*seen & (1u << idx))
+			syntax(ps, "duplicate object key %s", known[idx].quoted);
+		*seen |= 1u << idx;
+	}
+	if (peek(ps) != ':')
+		syntax(ps, "':' expected");
+	ps->p++;
+	return idx;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -796,13 +882,25 @@ static void read_pair(struct parser *ps, struct prom_sample *s, size_t idx)
 
 /* Reads a label name (an object key) into labels_text; returns its offset,
  * the same as an earlier name's when equal to one. */
-static size_t read_label_name(struct parser *ps, size_t *slot)
+static size_t read_label_name(struct parser *ps, size_t guess, size_t *slot)
 {
 	struct text *t = &ps->labels_text;
+	/* Labels come in the same order in every sample: try that one first. */
+	size_t start = guess < ps->n_names ? guess : 0;
+	if (start < ps->n_names && ps->names[start].plain) {
+		const struct name_memo *m = &ps->names[start];
+		if ((size_t)(ps->end - ps->p) >= m->len + 2 && ps->p[m->len + 1] == '"' &&
+		    memcmp(ps->p + 1, t->data + m->off, m->len) == 0) {
+			ps->p += m->len + 2;
+			*slot = start;
+			return m->off;
+		}
+	}
 	size_t off = t->len;
 	read_string(ps, t);
 	size_t len = t->len - off - 1;
-	for (size_t i = 0; i < ps->n_names; i++) {
+	for (size_t j = 0; j < ps->n_names; j++) {
+		size_t i = start + j < ps->n_names ? start + j : start + j - ps->n_names;
 		if (ps->names[i].len == len &&
 		    memcmp(t->data + ps->names[i].off, t->data + off, len) == 0) {
 			t->len = off;
@@ -813,7 +911,12 @@ static size_t read_label_name(struct parser *ps, size_t *slot)
 	*slot = SIZE_MAX;
 	if (ps->n_names < MAX_NAMES) {
 		*slot = ps->n_names;
-		ps->names[ps->n_names++] = (struct name_memo){ off, len, SIZE_MAX, 0 };
+		bool plain = true;
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)t->data[off + i];
+			plain = plain && c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+		}
+		ps->names[ps->n_names++] = (struct name_memo){ off, len, plain, SIZE_MAX, 0 };
 	}
 	return off;
 }
@@ -851,6 +954,9 @@ static void read_metric(struct parser *ps, size_t idx)
 	enter(ps);
 	ps->p++;
 	size_t first = ps->n_labels;
+	/* Names stored once are told apart by their slot; others by their text. */
+	unsigned slots_seen = 0;
+	bool all_in_slots = true;
 	for (bool firstkey = true;; firstkey = false) {
 		int c = peek(ps);
 		if (c == '}') {
@@ -866,7 +972,15 @@ static void read_metric(struct parser *ps, size_t idx)
 		if (c != '"')
 			syntax(ps, "an object key (a string) expected");
 		size_t slot;
-		size_t name = read_label_name(ps, &slot);
+		size_t name = read_label_name(ps, ps->n_labels - first, &slot);
+		if (slot == SIZE_MAX) {
+			all_in_slots = false;
+		} else {
+			if (slots_seen & (1u << slot))
+				syntax(ps, "duplicate object key \"%.60s\"",
+				       ps->labels_text.data + name);
+			slots_seen |= 1u << slot;
+		}
 		if (peek(ps) != ':')
 			syntax(ps, "':' expected");
 		ps->p++;
@@ -881,8 +995,9 @@ static void read_metric(struct parser *ps, size_t idx)
 		ps->labels = grow(ps->labels, ps->n_labels, &ps->cap_labels, sizeof(*ps->labels));
 		ps->labels[ps->n_labels++] = (struct label_ref){ name, value };
 	}
-	check_unique(ps, ps->labels_text.data, &ps->labels[first].name,
-	             sizeof(struct label_ref) / sizeof(size_t), ps->n_labels - first);
+	if (!all_in_slots)
+		check_unique(ps, ps->labels_text.data, &ps->labels[first].name,
+		             sizeof(struct label_ref) / sizeof(size_t), ps->n_labels - first);
 	leave(ps);
 }
 
@@ -901,26 +1016,24 @@ static void read_element(struct parser *ps, size_t idx)
 	size_t si = ps->n_samples++;
 	memset(&ps->samples[si], 0, sizeof(ps->samples[si]));
 	ps->labels_first[si] = ps->n_labels;
-	bool have_metric = false, have_value = false;
+	static const struct member known[] = { MEMBER("metric"), MEMBER("value") };
+	unsigned seen = 0;
 	struct object o;
 	object_begin(ps, &o);
-	const char *k;
-	while ((k = object_key(ps, &o, NULL))) {
-		if (strcmp(k, "metric") == 0) {
-			have_metric = true;
+	for (int k; (k = object_member(ps, &o, known, 2, &seen)) != -2;) {
+		if (k == 0) {
 			read_metric(ps, idx);
 			ps->samples[si].n_labels = ps->n_labels - ps->labels_first[si];
-		} else if (strcmp(k, "value") == 0) {
-			have_value = true;
+		} else if (k == 1) {
 			read_pair(ps, &ps->samples[si], idx);
 		} else {
 			skip_value(ps);
 		}
 	}
 	object_end(ps, &o);
-	if (!have_metric)
+	if (!(seen & 1))
 		shape(ps, "result %zu: \"metric\" is not an object", idx);
-	else if (!have_value)
+	else if (!(seen & 2))
 		shape(ps, "result %zu: value is not a [time, \"value\"] pair", idx);
 	leave(ps);
 }
@@ -975,11 +1088,12 @@ static void read_data(struct parser *ps)
 	/* A "result" before its "resultType" is read again once the type is known. */
 	const unsigned char *result_at = NULL;
 	unsigned result_depth = 0;
+	static const struct member known[] = { MEMBER("resultType"), MEMBER("result") };
+	unsigned seen = 0;
 	struct object o;
 	object_begin(ps, &o);
-	const char *k;
-	while ((k = object_key(ps, &o, NULL))) {
-		if (strcmp(k, "resultType") == 0) {
+	for (int k; (k = object_member(ps, &o, known, 2, &seen)) != -2;) {
+		if (k == 0) {
 			if (peek(ps) == '"') {
 				have_type = true;
 				const char *t = read_scratch(ps);
@@ -990,7 +1104,7 @@ static void read_data(struct parser *ps)
 			} else {
 				skip_value(ps);
 			}
-		} else if (strcmp(k, "result") == 0) {
+		} else if (k == 1) {
 			have_result = true;
 			if (ps->type > PROM_RESULT_NONE) {
 				read_result(ps);
@@ -1041,11 +1155,13 @@ static void read_owned_string(struct parser *ps, char **ret)
 static void read_root(struct parser *ps)
 {
 	enter(ps);
+	static const struct member known[] = { MEMBER("status"), MEMBER("errorType"),
+		                               MEMBER("error"), MEMBER("data") };
+	unsigned seen = 0;
 	struct object o;
 	object_begin(ps, &o);
-	const char *k;
-	while ((k = object_key(ps, &o, NULL))) {
-		if (strcmp(k, "status") == 0) {
+	for (int k; (k = object_member(ps, &o, known, 4, &seen)) != -2;) {
+		if (k == 0) {
 			ps->status = -1;
 			if (peek(ps) == '"') {
 				const char *s = read_scratch(ps);
@@ -1056,11 +1172,11 @@ static void read_root(struct parser *ps)
 			} else {
 				skip_value(ps);
 			}
-		} else if (strcmp(k, "errorType") == 0) {
+		} else if (k == 1) {
 			read_owned_string(ps, &ps->error_type);
-		} else if (strcmp(k, "error") == 0) {
+		} else if (k == 2) {
 			read_owned_string(ps, &ps->error);
-		} else if (strcmp(k, "data") == 0) {
+		} else if (k == 3) {
 			read_data(ps);
 		} else {
 			skip_value(ps);
