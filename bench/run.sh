@@ -43,6 +43,8 @@ if [ "$quick" -eq 1 ]; then
   ENGINE_CHECKS=50
   HYPERFINE_RUNS=20
   IDLE_SECONDS=1
+  DOCKER_SCALES=(10)
+  DOCKER_REPS=3
 else
   SCALES=(10 100 1000 5000)
   CHECK_REPS=7
@@ -50,6 +52,8 @@ else
   ENGINE_CHECKS=200
   HYPERFINE_RUNS=50
   IDLE_SECONDS=3
+  DOCKER_SCALES=(10 50)
+  DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
 fi
 ENGINE_SERVICES=1000
 ENGINE_RUNS=5
@@ -66,7 +70,14 @@ fi
 
 rm -rf "$RUN"
 mkdir -p "$RUN/prom-targets"
-trap 'rm_stop_all' EXIT
+BENCH_CONTAINERS=() # containers this run created: the only ones it removes
+remove_bench_containers() {
+  [ ${#BENCH_CONTAINERS[@]} -gt 0 ] || return 0
+  docker -H "unix://$RM_DOCKER_SOCK" rm -f "${BENCH_CONTAINERS[@]}" >/dev/null 2>&1 || true
+  BENCH_CONTAINERS=()
+}
+trap 'remove_bench_containers; rm_stop_all' EXIT
+trap 'exit 130' INT TERM
 # Sections are measured in the order that disturbs least (no Prometheus
 # running during the engine and footprint figures) and printed by number.
 SEC="$RUN/sec-0.md"
@@ -233,6 +244,70 @@ footprint_section() {
   out ""
 }
 
+# ---- 2. Docker source: bounded parallel stats versus sequential ---------------------
+
+docker_row() { # LINE
+  local l=$1 par
+  par=$(kv "$l" parallel)
+  printf '| %s | %s | %s | %s KiB | %s | %s | %s/%s of %s |\n' \
+    "$(kv "$l" n)" "$([ "$par" -eq 1 ] && echo "1 (sequential)" || echo "$par (default)")" \
+    "$(kv "$l" requests_med | cut -d. -f1)" "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0)" \
+    "$(spread "$l" wall_ms 1 0)" "$(spread "$l" cpu_ms 1 1)" \
+    "$(kv "$l" known_cpu)" "$(kv "$l" known_mem)" "$(kv "$l" n)" >>"$SEC"
+}
+
+docker_section() {
+  SEC="$RUN/sec-2.md"
+  rm_start_dockerd "$RUN"
+  rm_build_workload_image "$RUN"
+  local host="unix://$RM_DOCKER_SOCK" tag max=${DOCKER_SCALES[${#DOCKER_SCALES[@]}-1]} i name n line
+  local engine
+  engine=$(docker -H "$host" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
+  # A name and compose project no one else uses: only these containers match.
+  tag="rmbench-$$-$RANDOM"
+  rm_log "2. Docker source: starting $max idle containers $tag-NN"
+  for ((i = 0; i < max; i++)); do
+    name=$(printf '%s-%02d' "$tag" "$i")
+    BENCH_CONTAINERS+=("$name") # tracked first: removed even if the run fails half-way
+    docker -H "$host" run -d --pull=never --name "$name" --label "rm.bench=$tag" \
+      --label "com.docker.compose.project=$tag" \
+      --label "com.docker.compose.service=$(printf 'svc-%02d' "$i")" \
+      rm-test/workload:1 idle >/dev/null || rm_die "docker run $name failed"
+  done
+  declare -A PAR SEQ
+  for n in "${DOCKER_SCALES[@]}"; do
+    rm_log "2. Docker source: $n containers, parallel 8 and sequential, $DOCKER_REPS collects each"
+    line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
+      --parallel 8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
+    printf '%s\n' "$line" >>"$RUN/raw.txt"
+    PAR[$n]=$(grep '^parallel=8 ' <<<"$line")
+    SEQ[$n]=$(grep '^parallel=1 ' <<<"$line")
+  done
+  remove_bench_containers
+
+  out "## 2. Docker source: bounded parallel stats versus sequential"
+  out ""
+  out "One collect of the Docker source (\`source_docker\`: one container list, then inspect + one-shot stats per matching container) for N idle containers of \`rm-test/workload:1\` on the engine of this machine (Docker Engine $engine, shared with other work), fetched 8 at a time (the production default) or one after another (\`source_docker_set_parallel(src, 1)\`, a setter only the benchmark calls). One source serves both variants; each repetition runs a parallel collect then a sequential one, after one unmeasured collect (the first one of a container has no CPU rate). $DOCKER_REPS repetitions. CPU is the benchmark process's (every worker thread), not the engine's."
+  out ""
+  out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
+  out "|---|---|---|---|---|---|---|"
+  for n in "${DOCKER_SCALES[@]}"; do
+    docker_row "${PAR[$n]}"
+    docker_row "${SEQ[$n]}"
+  done
+  out ""
+  out "Sequential ÷ parallel (ratios of medians, same run):"
+  out ""
+  out "| N | wall time | CPU time | requests |"
+  out "|---|---|---|---|"
+  for n in "${DOCKER_SCALES[@]}"; do
+    out "| $n | $(calc "$(kv "${SEQ[$n]}" wall_ms_med) / $(kv "${PAR[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" cpu_ms_med) / $(kv "${PAR[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" requests_med) / $(kv "${PAR[$n]}" requests_med)" 2)× |"
+  done
+  out ""
+  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel 8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
+  out ""
+}
+
 # ---- 1. check cost versus scale ---------------------------------------------------
 
 EXP_PID=
@@ -279,12 +354,27 @@ url_limit_probe() {
   echo "${status:-no answer}"
 }
 
+# post_limit_probe LENGTH: the HTTP status and error Prometheus answers to a POST
+# /api/v1/query whose form body is LENGTH bytes (how queries are sent now).
+post_limit_probe() {
+  local head='query=up%7Bname%3D%22' tail='%22%7D' body="$RUN/post-probe.body" code
+  { printf '%s' "$head"; head -c $(( $1 - ${#head} - ${#tail} )) /dev/zero | tr '\0' a; printf '%s' "$tail"; } >"$body"
+  code=$(curl -s -o "$RUN/post-probe.out" -w '%{http_code}' --max-time 60 -X POST \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$body" \
+    "$RM_PROMETHEUS_URL/api/v1/query") || code="no answer"
+  printf '%s %s' "$code" "$(grep -o '"errorType":"[a-z_]*"' "$RUN/post-probe.out" || echo '(success)')"
+  rm -f "$body"
+}
+
 scale_section() {
   SEC="$RUN/sec-1.md"
   rm_start_prometheus "$RUN" 19190
   local probe_ok probe_big
   probe_ok=$(url_limit_probe 1040000)
   probe_big=$(url_limit_probe 1060000)
+  local post_ok post_big
+  post_ok=$(post_limit_probe 10400000)
+  post_big=$(post_limit_probe 10500000)
   local n p bline oline cmd ratios="" cg="" cg_cmd
   declare -A BATCHED ORIGINAL
   for n in "${SCALES[@]}"; do
@@ -314,7 +404,7 @@ scale_section() {
   out ""
   out "One check = collect + decide: the real Prometheus source (\`source_prom\`) and the real engine over N services, against a Prometheus scraping \`bench_exporter\` (9 cAdvisor series per container, 1 s scrapes). **There is no publish step yet** (the daemon loop is not built), so it is not measured. \"original\" is the original's access pattern issued by \`bench_check --mode original\`: four instant queries per service, one after another, \`{name=~\".*<svc>.*\"}\`, first sample taken; then the same engine. Windows: analysis 10 s, trend 60 s at 1 s steps: 10 points per rate and 60 subquery steps, the order of production's defaults (5 m of 15 s scrapes is 20 points; 1 h at 1 m steps is 60). $CHECK_REPS measured batched checks after one warm-up check, $ORIG_REPS original ones; one process per variant and N, so the peak RSS is that scale's."
   out ""
-  out "| N | variant | requests/check | received/check | PromQL sent (URL-encoded) | wall ms | CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
+  out "| N | variant | requests/check | received/check | PromQL sent (form-encoded) | wall ms | CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
   out "|---|---|---|---|---|---|---|---|---|---|"
   for n in "${SCALES[@]}"; do
     check_row "${BATCHED[$n]}"
@@ -337,14 +427,17 @@ scale_section() {
     out "|---|---|---|"
     callgrind_annotate --inclusive=yes "$RUN/callgrind.check.out" 2>/dev/null \
       | awk -v total="$cg" 'BEGIN { d["prom_collect"] = "the whole collect";
-          d["prom_json_parse"] = "answers to samples: jansson parse, copy, free";
-          d["json_loadb"] = "jansson building the JSON tree"; d["json_delete"] = "jansson freeing it";
-          d["http_request"] = "libcurl: send the GET, receive the body"; d["curl_easy_perform"] = "of which inside libcurl";
-          d["http_urlencode"] = "percent-encoding the PromQL"; d["engine_decide"] = "the decide step" }
+          d["prom_json_parse"] = "answers to samples (one-pass scanner)";
+          d["read_string"] = "of which strings: label names and values";
+          d["strtod"] = "of which sample values strtod had to read";
+          d["http_request_headers"] = "libcurl: send the POST, receive the body"; d["curl_easy_perform"] = "of which inside libcurl";
+          d["http_urlencode"] = "percent-encoding (the alternations, once per check)";
+          d["query_text"] = "building the ten queries";
+          d["engine_decide"] = "the decide step" }
           # Read to the end (no early exit: the writer would die of SIGPIPE under pipefail).
           /Auto-annotated source/ { stop = 1 } stop { next }
           { sub(/\([^)]*\)/, "") }
-          $2 ~ /:(prom_collect|prom_json_parse|json_loadb|json_delete.2|http_request|curl_easy_perform|http_urlencode|engine_decide|summarize)$/ {
+          $2 ~ /:(prom_collect|prom_json_parse|read_string|strtod|http_request_headers|curl_easy_perform|http_urlencode|query_text|engine_decide)$/ {
           f = $2; sub(/.*:/, "", f); sub(/.2$/, "", f); gsub(/,/, "", $1);
           if (done[f]++) next;
           printf "| %s | %.1f %% | %s |\n", f, 100 * $1 / total, d[f] }' >>"$SEC"
@@ -352,7 +445,7 @@ scale_section() {
   fi
   local big=${SCALES[${#SCALES[@]}-1]} per
   per=$(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / $big" 1)
-  out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of URL at $big services, $per bytes per service with these 12-character names. Prometheus (Go's HTTP server) refuses a request whose header exceeds 1 MiB (probed in this run: a 1,040,000-byte query path got \"$probe_ok\", a 1,060,000-byte one \"$probe_big\"), so with GET the whole check fails from about $(calc "1048576 / $per" 0) services of such names, fewer with longer names."
+  out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of form body at $big services, $per bytes per service with these 12-character names. Queries are sent with POST (form body), so Prometheus' 1 MiB limit on request headers, which stopped GET queries at about $(calc "1048576 / $per" 0) services of such names, no longer applies (probed in this run: a GET whose query path is 1,040,000 bytes got \"$probe_ok\", 1,060,000 bytes \"$probe_big\"). The next ceiling is Go's 10 MiB limit on a form body: probed, a 10,400,000-byte POST got \"$post_ok\", a 10,500,000-byte one \"$post_big\" (the body is cut, the query is empty). That is about $(calc "10485760 / $per" 0) services of such names, fewer with longer names."
   out ""
   out "- Command per N: \`$B/bench_check --prometheus URL --services N --prefix bNNNNN --mode batched --reps $CHECK_REPS\` and \`... --mode original --reps $ORIG_REPS --warmup 0\`, with \`bench_exporter --services N\` registered through file_sd."
   out ""
@@ -374,11 +467,6 @@ scale_section() {
 # ---- sections not measurable yet ----------------------------------------------------
 
 todo_sections() {
-  SEC="$RUN/sec-2.md"
-  out "## 2. Docker source: bounded parallel stats versus sequential — TODO"
-  out ""
-  out "Not measured: the Docker source is not merged on this branch. To do: one check for 10 and 50 real containers (rm-test/workload:1 on rm_start_dockerd's engine), parallel one-shot stats with the configured bound versus one after another; wall, CPU, requests."
-  out ""
   SEC="$RUN/sec-4.md"
   out "## 4. Blue-green cut-over — TODO"
   out ""
@@ -396,9 +484,9 @@ todo_sections() {
 machine_section
 engine_section
 footprint_section
+docker_section
 scale_section
 todo_sections
-# TODO(issue 9, part 2): docker_section — bounded parallel stats vs sequential, 10 and 50 containers.
 # TODO(issue 9, part 4): cutover_section — wrk/hey through the router during a blue-green cut-over.
 # TODO(issue 9, part 6): web_section — wrk against the web layer.
 rm_stop_all
