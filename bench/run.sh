@@ -39,11 +39,13 @@ OUT="$RUN/latest.md"
 if [ "$quick" -eq 1 ]; then
   SCALES=(10 100 1000)
   CHECK_REPS=5
-  ORIG_REPS=5
+  ORIG_REPS=3
   ENGINE_CHECKS=50
-  HYPERFINE_RUNS=20
+  HYPERFINE_RUNS=10
   IDLE_SECONDS=1
-  DOCKER_SCALES=(10)
+  IDLE_RUNS=3
+  # A sequential collect costs about 1.1 s per container: 5 keeps this quick.
+  DOCKER_SCALES=(5)
   DOCKER_REPS=3
 else
   SCALES=(10 100 1000 5000)
@@ -52,13 +54,13 @@ else
   ENGINE_CHECKS=200
   HYPERFINE_RUNS=50
   IDLE_SECONDS=3
+  IDLE_RUNS=5
   DOCKER_SCALES=(10 50)
   DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
 fi
 ENGINE_SERVICES=1000
 ENGINE_RUNS=5
 CALLGRIND_CHECKS=20
-IDLE_RUNS=5
 
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" prometheus hyperfine valgrind time
 rm_log "building build-bench/ (RelWithDebInfo, -O2, warnings are errors)"
@@ -140,13 +142,13 @@ machine_section() {
 
 engine_section() {
   SEC="$RUN/sec-3.md"
-  rm_log "3. engine throughput: $ENGINE_SERVICES services x $ENGINE_CHECKS checks x $ENGINE_RUNS runs"
+  rm_log "[$(( $(date +%s) - started )) s] 3. engine throughput: $ENGINE_SERVICES services x $ENGINE_CHECKS checks x $ENGINE_RUNS runs"
   local cmd line cg_cmd collected decisions
   cmd="$B/bench_engine --services $ENGINE_SERVICES --checks $ENGINE_CHECKS --runs $ENGINE_RUNS"
   line=$($cmd)
   echo "$line" >>"$RUN/raw.txt"
   cg_cmd="valgrind --tool=callgrind --toggle-collect=engine_decide $B/bench_engine --services $ENGINE_SERVICES --checks $CALLGRIND_CHECKS --runs 1"
-  rm_log "3. engine under callgrind ($ENGINE_SERVICES x $CALLGRIND_CHECKS decisions)"
+  rm_log "[$(( $(date +%s) - started )) s] 3. engine under callgrind ($ENGINE_SERVICES x $CALLGRIND_CHECKS decisions)"
   valgrind --tool=callgrind --toggle-collect=engine_decide --callgrind-out-file="$RUN/callgrind.engine.out" \
     "$B/bench_engine" --services "$ENGINE_SERVICES" --checks "$CALLGRIND_CHECKS" --runs 1 \
     >"$RUN/callgrind.engine.stdout" 2>"$RUN/callgrind.engine.stderr"
@@ -205,7 +207,7 @@ idle_rss() {
 
 footprint_section() {
   SEC="$RUN/sec-5.md"
-  rm_log "5. footprint: binary sizes, check-config start to exit, idle RSS of run"
+  rm_log "[$(( $(date +%s) - started )) s] 5. footprint: binary sizes, check-config start to exit, idle RSS of run"
   local stripped="$RUN/resource-manager.stripped" sbin="$RM_ROOT/build-static/resource-manager" rss idle
   strip -o "$stripped" "$BIN"
   out "## 5. Footprint (partial)"
@@ -265,18 +267,26 @@ docker_section() {
   engine=$(docker -H "$host" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
   # A name and compose project no one else uses: only these containers match.
   tag="rmbench-$$-$RANDOM"
-  rm_log "2. Docker source: starting $max idle containers $tag-NN"
+  rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: starting $max idle containers $tag-NN"
+  local pids=() pid
   for ((i = 0; i < max; i++)); do
     name=$(printf '%s-%02d' "$tag" "$i")
     BENCH_CONTAINERS+=("$name") # tracked first: removed even if the run fails half-way
     docker -H "$host" run -d --pull=never --name "$name" --label "rm.bench=$tag" \
       --label "com.docker.compose.project=$tag" \
       --label "com.docker.compose.service=$(printf 'svc-%02d' "$i")" \
-      rm-test/workload:1 idle >/dev/null || rm_die "docker run $name failed"
+      rm-test/workload:1 idle >/dev/null 2>>"$RUN/docker-run.err" &
+    pids+=($!)
+    # Eight at a time: the engine is shared.
+    if [ ${#pids[@]} -ge 8 ]; then
+      for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
+      pids=()
+    fi
   done
+  for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
   declare -A PAR SEQ
   for n in "${DOCKER_SCALES[@]}"; do
-    rm_log "2. Docker source: $n containers, parallel 8 and sequential, $DOCKER_REPS collects each"
+    rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, parallel 8 and sequential, $DOCKER_REPS collects each"
     line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
       --parallel 8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
     printf '%s\n' "$line" >>"$RUN/raw.txt"
@@ -379,7 +389,7 @@ scale_section() {
   declare -A BATCHED ORIGINAL
   for n in "${SCALES[@]}"; do
     p=$(printf 'b%05d' "$n")
-    rm_log "1. check cost: $n services ($CHECK_REPS batched checks, $ORIG_REPS original)"
+    rm_log "[$(( $(date +%s) - started )) s] 1. check cost: $n services ($CHECK_REPS batched checks, $ORIG_REPS original)"
     start_exporter "$n" "$p"
     cmd="$B/bench_check --prometheus $RM_PROMETHEUS_URL --services $n --prefix $p --reps $CHECK_REPS"
     bline=$($cmd --mode batched) || rm_die "bench_check (batched, $n) failed"
@@ -390,7 +400,7 @@ scale_section() {
     ORIGINAL[$n]=$oline
     printf '%s\n%s\n' "$bline" "$oline" >>"$RUN/raw.txt"
     if [ "$n" -eq 1000 ]; then
-      rm_log "1. one batched check of 1000 services under callgrind"
+      rm_log "[$(( $(date +%s) - started )) s] 1. one batched check of 1000 services under callgrind"
       valgrind --tool=callgrind '--toggle-collect=check_once*' --callgrind-out-file="$RUN/callgrind.check.out" \
         $cmd --mode batched --reps 1 --warmup 0 >"$RUN/callgrind.check.stdout" 2>"$RUN/callgrind.check.stderr" \
         || rm_die "bench_check under callgrind failed"
