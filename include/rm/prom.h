@@ -1,5 +1,5 @@
 /* prom: a Prometheus HTTP API client for instant queries
- * (GET /api/v1/query), over the http transport. Does not log above debug. */
+ * (POST /api/v1/query, form body), over the http transport. Does not log above debug. */
 #ifndef RM_PROM_H
 #define RM_PROM_H
 
