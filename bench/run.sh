@@ -241,7 +241,7 @@ footprint_section() {
   fi
   out "| CPU ticks (1/100 s) used by \`run\` from exec to that reading (start-up included) | $(awk '{ print $2 }' <<<"$idle" | stats 0) |"
   out ""
-  out "- \`run\`'s loop is still a skeleton (config, log, monotonic ticks; no source, no decisions, no web): this idle RSS is a floor, not the daemon's."
+  out "- \`run\` is the daemon with config/config.yml, whose Prometheus and Docker hosts do not resolve here: it makes one check with no observations (no state file either) and waits. This idle RSS is a floor, not the steady-state RSS of a daemon watching 1,000 services."
   out "- Commands: \`hyperfine -N --warmup 3 --runs $HYPERFINE_RUNS '$BIN check-config --config config/config.yml --quiet'\`; \`/usr/bin/time -v\` on the same; \`LOG_FILE=... resource-manager run --config config/config.yml\`, then VmRSS from /proc/PID/status."
   out ""
 }
