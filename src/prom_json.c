@@ -687,15 +687,10 @@ static const char *find_duplicate(const char **s, size_t n, const char **tmp)
 	return NULL;
 }
 
-/* Fails when two of the n strings at base + off[i * stride] are equal. */
-static void check_unique(struct parser *ps, const char *base, const size_t *off, size_t stride,
-                         size_t n)
+/* Fails when two of the n strings s[0..n) are equal; frees s unless it is
+ * small. */
+static void fail_if_duplicate(struct parser *ps, const char **s, size_t n, const char **small)
 {
-	if (n < 2)
-		return;
-	const char *small[8], **s = n <= 8 ? small : xcalloc(2 * n, sizeof(*s));
-	for (size_t i = 0; i < n; i++)
-		s[i] = base + off[i * stride];
 	const char *dup = find_duplicate(s, n, s + n);
 	char what[64];
 	if (dup)
@@ -706,10 +701,21 @@ static void check_unique(struct parser *ps, const char *base, const size_t *off,
 		syntax(ps, "duplicate object key \"%.60s\"", what);
 }
 
+/* Room for n strings and find_duplicate's n more. */
+static const char **key_array(size_t n, const char **small, size_t small_len)
+{
+	return 2 * n <= small_len ? small : xcalloc(2 * n, sizeof(*small));
+}
+
 static void object_end(struct parser *ps, struct object *o)
 {
-	check_unique(ps, ps->keys_text.data, &ps->keys[o->keys0].off,
-	             sizeof(struct key_ref) / sizeof(size_t), ps->n_keys - o->keys0);
+	size_t n = ps->n_keys - o->keys0;
+	if (n > 1) {
+		const char *small[16], **s = key_array(n, small, 16);
+		for (size_t i = 0; i < n; i++)
+			s[i] = ps->keys_text.data + ps->keys[o->keys0 + i].off;
+		fail_if_duplicate(ps, s, n, small);
+	}
 	ps->n_keys = o->keys0;
 	ps->keys_text.len = o->text0;
 }
@@ -995,9 +1001,13 @@ static void read_metric(struct parser *ps, size_t idx)
 		ps->labels = grow(ps->labels, ps->n_labels, &ps->cap_labels, sizeof(*ps->labels));
 		ps->labels[ps->n_labels++] = (struct label_ref){ name, value };
 	}
-	if (!all_in_slots)
-		check_unique(ps, ps->labels_text.data, &ps->labels[first].name,
-		             sizeof(struct label_ref) / sizeof(size_t), ps->n_labels - first);
+	if (!all_in_slots) {
+		size_t n = ps->n_labels - first;
+		const char *small[16], **s = key_array(n, small, 16);
+		for (size_t i = 0; i < n; i++)
+			s[i] = ps->labels_text.data + ps->labels[first + i].name;
+		fail_if_duplicate(ps, s, n, small);
+	}
 	leave(ps);
 }
 
