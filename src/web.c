@@ -708,11 +708,6 @@ static int on_log(const struct mg_connection *c, const char *message)
 	return 1;
 }
 
-static int on_access(const struct mg_connection *c, const char *message)
-{
-	return 1; /* no access log: /health is polled constantly */
-}
-
 /* Reads web.admin_token_file. Returns 0 (and *ret NULL when none is set) or
  * a negative errno with the reason in err. */
 static int load_token(const char *path, char **ret, size_t *ret_len, char *err, size_t errlen)
@@ -792,7 +787,8 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 	struct mg_callbacks cb = { 0 };
 	cb.begin_request = on_request;
 	cb.log_message = on_log;
-	cb.log_access = on_access;
+	/* No log_access callback: civetweb would format every line with the
+	 * non-reentrant localtime(), and /health is polled constantly anyway. */
 	char text[256] = "";
 	unsigned code = 0;
 	struct mg_init_data init = { &cb, w, opts };

@@ -217,10 +217,10 @@ static void test_metrics_format(void **state)
 
 	/* Exact lines of the original's names and the blue-green script's. */
 	static const char *const expect[] = {
-		"# HELP resource_manager_total_adjustments Limit changes attempted for the "
-		"service.\n"
-		"# TYPE resource_manager_total_adjustments counter\n"
-		"resource_manager_total_adjustments{service=\"grafana\"} 5\n",
+		("# HELP resource_manager_total_adjustments Limit changes attempted for the "
+		 "service.\n"
+		 "# TYPE resource_manager_total_adjustments counter\n"
+		 "resource_manager_total_adjustments{service=\"grafana\"} 5\n"),
 		"# TYPE resource_manager_successful_adjustments counter\n",
 		"# TYPE resource_manager_failed_adjustments counter\n",
 		"# TYPE resource_manager_blue_green_deployments counter\n",
@@ -229,8 +229,8 @@ static void test_metrics_format(void **state)
 		"# TYPE threshold_breaches counter\nthreshold_breaches{service=\"grafana\"} 17\n",
 		"blue_green_deployment_total{service=\"postgres\",status=\"success\"} 1\n",
 		"blue_green_deployment_total{service=\"postgres\",status=\"failure\"} 1\n",
-		"blue_green_deployment_duration_seconds{service=\"postgres\",status=\"success\"} "
-		"42.5\n",
+		("blue_green_deployment_duration_seconds{service=\"postgres\",status=\"success\"} "
+		 "42.5\n"),
 		"blue_green_deployment_timestamp{service=\"postgres\"} 1764269400\n",
 		"blue_green_cpu_limit{service=\"postgres\"} 2\n",
 		/* Bytes, not MB x 1e6. */
