@@ -16,6 +16,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_check_config,
 	&cmd_observe,
 	&cmd_simulate,
+	&cmd_healthcheck,
 	&cmd_version,
 	&cmd_help,
 	NULL,
