@@ -112,31 +112,39 @@
     }
   }
 
+  /* Cards are kept by service, so that a refresh never swaps a button away
+   * under the pointer. */
   function renderPending(st) {
     const box = $('#pending');
-    box.replaceChildren();
     const tpl = $('#pending-template');
-    let n = 0;
+    const seen = new Set();
     for (const s of st.services) {
       if (!s.pending) continue;
-      n++;
-      const el = tpl.content.firstElementChild.cloneNode(true);
-      el.dataset.service = s.name;
+      seen.add(s.name);
+      let el = box.querySelector('article[data-service="' + CSS.escape(s.name) + '"]');
+      if (!el) {
+        el = tpl.content.firstElementChild.cloneNode(true);
+        el.dataset.service = s.name;
+        const approve = $('.approve', el), reject = $('.reject', el);
+        approve.dataset.service = reject.dataset.service = s.name;
+        const base = '/api/v1/services/' + encodeURIComponent(s.name);
+        approve.addEventListener('click', () =>
+          command(base + '/approve', 'approve ' + s.name, approve));
+        reject.addEventListener('click', () =>
+          command(base + '/reject', 'reject ' + s.name, reject));
+        box.appendChild(el);
+      }
       $('.name', el).textContent = s.name;
       $('.reason', el).textContent = reasonText(s.pending.reason);
       $('.expires', el).textContent = 'expires ' + time(s.pending.expires);
       $('.change', el).textContent = change(s.pending);
       $('.explanation', el).textContent = s.pending.explanation;
-      const approve = $('.approve', el), reject = $('.reject', el);
-      approve.dataset.service = reject.dataset.service = s.name;
-      approve.addEventListener('click', () => command('/api/v1/services/' +
-        encodeURIComponent(s.name) + '/approve', 'approve ' + s.name, approve));
-      reject.addEventListener('click', () => command('/api/v1/services/' +
-        encodeURIComponent(s.name) + '/reject', 'reject ' + s.name, reject));
-      box.appendChild(el);
     }
-    $('#pending-count').textContent = n;
-    $('#pending-empty').hidden = n > 0;
+    for (const el of Array.from(box.children)) {
+      if (!seen.has(el.dataset.service)) el.remove();
+    }
+    $('#pending-count').textContent = seen.size;
+    $('#pending-empty').hidden = seen.size > 0;
   }
 
   function hysteresisText(h) {
@@ -250,6 +258,9 @@
         duration(s.cooldown_remaining) : s.backoff_remaining > 0 ?
           'backing off ' + duration(s.backoff_remaining) : 'none';
       $('.changes', el).textContent = s.changes_today;
+      const ld = s.last_deployment;
+      $('.last-deploy', el).textContent = ld ? ld.strategy + ' ' + ld.status.replace(/_/g, ' ') +
+        ' in ' + duration(ld.duration) + ' (' + time(ld.time) + ')' : 'none';
       const d = s.decision;
       $('.reason', el).textContent = d ? reasonText(d.reason) : 'no decision yet';
       $('.explanation', el).textContent = d ? d.explanation + ' (' + time(d.time) + ')' : '';
