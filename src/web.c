@@ -47,7 +47,6 @@ struct web_server {
 	size_t token_len;
 	bool trust_forward_auth;
 	bool read_requires_auth;
-	bool metrics_enabled;
 	size_t max_body;
 	char *metrics_path;
 	int port;
@@ -574,7 +573,7 @@ static bool route_get(const struct request *rq)
 		r = R_CHART;
 	else if (strcmp(p, "/health") == 0)
 		r = R_HEALTH;
-	else if (w->metrics_enabled && strcmp(p, w->metrics_path) == 0)
+	else if (strcmp(p, w->metrics_path) == 0)
 		r = R_METRICS;
 	else if (strcmp(p, "/api/v1/status") == 0)
 		r = R_STATUS;
@@ -749,6 +748,12 @@ static struct view *empty_view(const struct rm_config *cfg)
 int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct web_server **ret,
               char *err, size_t errlen)
 {
+	*ret = NULL;
+	if (!cfg->metrics.enabled) {
+		log_info("web", "not serving /health, /metrics, the API or the dashboard "
+		                "(metrics.enabled is false)");
+		return 0;
+	}
 	char *token = NULL;
 	size_t token_len = 0;
 	int r = load_token(cfg->web.admin_token_file, &token, &token_len, err, errlen);
@@ -762,7 +767,6 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 	w->token_len = token_len;
 	w->trust_forward_auth = cfg->web.trust_forward_auth;
 	w->read_requires_auth = cfg->web.read_requires_auth;
-	w->metrics_enabled = cfg->metrics.enabled;
 	w->max_body = (size_t)cfg->web.max_body;
 	w->metrics_path = xstrdup(cfg->metrics.path);
 	w->current = xcalloc(1, sizeof(*w->current));

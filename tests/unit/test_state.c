@@ -48,6 +48,7 @@ static struct rm_state *sample(void)
 	g->last_good = (struct state_limits){ true, 1.0, 512ull << 20 };
 	g->applied = (struct state_limits){ true, 1.25, 640ull << 20 };
 	state_service_get(s, "redis")->engine.mem_low = 1;
+	g = state_service_get(s, "grafana"); /* adding "redis" may have moved it */
 	struct state_journal *j = state_journal_add(s, "grafana");
 	j->strategy = xstrdup("blue-green");
 	bg_init(&j->machine, 1700000000, true);
