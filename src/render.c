@@ -249,11 +249,12 @@ static json_t *deps_json(const struct view *v)
 	return a;
 }
 
-char *render_status_json(const struct view *v)
+char *render_status_json(const struct view *v, double now)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "version", json_string(v->version));
 	json_object_set_new(o, "now", jtime(v->now));
+	json_object_set_new(o, "served_at", jtime(now));
 	json_object_set_new(o, "started", jtime(v->started));
 	json_object_set_new(o, "last_check", jtime(v->last_check));
 	json_object_set_new(o, "last_check_duration", jnum(v->last_check_duration, 3));
@@ -261,7 +262,7 @@ char *render_status_json(const struct view *v)
 	json_object_set_new(o, "checks", json_integer((json_int_t)v->checks));
 	json_object_set_new(o, "source", json_string(v->source));
 	json_object_set_new(o, "health",
-	                    json_string(render_health_to_string(render_health_status(v, v->now))));
+	                    json_string(render_health_to_string(render_health_status(v, now))));
 	json_t *a = json_object();
 	json_object_set_new(a, "enabled", json_boolean(v->automation_enabled));
 	json_object_set_new(a, "paused", json_boolean(v->paused));

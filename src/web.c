@@ -218,9 +218,16 @@ static bool origin_matches(const struct request *rq, const char *origin)
 
 /* Refuses (and answers) a mutating request that a cross-site page could have
  * sent: it must carry the custom header, and an Origin must be ours. */
+static void log_refused(const struct request *rq, int status, const char *why)
+{
+	log_info("web", "request refused\tmethod=%s path=%s status=%d reason=%s remote=%s",
+	         rq->ri->request_method, rq->path, status, why, rq->ri->remote_addr);
+}
+
 static bool check_csrf(const struct request *rq)
 {
 	if (!header_is(mg_get_header(rq->c, WEB_CSRF_HEADER), WEB_CSRF_VALUE)) {
+		log_refused(rq, 403, "csrf_header");
 		reply_error(rq->c, 403, NULL,
 		            "missing header " WEB_CSRF_HEADER ": " WEB_CSRF_VALUE
 		            " (required on every POST)");
@@ -228,6 +235,7 @@ static bool check_csrf(const struct request *rq)
 	}
 	const char *origin = mg_get_header(rq->c, "Origin");
 	if (origin && !origin_matches(rq, origin)) {
+		log_refused(rq, 403, "origin");
 		reply_error(rq->c, 403, NULL, "cross-origin request refused (Origin %s)", origin);
 		return false;
 	}
@@ -239,12 +247,15 @@ static const char *check_auth(const struct request *rq)
 {
 	const struct web_server *w = rq->w;
 	if (!w->token && !w->trust_forward_auth) {
+		log_refused(rq, 403, "no_credentials_configured");
 		reply_error(rq->c, 403, NULL,
 		            "no credentials are configured: set web.admin_token_file or "
 		            "web.trust_forward_auth to allow this");
 		return NULL;
 	}
 	const char *user = request_user(rq);
+	if (!user)
+		log_refused(rq, 401, "unauthenticated");
 	if (!user)
 		reply_error(rq->c, 401, "WWW-Authenticate: Bearer realm=\"resource-manager\"\r\n",
 		            "authentication required (bearer token%s)",
@@ -357,7 +368,7 @@ static void serve_metrics(const struct request *rq)
 static void serve_status(const struct request *rq)
 {
 	struct snapshot *s = snapshot_acquire(rq->w);
-	char *body = render_status_json(s->view);
+	char *body = render_status_json(s->view, time_wall());
 	snapshot_release(rq->w, s);
 	reply_json(rq->c, 200, body);
 	free(body);

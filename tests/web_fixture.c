@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 		case 'm':
 		case 'j': {
 			struct view *v = build(&f);
-			char *s = c == 'm' ? render_metrics(v) : render_status_json(v);
+			char *s = c == 'm' ? render_metrics(v) : render_status_json(v, v->now);
 			fputs(s, stdout);
 			free(s);
 			view_free(v);

@@ -20,9 +20,10 @@
 /* Checks missed before /health says "unhealthy". */
 #define RENDER_HEALTH_MISSED_CHECKS 3
 
-/* GET /api/v1/status: the daemon, its dependencies and every service with its
- * recent points. Owned JSON text. */
-char *render_status_json(const struct view *v);
+/* GET /api/v1/status at wall time `now` (health and "served_at" use it): the
+ * daemon, its dependencies and every service with its recent points. Owned
+ * JSON text. */
+char *render_status_json(const struct view *v, double now);
 
 /* GET /api/v1/services/{name}: one service. Owned JSON text, or NULL when v
  * has no such service. */

@@ -86,7 +86,7 @@
     const h = $('#health');
     h.textContent = st.health;
     h.className = 'badge ' + st.health;
-    const age = st.last_check ? duration(st.now - st.last_check) + ' ago' : 'no check yet';
+    const age = st.last_check ? duration(st.served_at - st.last_check) + ' ago' : 'no check yet';
     $('#summary').textContent = 'last check ' + age + ' · ' + st.checks + ' checks · source ' +
       (st.source || '—');
     const a = st.automation;

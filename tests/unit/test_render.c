@@ -27,8 +27,11 @@ static json_t *parse(char *text)
 static void test_status_shape(void **state)
 {
 	struct view *v = sample_view(SAMPLE_NOW);
-	json_t *j = parse(render_status_json(v));
+	json_t *j = parse(render_status_json(v, SAMPLE_NOW));
 	assert_string_equal(json_string_value(json_object_get(j, "health")), "healthy");
+	json_t *stale = parse(render_status_json(v, SAMPLE_NOW + 3600));
+	assert_string_equal(json_string_value(json_object_get(stale, "health")), "unhealthy");
+	json_decref(stale);
 	assert_int_equal(json_integer_value(json_object_get(j, "pending_approvals")), 1);
 	assert_true(
 	        json_is_true(json_object_get(json_object_get(j, "automation"), "manual_approval")));
@@ -79,7 +82,7 @@ static void test_unknown_values_are_null(void **state)
 	assert_null(render_service_json(v, "nope"));
 	/* An empty view renders too. */
 	struct view *e = xcalloc(1, sizeof(*e));
-	json_decref(parse(render_status_json(e)));
+	json_decref(parse(render_status_json(e, 0)));
 	json_decref(parse(render_history_json(e, NULL, 10)));
 	char *m = render_metrics(e);
 	assert_non_null(strstr(m, "services_monitored 0\n"));
