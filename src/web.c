@@ -129,6 +129,19 @@ static void reply_json(struct mg_connection *c, int status, const char *json)
 	reply(c, status, "application/json", json, strlen(json), CACHE_NONE, NULL);
 }
 
+/* A JSON string of s with anything but printable ASCII replaced by '?':
+ * messages may quote request headers, and jansson refuses invalid UTF-8. */
+static json_t *json_text(const char *s)
+{
+	char *c = xstrdup(s);
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	json_t *j = json_string(c);
+	free(c);
+	return j;
+}
+
 /* {"error": msg} with the given status. */
 static void reply_error(struct mg_connection *c, int status, const char *extra, const char *fmt,
                         ...) RM_PRINTF(4, 5);
@@ -140,7 +153,7 @@ static void reply_error(struct mg_connection *c, int status, const char *extra, 
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	json_t *o = json_object();
-	json_object_set_new(o, "error", json_string(msg));
+	json_object_set_new(o, "error", json_text(msg));
 	char *body = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	if (!body)
@@ -533,7 +546,7 @@ static void serve_command(const struct request *rq, enum web_command_kind kind, 
 	json_object_set_new(o, "command", json_string(command_names[kind]));
 	if (service)
 		json_object_set_new(o, "service", json_string(service));
-	json_object_set_new(o, "message", json_string(msg));
+	json_object_set_new(o, "message", json_text(msg));
 	char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	if (!text)

@@ -477,6 +477,14 @@ static void test_csrf_and_auth_refused(void **state)
 	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: null\r\n", NULL, &r);
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
+	/* Not UTF-8, quoted in the message: still a JSON error. */
+	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: http://\xff\xfe\r\n",
+	        NULL, &r);
+	assert_int_equal(r.status, 403);
+	json_t *e = body_json(&r);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "http://??"));
+	json_decref(e);
+	resp_free(&r);
 	/* CSRF header but no or bad credentials. */
 	static const char *const bad[] = {
 		CSRF,
