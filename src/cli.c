@@ -17,6 +17,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_observe,
 	&cmd_simulate,
 	&cmd_export_overrides,
+	&cmd_healthcheck,
 	&cmd_version,
 	&cmd_help,
 	NULL,

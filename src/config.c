@@ -212,14 +212,19 @@ static const struct key_def keys[] = {
 	{ "notifications.channels.webhook.headers", K_MAP_HEADERS,
 	  OFF(notifications.webhook.headers), "{Content-Type: application/json}", NULL, true },
 
-	{ "metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, false },
-	{ "metrics.port", K_PORT, OFF(metrics.port), "8000", "METRICS_PORT", false },
-	{ "metrics.path", K_STRING, OFF(metrics.path), "/metrics", NULL, false },
-	{ "metrics.bind_address", K_STRING, OFF(metrics.bind_address), "0.0.0.0", NULL, false },
+	{ "metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, true },
+	{ "metrics.port", K_PORT, OFF(metrics.port), "8000", "METRICS_PORT", true },
+	{ "metrics.path", K_STRING, OFF(metrics.path), "/metrics", NULL, true },
+	{ "metrics.bind_address", K_STRING, OFF(metrics.bind_address), "0.0.0.0", NULL, true },
 	{ "metrics.track", K_LIST, OFF(metrics.track),
 	  "total_adjustments,successful_adjustments,failed_adjustments,blue_green_deployments,"
 	  "rollbacks,services_monitored,threshold_breaches",
 	  NULL, false },
+
+	{ "web.admin_token_file", K_STRING, OFF(web.admin_token_file), "", NULL, true },
+	{ "web.trust_forward_auth", K_BOOL, OFF(web.trust_forward_auth), "false", NULL, true },
+	{ "web.read_requires_auth", K_BOOL, OFF(web.read_requires_auth), "false", NULL, true },
+	{ "web.max_body", K_MEMORY, OFF(web.max_body), "64K", NULL, true },
 
 	{ "automation.enabled", K_BOOL, OFF(automation.enabled), "true", NULL, true },
 	{ "automation.dry_run", K_BOOL, OFF(automation.dry_run), "false", "DRY_RUN", true },
