@@ -18,6 +18,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_simulate,
 	&cmd_export_overrides,
 	&cmd_healthcheck,
+	&cmd_approve,
 	&cmd_version,
 	&cmd_help,
 	NULL,

@@ -26,6 +26,7 @@ extern const struct cli_command cmd_simulate;
 extern const struct cli_command cmd_observe;
 extern const struct cli_command cmd_export_overrides;
 extern const struct cli_command cmd_healthcheck;
+extern const struct cli_command cmd_approve;
 extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_help;
 
