@@ -78,7 +78,7 @@ if [ "$quick" -eq 0 ]; then
   rm_log "building build-tsan/ (clang, ThreadSanitizer) and running the web tests"
   CC=clang rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure --timeout 600 -R 'web|render') || status=1
+    ctest --output-on-failure --timeout 600 -R '^test_(web|render)$') || status=1
 fi
 
 if [ "$quick" -eq 0 ]; then
