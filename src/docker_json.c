@@ -1159,7 +1159,7 @@ static void clone_networks(json_t *root, json_t *body, const char *mode, const c
 }
 
 int docker_json_clone_body(const char *raw_inspect, size_t len, const struct docker_limits *want,
-                           const struct docker_label *extra_labels, size_t n_extra,
+                           const struct docker_label_ref *extra_labels, size_t n_extra,
                            struct docker_clone *ret, char *err, size_t errlen)
 {
 	struct jctx c = { err, errlen };

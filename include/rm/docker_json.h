@@ -266,6 +266,12 @@ struct docker_limits {
 int docker_json_update_body(const struct docker_host_config *cur, const struct docker_limits *want,
                             char **ret_body);
 
+/* A label to add, borrowed strings. */
+struct docker_label_ref {
+	const char *key;
+	const char *value;
+};
+
 /* A network the clone joins after it is created (POST /networks/{id}/connect). */
 struct docker_clone_network {
 	char *name;
@@ -299,7 +305,7 @@ void docker_clone_free(struct docker_clone *c);
  * Returns 0 and *ret (owned), -EBADMSG when raw_inspect is not an inspect
  * document, -EINVAL when want holds a non-positive value. */
 int docker_json_clone_body(const char *raw_inspect, size_t len, const struct docker_limits *want,
-                           const struct docker_label *extra_labels, size_t n_extra,
+                           const struct docker_label_ref *extra_labels, size_t n_extra,
                            struct docker_clone *ret, char *err, size_t errlen);
 
 #endif

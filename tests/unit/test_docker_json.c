@@ -299,9 +299,8 @@ static void test_clone_body(void **state)
 	struct docker_limits want = {
 		.set_cpu = true, .cpus = 1.25, .set_memory = true, .memory = 128 << 20
 	};
-	char k1[] = "deployment.type", v1[] = "blue-green", k2[] = "deployment.new_cpu",
-	     v2[] = "1.25";
-	struct docker_label extra[] = { { k1, v1 }, { k2, v2 } };
+	struct docker_label_ref extra[] = { { "deployment.type", "blue-green" },
+		                            { "deployment.new_cpu", "1.25" } };
 	struct docker_clone cl = { 0 };
 	char err[256] = "";
 	assert_int_equal(docker_json_clone_body(d, len, &want, extra, 2, &cl, err, sizeof(err)), 0);
