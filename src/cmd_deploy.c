@@ -244,7 +244,7 @@ static int deploy_cmd(int argc, char **argv)
 	int o;
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+:c:", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
 		int s;
 		switch (o) {
 		case 'c':

@@ -171,20 +171,11 @@ static enum bg_event do_create(struct bg_exec *x)
 
 static enum bg_event do_start(struct bg_exec *x)
 {
-	/* Subscribe first, so no health event of green is missed. */
+	/* Subscribe first: the reader asks for events since it started, so no
+	 * health event of green is missed even if its stream connects later. */
 	struct docker_events_options eo = { .renew = 1 };
-	if (!x->ev && docker_events_start(x->c, &eo, &x->ev) == 0) {
-		struct docker_event e = { 0 };
-		double end = time_monotonic() + x->t.docker_call;
-		while (time_monotonic() < end && !aborted(x)) {
-			int got = docker_events_next(x->ev, 0.2, &e);
-			bool relist = got == 1 && e.action == DOCKER_EVENT_RELIST;
-			if (got == 1)
-				docker_event_free(&e);
-			if (relist)
-				break;
-		}
-	}
+	if (!x->ev)
+		docker_events_start(x->c, &eo, &x->ev);
 	char err[256];
 	x->green_started = time_monotonic();
 	int r = docker_container_start(x->c, x->green_id, err, sizeof(err));
