@@ -69,8 +69,8 @@ static struct rm_state *sample(void)
 		                  .outcome = s_applied,
 		                  .strategy = s_bg,
 		                  .duration = 12.5,
-		                  .from = g->last_good,
-		                  .to = g->applied };
+		                  .from = last_good,
+		                  .to = applied };
 	state_history_add(s, &ev, 10);
 	struct state_pending *p = state_pending_add(s, "redis");
 	p->created = 5;
