@@ -27,6 +27,9 @@ config() { # file extra-yaml
 monitoring: {prometheus_url: "", source: docker, check_interval: 1s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
 adjustment: {cooldown_period: 1h, max_adjustments_per_day: ${DAILY:-6}}
+# In place: this test checks the same container keeps running (blue-green
+# is tested in bluegreen.sh).
+blue_green: {strategy: in-place}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
 notifications:
