@@ -45,7 +45,7 @@ YML
 deploy() { "$bin" deploy --config "$out/cfg.yml" "$@"; }
 
 # Runs hey for $1 seconds through the balancer into $2.
-load() { hey -z "$1s" -c 8 -q 30 -t 5 "http://127.0.0.1:$lbport/" >"$2" 2>&1; }
+load() { hey -z "$1s" -c 8 -q 30 -t 10 "http://127.0.0.1:$lbport/" >"$2" 2>&1; }
 # "<2xx> <all responses> <errors>" from hey's report.
 load_counts() {
   awk '/^Status code distribution:/ {s=1; next} /^Error distribution:/ {s=0; e=1; next}
@@ -93,7 +93,8 @@ global
   maxconn 2000
 defaults
   mode http
-  timeout connect 250ms
+  timeout connect 500ms
+  timeout check 2s
   timeout client 10s
   timeout server 5s
   retries 6
@@ -114,7 +115,7 @@ frontend fe
 backend be
   balance roundrobin
   option httpchk GET /
-  default-server inter 500ms fall 1 rise 1 check resolvers docker init-addr none resolve-prefer ipv4
+  default-server inter 500ms fall 2 rise 1 check resolvers docker init-addr none resolve-prefer ipv4
   server-template web 4 web:8080
 CFG
 docker run -d --pull=never --name "$p-lb" --network "$net" -p 127.0.0.1::8080 \
