@@ -37,7 +37,7 @@ cat >"$out/cfg.yml" <<YML
 monitoring: {prometheus_url: "", source: docker}
 services: {stateful: [$p-db]}
 adjustment: {min_memory: 16M}
-blue_green: {settle_seconds: 3, drain_seconds: 2, health_check_timeout: 30, stability_seconds: 2}
+blue_green: {settle_seconds: 2.5, drain_seconds: 1.5, health_check_timeout: 30, stability_seconds: 2}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
 notifications: {enabled: false}
 state: {path: "$out/state.json"}
@@ -127,7 +127,7 @@ curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$lbport/" && ok "HAProxy serves th
 
 # 1. Blue-green under load.
 labels0=$(labels_of "$web")
-load 16 "$out/load1" &
+load 13 "$out/load1" &
 lpid=$!
 sleep 2
 deploy "$p-web" 0.75 96M >"$out/deploy1.log" 2>&1
@@ -148,14 +148,14 @@ docker inspect "$web" --format '{{json .NetworkSettings.Networks}}' | grep -q '"
 [ "$(docker inspect "$web" --format '{{.HostConfig.RestartPolicy.Name}}')" = unless-stopped ] \
   && ok "restart policy kept" || bad "restart policy lost"
 # Cut-over figures from the phase timestamps ("[  1.23s] phase a -> b").
-awk -v settle=3 -v drain=2 '
+awk -v settle=2.5 -v drain=1.5 '
   function at() { x = $0; sub(/^\[ */, "", x); return x + 0 }
   /phase create_green -> start_green/ {a=at()}
   /phase wait_healthy -> settle/ {h=at()}
   /phase drain_blue -> stop_blue/ {d=at()}
   /phase stop_blue -> remove_blue/ {s=at()}
   /phase finalize -> done/ {t=at()}
-  END {printf "total=%.2f green_start_to_healthy=%.2f settle_drain=%.2f (configured %d) blue_stop=%.2f manager_overhead=%.2f\n",
+  END {printf "total=%.2f green_start_to_healthy=%.2f settle_drain=%.2f (configured %.1f) blue_stop=%.2f manager_overhead=%.2f\n",
        t, h-a, d-h, settle+drain, s-d, t-(h-a)-(settle+drain)-(s-d)}' "$out/deploy1.log" | tee -a "$out/figures"
 
 # 2. Green never healthy: its health check needs a file only blue has.
@@ -167,10 +167,10 @@ docker exec "$bad1" touch /tmp/ready
 wait_healthy "$bad1" 20 || bad "fragile blue never healthy"
 id1=$(docker inspect "$bad1" --format '{{.Id}} {{.State.StartedAt}} {{.HostConfig.NanoCpus}}')
 sleep 1
-load 12 "$out/load2" &
+load 9 "$out/load2" &
 lpid=$!
 sleep 1
-deploy "$p-fragile" 1 128M --timeout 8 >"$out/deploy2.log" 2>&1
+deploy "$p-fragile" 1 128M --timeout 6 >"$out/deploy2.log" 2>&1
 rc=$?
 wait "$lpid"
 cat "$out/deploy2.log"
