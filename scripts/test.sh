@@ -47,6 +47,7 @@ mkdir -p "$RUN"
 trap 'rm_stop_all' EXIT
 rm_start_dockerd "$RUN"
 rm_build_workload_image "$RUN"
+rm_build_haproxy_image "$RUN"
 rm_start_prometheus "$RUN"
 rm_start_alertmanager "$RUN"
 
@@ -55,6 +56,7 @@ export RM_TEST_PROMETHEUS_URL="$RM_PROMETHEUS_URL"
 export RM_TEST_ALERTMANAGER_URL="$RM_ALERTMANAGER_URL"
 export RM_TEST_PROM_TARGETS_DIR="$RUN/prom-targets"
 export RM_TEST_WORKLOAD_IMAGE=rm-test/workload:1
+export RM_TEST_HAPROXY_IMAGE=rm-test/haproxy:1
 export RM_TEST_RUN_DIR="$RUN"
 export DOCKER_HOST="$RM_TEST_DOCKER_HOST"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

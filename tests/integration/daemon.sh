@@ -30,6 +30,9 @@ adjustment: {cooldown_period: 1h, max_adjustments_per_day: ${DAILY:-6}}
 # Only the increase is under test: a busy host can starve the workload below
 # the low threshold, and a decrease would then be right but confusing here.
 automation: {actions: {decrease_on_low: false}}
+# In place: this test checks the same container keeps running (blue-green
+# is tested in bluegreen.sh).
+blue_green: {strategy: in-place}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
 notifications:
