@@ -350,7 +350,7 @@ enum render_health render_health_status(const struct view *v, double now)
 	/* A check that takes longer than the interval (slow peers) delays the next
 	 * one: the loop is stuck only when it misses several of its own periods. */
 	double period = v->check_interval > v->last_check_duration ? v->check_interval
-								   : v->last_check_duration;
+	                                                           : v->last_check_duration;
 	if (period > 0 && now - ref > RENDER_HEALTH_MISSED_CHECKS * period)
 		return RENDER_UNHEALTHY;
 	for (size_t i = 0; i < v->n_deps && i < RM_ARRAY_SIZE(v->deps); i++)
