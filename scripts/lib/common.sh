@@ -38,6 +38,11 @@ rm_build() {
   cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; rm_die "build failed ($dir)"; }
 }
 
+# A signal ends the script through its EXIT trap (bash skips EXIT traps on an
+# untrapped TERM), so what it started is stopped either way.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 # Remembers a PID to stop at exit.
 rm_track() { RM_STARTED_PIDS+=("$1"); }
 
