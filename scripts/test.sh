@@ -3,7 +3,8 @@
 # packages, checks formatting, builds a normal and an ASan+UBSan tree, starts
 # the services the tests use (dockerd when no engine answers, Prometheus and
 # Alertmanager on loopback with private data folders), runs ctest in both
-# trees, and stops what it started, by PID. Exits non-zero on any failure.
+# trees, the web tests under ThreadSanitizer, fuzzes each parser, and stops
+# what it started, by PID. Exits non-zero on any failure.
 #
 #   scripts/test.sh [--quick] [-L LABEL] [-R REGEX]
 #     --quick   one build (no sanitizers), for a fast local loop
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     -L|-R) ctest_args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
   shift
@@ -46,6 +47,7 @@ mkdir -p "$RUN"
 trap 'rm_stop_all' EXIT
 rm_start_dockerd "$RUN"
 rm_build_workload_image "$RUN"
+rm_build_haproxy_image "$RUN"
 rm_start_prometheus "$RUN"
 rm_start_alertmanager "$RUN"
 
@@ -54,6 +56,7 @@ export RM_TEST_PROMETHEUS_URL="$RM_PROMETHEUS_URL"
 export RM_TEST_ALERTMANAGER_URL="$RM_ALERTMANAGER_URL"
 export RM_TEST_PROM_TARGETS_DIR="$RUN/prom-targets"
 export RM_TEST_WORKLOAD_IMAGE=rm-test/workload:1
+export RM_TEST_HAPROXY_IMAGE=rm-test/haproxy:1
 export RM_TEST_RUN_DIR="$RUN"
 export DOCKER_HOST="$RM_TEST_DOCKER_HOST"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -64,8 +67,21 @@ trees=(build)
 [ "$quick" -eq 1 ] || trees+=(build-asan)
 for tree in "${trees[@]}"; do
   rm_log "ctest in $tree/"
-  (cd "$tree" && ctest --output-on-failure --timeout 600 "${ctest_args[@]}") || status=1
+  # The sanitizer tree skips the long end-to-end runs (label slow) that the
+  # normal tree already ran.
+  extra=()
+  [ "$tree" = build-asan ] && extra=(-LE slow)
+  (cd "$tree" && ctest --output-on-failure --timeout 600 "${extra[@]}" "${ctest_args[@]}") || status=1
 done
+
+if [ "$quick" -eq 0 ]; then
+  # The web layer runs handlers on civetweb's worker threads while the loop
+  # publishes: its tests also run under ThreadSanitizer (clang's runtime).
+  rm_log "building build-tsan/ (clang, ThreadSanitizer) and running the web tests"
+  CC=clang rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --output-on-failure --timeout 600 -R '^test_(web|render)$') || status=1
+fi
 
 if [ "$quick" -eq 0 ]; then
   rm_log "building build-fuzz/ (clang, libFuzzer) and fuzzing each parser for ${RM_FUZZ_SECONDS:-15} s"

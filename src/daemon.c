@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ struct svc {
 struct job {
 	struct daemon *d;
 	char *service;
-	const struct rm_config *cfg; /* kept alive while jobs run (see retire) */
+	const struct rm_config *cfg;  /* kept alive while jobs run (see retire) */
+	struct docker_client *docker; /* the job's own client (a reload may replace the loop's) */
 	struct engine_decision decision;
 	struct deploy_request req;
 	struct deploy_result res;
@@ -333,7 +335,7 @@ static void *job_main(void *arg)
 {
 	struct job *job = arg;
 	struct daemon *d = job->d;
-	struct docker_client *c = docker_client_dup(d->docker);
+	struct docker_client *c = job->docker;
 	int r = deploy_run(c, job->cfg, &job->req, &job->res);
 	if (r < 0 && job->res.outcome == DEPLOY_APPLIED)
 		job->res.outcome = DEPLOY_SKIPPED;
@@ -343,6 +345,7 @@ static void *job_main(void *arg)
 	if (r < 0)
 		job->res.outcome = DEPLOY_SKIPPED;
 	docker_client_free(c);
+	job->docker = NULL;
 	pthread_mutex_lock(&d->lock);
 	job->next = d->done;
 	d->done = job;
@@ -359,6 +362,7 @@ static void job_start(struct daemon *d, struct svc *s, const struct engine_decis
 	job->d = d;
 	job->service = xstrdup(s->name);
 	job->cfg = d->cfg;
+	job->docker = docker_client_dup(d->docker);
 	job->decision = *dec;
 	job->req = (struct deploy_request){
 		.service = job->service,
@@ -427,6 +431,8 @@ static void job_finish(struct daemon *d, struct job *job)
 			ss->counters.failed_adjustments++;
 		if (ok && bg)
 			ss->counters.blue_green_deployments++;
+		if (!ok && bg)
+			ss->counters.blue_green_failed++;
 		if (res->outcome == DEPLOY_ROLLED_BACK)
 			ss->counters.rollbacks++;
 	}
@@ -709,6 +715,301 @@ static void expire_pending(struct daemon *d, double now)
 	}
 }
 
+/* ---- the view the web layer serves ---- */
+
+static struct view *build_view(struct daemon *d)
+{
+	const struct rm_config *cfg = d->cfg;
+	struct view *v = xcalloc(1, sizeof(*v));
+	double now = time_wall();
+	int32_t today = engine_local_day(now);
+	v->now = now;
+	v->started = d->started;
+	v->last_check = d->last_check;
+	v->last_check_duration = d->last_check_duration;
+	v->check_interval = cfg->monitoring.check_interval;
+	v->checks = d->checks;
+	snprintf(v->source, sizeof(v->source), "%s", d->source_used);
+	snprintf(v->version, sizeof(v->version), "%s", RM_VERSION);
+	v->automation_enabled = cfg->automation.enabled;
+	v->paused = d->paused;
+	v->dry_run = dry_run(d);
+	v->manual_approval = cfg->automation.manual_approval;
+	v->thresholds.cpu_high = cfg->thresholds.cpu_high;
+	v->thresholds.cpu_low = cfg->thresholds.cpu_low;
+	v->thresholds.memory_high = cfg->thresholds.memory_high;
+	v->thresholds.memory_low = cfg->thresholds.memory_low;
+	v->thresholds.consecutive_checks = cfg->thresholds.consecutive_checks;
+	static const char *const dep_names[N_DEPS] = { "source", "docker", "alertmanager" };
+	for (int i = 0; i < N_DEPS; i++) {
+		const struct dep *p = &d->deps[i];
+		struct view_dependency *o = &v->deps[v->n_deps];
+		if (i == DEP_ALERTMANAGER)
+			continue; /* its state is in the notification counters */
+		snprintf(o->name, sizeof(o->name), "%s",
+		         i == DEP_SOURCE && d->source_used[0] ? d->source_used : dep_names[i]);
+		o->configured = p->configured;
+		o->up = p->up != 0; /* unknown until the first check: not reported down */
+		snprintf(o->detail, sizeof(o->detail), "%s", p->detail);
+		o->since = p->since;
+		v->n_deps++;
+	}
+	v->services = xcalloc(d->n_svcs ? d->n_svcs : 1, sizeof(*v->services));
+	for (size_t i = 0; i < d->n_svcs; i++) {
+		const struct svc *s = &d->svcs[i];
+		if (!strlist_contains(&cfg->services.monitored, s->name) && !s->n_containers &&
+		    !s->measured)
+			continue;
+		struct view_service *o = &v->services[v->n_services++];
+		const struct state_service *ss = state_service_find(d->state, s->name);
+		o->name = xstrdup(s->name);
+		o->class = config_service_class(cfg, s->name);
+		o->priority = config_service_priority(cfg, s->name);
+		o->containers = xcalloc(s->n_containers + 1, sizeof(char *));
+		for (size_t k = 0; k < s->n_containers; k++)
+			o->containers[k] = xstrdup(s->containers[k]);
+		o->n_containers = s->n_containers;
+		o->measured = s->measured;
+		o->obs = s->obs;
+		memcpy(o->points, s->points, s->n_points * sizeof(s->points[0]));
+		o->n_points = s->n_points;
+		if (ss) {
+			o->engine = ss->engine;
+			if (o->engine.day != today)
+				o->engine.changes_today = 0;
+			double cd = ss->engine.last_result == ENGINE_RESULT_APPLIED
+			                    ? ss->engine.last_change +
+			                              cfg->adjustment.cooldown_period - now
+			                    : 0;
+			o->cooldown_remaining = cd > 0 ? cd : 0;
+			double bo = ss->engine.backoff_until - now;
+			o->backoff_remaining = bo > 0 ? bo : 0;
+			const struct state_counters *c = &ss->counters;
+			o->counters = (struct view_counters){
+				.total_adjustments = c->total_adjustments,
+				.successful_adjustments = c->successful_adjustments,
+				.failed_adjustments = c->failed_adjustments,
+				.blue_green_deployments = c->blue_green_deployments,
+				.rollbacks = c->rollbacks,
+				.threshold_breaches = c->threshold_breaches,
+				.blue_green_succeeded = c->blue_green_deployments,
+				.blue_green_failed = c->blue_green_failed,
+			};
+		}
+		o->has_decision = s->has_decision;
+		o->decision = s->decision;
+		o->decision_time = s->decision_time;
+		const struct state_pending *p = state_pending_find(d->state, s->name);
+		if (p) {
+			o->pending = true;
+			pending_decision(p, &o->pending_decision);
+			o->pending_expires = p->expires;
+		}
+		o->deploying = s->deploying;
+		snprintf(o->deploy_phase, sizeof(o->deploy_phase), "%s", s->phase);
+		snprintf(o->deploy_strategy, sizeof(o->deploy_strategy), "%s", s->strategy);
+		o->has_last_deploy = s->has_last_deploy;
+		snprintf(o->last_deploy_status, sizeof(o->last_deploy_status), "%s",
+		         s->last_status);
+		snprintf(o->last_deploy_strategy, sizeof(o->last_deploy_strategy), "%s",
+		         s->last_strategy);
+		o->last_deploy_time = s->last_time;
+		o->last_deploy_duration = s->last_duration;
+		o->last_deploy_cpu = s->last_cpu;
+		o->last_deploy_mem = s->last_mem;
+	}
+	const struct rm_state *st = d->state;
+	v->history = xcalloc(st->n_history ? st->n_history : 1, sizeof(*v->history));
+	for (size_t i = 0; i < st->n_history; i++) {
+		const struct state_event *e = &st->history[i];
+		struct state_event *o = &v->history[v->n_history++];
+		*o = *e;
+		o->service = e->service ? xstrdup(e->service) : NULL;
+		o->reason = e->reason ? xstrdup(e->reason) : NULL;
+		o->explanation = e->explanation ? xstrdup(e->explanation) : NULL;
+		o->outcome = e->outcome ? xstrdup(e->outcome) : NULL;
+		o->strategy = e->strategy ? xstrdup(e->strategy) : NULL;
+	}
+	notifier_get_stats(d->notifier, &v->notify);
+	return v;
+}
+
+/* Publishes a fresh view (lock held). */
+static void publish(struct daemon *d)
+{
+	if (d->web)
+		web_publish(d->web, build_view(d));
+}
+
+/* ---- commands from the web layer and the CLI ---- */
+
+static void command_done(struct daemon *d, struct command *c, int result, const char *fmt, ...)
+        RM_PRINTF(4, 5);
+
+static void command_done(struct daemon *d, struct command *c, int result, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	c->result = result;
+	c->done = true;
+	pthread_cond_broadcast(&d->cond);
+}
+
+static const char *const command_names[_WEB_CMD_MAX] = { "approve", "reject", "pause", "resume",
+	                                                 "deploy" };
+
+/* Runs one command in the loop (lock held). */
+static void command_run(struct daemon *d, struct command *c)
+{
+	const struct web_command *w = &c->cmd;
+	char q[300];
+	log_info("daemon", "command\tcommand=%s service=%s user=%s", command_names[w->kind],
+	         c->service ? c->service : "-", log_quote(c->user ? c->user : "-", q, sizeof(q)));
+	if (w->kind == WEB_CMD_PAUSE || w->kind == WEB_CMD_RESUME) {
+		d->paused = w->kind == WEB_CMD_PAUSE;
+		command_done(d, c, 0, "automation %s", d->paused ? "paused" : "resumed");
+		return;
+	}
+	struct svc *s = c->service ? svc_find(d, c->service) : NULL;
+	if (!s) {
+		command_done(d, c, -ENOENT, "no monitored service named %s",
+		             c->service ? c->service : "(none)");
+		return;
+	}
+	if (s->deploying) {
+		command_done(d, c, -EBUSY,
+		             "%s is being deployed (phase %s); try again when it ends", s->name,
+		             s->phase);
+		return;
+	}
+	struct state_pending *p = state_pending_find(d->state, s->name);
+	struct engine_decision dec;
+	if (w->kind == WEB_CMD_REJECT || w->kind == WEB_CMD_APPROVE) {
+		if (!p) {
+			command_done(d, c, -EINVAL, "%s has no change waiting for approval",
+			             s->name);
+			return;
+		}
+		pending_decision(p, &dec);
+		if (w->kind == WEB_CMD_REJECT) {
+			history_add(d, STATE_EVENT_DECISION, s->name, &dec, "rejected", NULL, 0,
+			            NULL);
+			state_pending_remove(d->state, s->name);
+			command_done(d, c, 0, "change for %s rejected", s->name);
+			return;
+		}
+		history_add(d, STATE_EVENT_DECISION, s->name, &dec, "approved", NULL, 0, NULL);
+		state_pending_remove(d->state, s->name);
+	} else {
+		/* deploy: an operator's explicit limits. */
+		const struct observation *o = &s->obs;
+		if (!o->cpu_limit_known || !o->mem_limit_known) {
+			command_done(d, c, -EINVAL,
+			             "the current limits of %s are not known yet; wait for a check",
+			             s->name);
+			return;
+		}
+		memset(&dec, 0, sizeof(dec));
+		dec.reason = ENGINE_REASON_NONE;
+		dec.cpu_from = o->cpu_limit;
+		dec.mem_from = o->mem_limit;
+		dec.change_cpu = w->has_cpu;
+		dec.cpu_to = w->cpu;
+		dec.change_mem = w->has_memory;
+		dec.mem_to = w->memory;
+		snprintf(dec.explanation, sizeof(dec.explanation),
+		         "manual deploy by %s: cpu %.2f -> %.2f cores, memory %llu -> %llu MiB",
+		         c->user ? c->user : "operator", dec.cpu_from,
+		         w->has_cpu ? w->cpu : dec.cpu_from,
+		         (unsigned long long)(dec.mem_from / UNITS_MIB),
+		         (unsigned long long)((w->has_memory ? w->memory : dec.mem_from) /
+		                              UNITS_MIB));
+	}
+	if (d->n_running >= d->cfg->blue_green.max_concurrent) {
+		command_done(d, c, -EBUSY, "blue_green.max_concurrent deployments are running");
+		return;
+	}
+	job_start(d, s, &dec);
+	command_done(d, c, 0, "deployment of %s started", s->name);
+}
+
+static void commands_run(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	bool any = d->commands != NULL;
+	while (d->commands) {
+		struct command *c = d->commands;
+		d->commands = c->next;
+		command_run(d, c);
+	}
+	if (any) {
+		char err[256];
+		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+			log_error("daemon", "cannot save the state: %s", err);
+		publish(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* web_command_fn: hands the command to the loop and waits for it. */
+static int on_command(void *ctx, const struct web_command *cmd, char *msg, size_t msglen)
+{
+	struct daemon *d = ctx;
+	struct command *c = xcalloc(1, sizeof(*c));
+	c->cmd = *cmd;
+	c->service = cmd->service ? xstrdup(cmd->service) : NULL;
+	c->user = cmd->user ? xstrdup(cmd->user) : NULL;
+	c->cmd.service = c->service;
+	c->cmd.user = c->user;
+	pthread_mutex_lock(&d->lock);
+	if (d->stopping) {
+		pthread_mutex_unlock(&d->lock);
+		snprintf(msg, msglen, "the service is stopping");
+		free(c->service);
+		free(c->user);
+		free(c);
+		return -EBUSY;
+	}
+	struct command **tail = &d->commands;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = c;
+	pthread_mutex_unlock(&d->lock);
+	wake(d);
+	double deadline = time_wall() + 10;
+	pthread_mutex_lock(&d->lock);
+	while (!c->done) {
+		struct timespec ts = { (time_t)deadline,
+			               (long)((deadline - (double)(time_t)deadline) * 1e9) };
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	int r;
+	if (c->done) {
+		r = c->result;
+		snprintf(msg, msglen, "%s", c->msg);
+	} else {
+		/* A command runs whole under the lock, so one not done is still
+		 * queued: take it back, nothing was changed. */
+		for (struct command **pp = &d->commands; *pp; pp = &(*pp)->next)
+			if (*pp == c) {
+				*pp = c->next;
+				break;
+			}
+		r = -ETIMEDOUT;
+		snprintf(msg, msglen,
+		         "the loop did not take the command within 10 s; nothing "
+		         "was changed");
+	}
+	pthread_mutex_unlock(&d->lock);
+	free(c->service);
+	free(c->user);
+	free(c);
+	return r;
+}
+
 /* ---- one check ---- */
 
 static void refresh_host_info(struct daemon *d, double now)
@@ -833,6 +1134,7 @@ static void check(struct daemon *d, bool only_flagged)
 		          "error=%s",
 		          log_quote(serr, q, sizeof(q)));
 	}
+	publish(d);
 	pthread_mutex_unlock(&d->lock);
 	log_debug("daemon", "check done\tservices=%zu source=%s requests=%u seconds=%.3f", n,
 	          d->source_used, stats.requests, time_monotonic() - t0);
@@ -963,7 +1265,10 @@ static void reload(struct daemon *d)
 	log_set_level(cfg->logging.level);
 	log_set_format(cfg->logging.format);
 	open_log_file(cfg);
-	log_info("config", "configuration reloaded\tsource=%s", cfg->source_path);
+	log_info("config",
+	         "configuration reloaded (metrics.* and web.* take effect at the next "
+	         "start)\tsource=%s",
+	         cfg->source_path);
 }
 
 static void retire_configs(struct daemon *d)
@@ -1025,6 +1330,7 @@ static void collect_done(struct daemon *d)
 		char err[256];
 		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
 			log_error("daemon", "cannot save the state: %s", err);
+		publish(d);
 	}
 	retire_configs(d);
 	pthread_mutex_unlock(&d->lock);
@@ -1095,6 +1401,7 @@ static void run_loop(struct daemon *d)
 				next = time_monotonic() + d->cfg->monitoring.check_interval;
 		}
 		collect_done(d);
+		commands_run(d);
 		if (d->opts.once) {
 			pthread_mutex_lock(&d->lock);
 			bool idle = d->n_running == 0 && d->checks > 0;
@@ -1150,6 +1457,8 @@ static int daemon_init(struct daemon *d, const struct daemon_options *opts)
 
 static void daemon_fini(struct daemon *d)
 {
+	web_stop(d->web);
+	d->web = NULL;
 	if (d->events) {
 		d->events_run = false;
 		pthread_join(d->events_thread, NULL);
@@ -1226,6 +1535,12 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	d->notifier = notifier_new(d->cfg);
 	d->started = time_wall();
+	if (web_start(d->cfg, on_command, d, &d->web, err, sizeof(err)) < 0) {
+		log_error("daemon", "cannot start the web server, not starting: %s",
+		          log_quote(err, q, sizeof(q)));
+		status = 2;
+		goto out;
+	}
 	char interval[32];
 	units_format_duration(d->cfg->monitoring.check_interval, interval, sizeof(interval));
 	log_info("daemon",

@@ -176,19 +176,20 @@ static void read_counters(struct pctx *p, json_t *o, const char *path, struct st
 	c->failed_adjustments = (unsigned long)get_int(p, o, "failed_adjustments", path, 0, max);
 	c->blue_green_deployments =
 	        (unsigned long)get_int(p, o, "blue_green_deployments", path, 0, max);
+	c->blue_green_failed = (unsigned long)get_int(p, o, "blue_green_failed", path, 0, max);
 	c->rollbacks = (unsigned long)get_int(p, o, "rollbacks", path, 0, max);
 	c->threshold_breaches = (unsigned long)get_int(p, o, "threshold_breaches", path, 0, max);
 }
 
 static json_t *write_counters(const struct state_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "total_adjustments",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total_adjustments",
 	                 (json_int_t)c->total_adjustments, "successful_adjustments",
 	                 (json_int_t)c->successful_adjustments, "failed_adjustments",
 	                 (json_int_t)c->failed_adjustments, "blue_green_deployments",
-	                 (json_int_t)c->blue_green_deployments, "rollbacks",
-	                 (json_int_t)c->rollbacks, "threshold_breaches",
-	                 (json_int_t)c->threshold_breaches);
+	                 (json_int_t)c->blue_green_deployments, "blue_green_failed",
+	                 (json_int_t)c->blue_green_failed, "rollbacks", (json_int_t)c->rollbacks,
+	                 "threshold_breaches", (json_int_t)c->threshold_breaches);
 }
 
 static void read_services(struct pctx *p, json_t *root, struct rm_state *s)

@@ -197,6 +197,13 @@ struct rm_config {
 	} metrics;
 
 	struct {
+		char *admin_token_file; /* "" = no bearer token */
+		bool trust_forward_auth;
+		bool read_requires_auth;
+		uint64_t max_body; /* bytes */
+	} web;
+
+	struct {
 		bool enabled;
 		bool dry_run;
 		bool manual_approval;

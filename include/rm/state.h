@@ -30,7 +30,8 @@ struct state_counters {
 	unsigned long total_adjustments; /* changes attempted */
 	unsigned long successful_adjustments;
 	unsigned long failed_adjustments;
-	unsigned long blue_green_deployments;
+	unsigned long blue_green_deployments; /* blue-green replacements that succeeded */
+	unsigned long blue_green_failed;      /* blue-green replacements that failed */
 	unsigned long rollbacks;
 	unsigned long threshold_breaches; /* readings beyond a threshold */
 };

@@ -36,6 +36,9 @@ struct view_counters {
 	unsigned long blue_green_deployments;
 	unsigned long rollbacks;
 	unsigned long threshold_breaches; /* readings beyond a threshold */
+	/* Blue-green deployments by outcome (blue_green_deployment_total{status}). */
+	unsigned long blue_green_succeeded;
+	unsigned long blue_green_failed;
 };
 
 struct view_service {

@@ -39,14 +39,19 @@ typedef int (*web_command_fn)(void *ctx, const struct web_command *cmd, char *ms
 
 struct web_server;
 
-/* Starts listening on metrics.bind_address:metrics.port. Returns 0 and *ret,
- * or a negative errno with the reason in err (port in use...). */
+/* Reads web.admin_token_file and starts listening on
+ * metrics.bind_address:metrics.port. Returns 0 and *ret (NULL when
+ * metrics.enabled is false: nothing is served, and the functions below accept
+ * NULL), or a negative errno with the reason in err (token file missing or
+ * empty, port in use...). fn runs on worker threads; ctx is passed to it. */
 int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct web_server **ret,
               char *err, size_t errlen);
-/* Replaces the published view (takes ownership of v). */
+/* Replaces the published view (takes ownership of v; the previous view is
+ * freed once no handler reads it). Thread-safe; never blocks on a client. */
 void web_publish(struct web_server *w, struct view *v);
 /* The port actually bound (useful with port 0 in tests). */
 int web_port(const struct web_server *w);
+/* Stops the server (about 2 s: civetweb joins its workers) and frees it. */
 void web_stop(struct web_server *w);
 
 #endif

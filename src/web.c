@@ -1,0 +1,866 @@
+/* web: civetweb glue: routing, auth, CSRF, headers, limits and the published
+ * snapshot. Handlers take a reference to the latest view under the lock,
+ * render and write without it, and drop the reference. */
+#include "rm/web.h"
+
+#include <civetweb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rm/log.h"
+#include "rm/render.h"
+#include "rm/units.h"
+#include "rm/util.h"
+
+#define WEB_THREADS        "4"
+#define WEB_TIMEOUT_MS     "10000"
+#define WEB_MAX_HEADERS    "8192" /* civetweb's request (line + headers) buffer */
+#define WEB_MAX_URI        1024
+#define WEB_MAX_NAME       128
+#define WEB_MAX_TOKEN_FILE 4096
+#define WEB_CSRF_HEADER    "X-Requested-By"
+#define WEB_CSRF_VALUE     "resource-manager"
+
+/* Embedded at build time (CMakeLists.txt, cmake/embed.cmake). */
+extern const unsigned char rm_asset_dashboard_html[], rm_asset_dashboard_css[],
+        rm_asset_dashboard_js[], rm_asset_chart_js[];
+extern const size_t rm_asset_dashboard_html_len, rm_asset_dashboard_css_len,
+        rm_asset_dashboard_js_len, rm_asset_chart_js_len;
+
+/* A published view and the handlers reading it. */
+struct snapshot {
+	struct view *view;
+	unsigned refs; /* under web_server.lock; the server's own pointer is one */
+};
+
+struct web_server {
+	struct mg_context *ctx;
+	pthread_mutex_t lock;
+	struct snapshot *current;
+	web_command_fn fn;
+	void *fn_ctx;
+	char *token; /* NULL: no bearer token configured */
+	size_t token_len;
+	bool trust_forward_auth;
+	bool read_requires_auth;
+	size_t max_body;
+	char *metrics_path;
+	int port;
+};
+
+/* ---- snapshots ---- */
+
+static struct snapshot *snapshot_acquire(struct web_server *w)
+{
+	pthread_mutex_lock(&w->lock);
+	struct snapshot *s = w->current;
+	s->refs++;
+	pthread_mutex_unlock(&w->lock);
+	return s;
+}
+
+static void snapshot_release(struct web_server *w, struct snapshot *s)
+{
+	pthread_mutex_lock(&w->lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&w->lock);
+	if (last) {
+		view_free(s->view);
+		free(s);
+	}
+}
+
+void web_publish(struct web_server *w, struct view *v)
+{
+	if (!w) {
+		view_free(v);
+		return;
+	}
+	struct snapshot *s = xcalloc(1, sizeof(*s));
+	s->view = v;
+	s->refs = 1;
+	pthread_mutex_lock(&w->lock);
+	struct snapshot *old = w->current;
+	w->current = s;
+	pthread_mutex_unlock(&w->lock);
+	snapshot_release(w, old);
+}
+
+/* ---- responses ---- */
+
+enum cache {
+	CACHE_NONE,  /* API, health, metrics: never stored */
+	CACHE_ASSET, /* embedded assets: revalidate (they change with the binary) */
+};
+
+/* Writes a whole response with the security headers every answer carries.
+ * extra: more header lines, each ending in \r\n (may be NULL). */
+static void reply(struct mg_connection *c, int status, const char *ctype, const void *body,
+                  size_t len, enum cache cache, const char *extra)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	bool head = strcmp(ri->request_method, "HEAD") == 0;
+	mg_printf(c,
+	          "HTTP/1.1 %d %s\r\n"
+	          "Content-Type: %s\r\n"
+	          "Content-Length: %zu\r\n"
+	          "Content-Security-Policy: default-src 'none'; script-src 'self'; "
+	          "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+	          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
+	          "X-Content-Type-Options: nosniff\r\n"
+	          "X-Frame-Options: DENY\r\n"
+	          "Referrer-Policy: no-referrer\r\n"
+	          "Cross-Origin-Resource-Policy: same-origin\r\n"
+	          "Cache-Control: %s\r\n"
+	          "%s"
+	          "Connection: close\r\n\r\n",
+	          status, mg_get_response_code_text(c, status), ctype, len,
+	          cache == CACHE_NONE ? "no-store" : "no-cache", extra ? extra : "");
+	if (!head && len)
+		mg_write(c, body, len);
+}
+
+static void reply_json(struct mg_connection *c, int status, const char *json)
+{
+	reply(c, status, "application/json", json, strlen(json), CACHE_NONE, NULL);
+}
+
+/* A JSON string of s with anything but printable ASCII replaced by '?':
+ * messages may quote request headers, and jansson refuses invalid UTF-8. */
+static json_t *json_text(const char *s)
+{
+	char *c = xstrdup(s);
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	json_t *j = json_string(c);
+	free(c);
+	return j;
+}
+
+/* {"error": msg} with the given status. */
+static void reply_error(struct mg_connection *c, int status, const char *extra, const char *fmt,
+                        ...) RM_PRINTF(4, 5);
+static void reply_error(struct mg_connection *c, int status, const char *extra, const char *fmt,
+                        ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_t *o = json_object();
+	json_object_set_new(o, "error", json_text(msg));
+	char *body = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (!body)
+		abort();
+	reply(c, status, "application/json", body, strlen(body), CACHE_NONE, extra);
+	free(body);
+	free(msg);
+}
+
+/* ---- requests ---- */
+
+struct request {
+	struct web_server *w;
+	struct mg_connection *c;
+	const struct mg_request_info *ri;
+	const char *path;
+	bool get; /* GET or HEAD */
+	bool post;
+};
+
+static bool header_is(const char *value, const char *want)
+{
+	return value && strcasecmp(value, want) == 0;
+}
+
+/* Constant-time in the secret's length: every byte of the secret is compared
+ * whatever the candidate holds. */
+static bool token_equal(const char *given, size_t given_len, const char *secret, size_t len)
+{
+	unsigned char d = given_len != len;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char g = i < given_len ? (unsigned char)given[i] : 0;
+		d |= g ^ (unsigned char)secret[i];
+	}
+	return d == 0;
+}
+
+/* The user the request acts as, or NULL when it carries no valid credential. */
+static const char *request_user(const struct request *rq)
+{
+	const struct web_server *w = rq->w;
+	const char *auth = mg_get_header(rq->c, "Authorization");
+	if (w->token && auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+		const char *t = auth + 7;
+		while (*t == ' ')
+			t++;
+		if (token_equal(t, strlen(t), w->token, w->token_len))
+			return "token";
+	}
+	if (w->trust_forward_auth) {
+		const char *u = mg_get_header(rq->c, "X-Forwarded-User");
+		if (!u || !*u)
+			u = mg_get_header(rq->c, "X-Auth-Request-User");
+		if (u && *u)
+			return u;
+	}
+	return NULL;
+}
+
+/* The Origin's host[:port] equals the Host header (or, behind the proxy we
+ * trust, X-Forwarded-Host). */
+static bool origin_matches(const struct request *rq, const char *origin)
+{
+	const char *p = strstr(origin, "://");
+	if (!p)
+		return false;
+	p += 3;
+	const char *host = mg_get_header(rq->c, "Host");
+	if (host && strcasecmp(p, host) == 0)
+		return true;
+	const char *fwd =
+	        rq->w->trust_forward_auth ? mg_get_header(rq->c, "X-Forwarded-Host") : NULL;
+	return fwd && strcasecmp(p, fwd) == 0;
+}
+
+/* Refuses (and answers) a mutating request that a cross-site page could have
+ * sent: it must carry the custom header, and an Origin must be ours. */
+static void log_refused(const struct request *rq, int status, const char *why)
+{
+	log_info("web", "request refused\tmethod=%s path=%s status=%d reason=%s remote=%s",
+	         rq->ri->request_method, rq->path, status, why, rq->ri->remote_addr);
+}
+
+static bool check_csrf(const struct request *rq)
+{
+	if (!header_is(mg_get_header(rq->c, WEB_CSRF_HEADER), WEB_CSRF_VALUE)) {
+		log_refused(rq, 403, "csrf_header");
+		reply_error(rq->c, 403, NULL,
+		            "missing header " WEB_CSRF_HEADER ": " WEB_CSRF_VALUE
+		            " (required on every POST)");
+		return false;
+	}
+	const char *origin = mg_get_header(rq->c, "Origin");
+	if (origin && !origin_matches(rq, origin)) {
+		log_refused(rq, 403, "origin");
+		reply_error(rq->c, 403, NULL, "cross-origin request refused (Origin %s)", origin);
+		return false;
+	}
+	return true;
+}
+
+/* Answers 401/403 and returns NULL when the request may not proceed. */
+static const char *check_auth(const struct request *rq)
+{
+	const struct web_server *w = rq->w;
+	if (!w->token && !w->trust_forward_auth) {
+		log_refused(rq, 403, "no_credentials_configured");
+		reply_error(rq->c, 403, NULL,
+		            "no credentials are configured: set web.admin_token_file or "
+		            "web.trust_forward_auth to allow this");
+		return NULL;
+	}
+	const char *user = request_user(rq);
+	if (!user)
+		log_refused(rq, 401, "unauthenticated");
+	if (!user)
+		reply_error(rq->c, 401, "WWW-Authenticate: Bearer realm=\"resource-manager\"\r\n",
+		            "authentication required (bearer token%s)",
+		            w->trust_forward_auth ? " or forward-auth user header" : "");
+	return user;
+}
+
+/* Reads the body, at most max_body bytes. Answers 413/400 and returns a
+ * negative errno on failure; *ret is NUL-terminated and owned. */
+static int read_body(const struct request *rq, char **ret, size_t *ret_len)
+{
+	long long cl = rq->ri->content_length;
+	size_t max = rq->w->max_body;
+	if (cl > (long long)max) {
+		reply_error(rq->c, 413, NULL, "request body larger than %zu bytes (web.max_body)",
+		            max);
+		return -EFBIG;
+	}
+	size_t cap = cl >= 0 ? (size_t)cl : 1024, len = 0;
+	char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap > max)
+				break;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		int n = mg_read(rq->c, buf + len, cap - len);
+		if (n < 0) {
+			free(buf);
+			reply_error(rq->c, 400, NULL, "could not read the request body");
+			return -EIO;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		reply_error(rq->c, 413, NULL, "request body larger than %zu bytes (web.max_body)",
+		            max);
+		return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* Parses an optional JSON object body. *ret is NULL for an empty body. */
+static int read_json(const struct request *rq, json_t **ret)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int r = read_body(rq, &body, &len);
+	if (r < 0)
+		return r;
+	*ret = NULL;
+	size_t i = 0;
+	while (i < len && isspace((unsigned char)body[i]))
+		i++;
+	if (i < len) {
+		json_error_t e;
+		json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+		if (!j || !json_is_object(j)) {
+			if (j)
+				reply_error(rq->c, 400, NULL, "malformed JSON: expected an object");
+			else
+				reply_error(rq->c, 400, NULL,
+				            "malformed JSON at line %d column %d: %s", e.line,
+				            e.column, e.text);
+			json_decref(j);
+			free(body);
+			return -EBADMSG;
+		}
+		*ret = j;
+	}
+	free(body);
+	return 0;
+}
+
+/* ---- handlers ---- */
+
+static void serve_asset(const struct request *rq, const char *ctype, const unsigned char *data,
+                        size_t len)
+{
+	reply(rq->c, 200, ctype, data, len, CACHE_ASSET, NULL);
+}
+
+static void serve_health(const struct request *rq)
+{
+	struct snapshot *s = snapshot_acquire(rq->w);
+	char *body = NULL;
+	int status = render_health_json(s->view, time_wall(), &body);
+	snapshot_release(rq->w, s);
+	reply_json(rq->c, status, body);
+	free(body);
+}
+
+static void serve_metrics(const struct request *rq)
+{
+	struct snapshot *s = snapshot_acquire(rq->w);
+	char *body = render_metrics(s->view);
+	snapshot_release(rq->w, s);
+	reply(rq->c, 200, "text/plain; version=0.0.4; charset=utf-8", body, strlen(body),
+	      CACHE_NONE, NULL);
+	free(body);
+}
+
+static void serve_status(const struct request *rq)
+{
+	struct snapshot *s = snapshot_acquire(rq->w);
+	char *body = render_status_json(s->view, time_wall());
+	snapshot_release(rq->w, s);
+	reply_json(rq->c, 200, body);
+	free(body);
+}
+
+static void serve_service(const struct request *rq, const char *name)
+{
+	struct snapshot *s = snapshot_acquire(rq->w);
+	char *body = render_service_json(s->view, name);
+	snapshot_release(rq->w, s);
+	if (body)
+		reply_json(rq->c, 200, body);
+	else
+		reply_error(rq->c, 404, NULL, "no monitored service named '%s'", name);
+	free(body);
+}
+
+static void serve_history(const struct request *rq)
+{
+	const char *q = rq->ri->query_string;
+	size_t qlen = q ? strlen(q) : 0;
+	char service[WEB_MAX_NAME + 1], lim[16];
+	bool has_service = q && mg_get_var(q, qlen, "service", service, sizeof(service)) >= 0;
+	size_t limit = RENDER_HISTORY_DEFAULT;
+	if (q) {
+		int n = mg_get_var(q, qlen, "limit", lim, sizeof(lim));
+		unsigned u = 0;
+		if (n == -2 || (n >= 0 && (units_parse_uint(lim, &u) < 0 || u < 1 ||
+		                           u > RENDER_HISTORY_MAX))) {
+			reply_error(rq->c, 400, NULL, "limit must be a whole number from 1 to %d",
+			            RENDER_HISTORY_MAX);
+			return;
+		}
+		if (n >= 0)
+			limit = u;
+		if (!has_service &&
+		    mg_get_var(q, qlen, "service", service, sizeof(service)) == -2) {
+			reply_error(rq->c, 400, NULL, "service name too long");
+			return;
+		}
+	}
+	struct snapshot *s = snapshot_acquire(rq->w);
+	char *body = render_history_json(s->view, has_service && *service ? service : NULL, limit);
+	snapshot_release(rq->w, s);
+	reply_json(rq->c, 200, body);
+	free(body);
+}
+
+/* A cpu or memory value of a deploy body: a number, or a string with units. */
+static int deploy_value(const json_t *j, bool mem, double *ret_cpu, uint64_t *ret_mem)
+{
+	if (json_is_number(j)) {
+		double x = json_number_value(j);
+		if (!(x > 0) || (mem && x > 1e15))
+			return -EINVAL;
+		if (mem)
+			*ret_mem = (uint64_t)x;
+		else
+			*ret_cpu = x;
+		return 0;
+	}
+	if (!json_is_string(j))
+		return -EINVAL;
+	int r = mem ? units_parse_memory(json_string_value(j), ret_mem)
+	            : units_parse_cpu(json_string_value(j), ret_cpu);
+	if (r < 0)
+		return r;
+	return (mem ? *ret_mem > 0 : *ret_cpu > 0) ? 0 : -EINVAL;
+}
+
+/* Fills cmd's deploy fields from the body; answers 400 on failure. */
+static int parse_deploy(const struct request *rq, json_t *body, struct web_command *cmd)
+{
+	const char *key;
+	json_t *val;
+	if (!body) {
+		reply_error(rq->c, 400, NULL, "deploy needs a JSON body with cpu and/or memory");
+		return -EINVAL;
+	}
+	json_object_foreach(body, key, val)
+	{
+		if (strcmp(key, "cpu") == 0 && !json_is_null(val)) {
+			if (deploy_value(val, false, &cmd->cpu, NULL) < 0) {
+				reply_error(rq->c, 400, NULL,
+				            "cpu: expected cores such as 1.5 or \"500m\"");
+				return -EINVAL;
+			}
+			cmd->has_cpu = true;
+		} else if (strcmp(key, "memory") == 0 && !json_is_null(val)) {
+			if (deploy_value(val, true, NULL, &cmd->memory) < 0) {
+				reply_error(rq->c, 400, NULL,
+				            "memory: expected bytes or a size such as \"512M\"");
+				return -EINVAL;
+			}
+			cmd->has_memory = true;
+		} else if (strcmp(key, "cpu") != 0 && strcmp(key, "memory") != 0) {
+			reply_error(rq->c, 400, NULL, "unknown key '%s' (expected cpu, memory)",
+			            key);
+			return -EINVAL;
+		}
+	}
+	if (!cmd->has_cpu && !cmd->has_memory) {
+		reply_error(rq->c, 400, NULL, "deploy needs cpu and/or memory");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *const command_names[_WEB_CMD_MAX] = { "approve", "reject", "pause", "resume",
+	                                                 "deploy" };
+
+static int command_status(int r)
+{
+	switch (r) {
+	case 0:
+		return 200;
+	case -ENOENT:
+		return 404;
+	case -EINVAL:
+	case -EBUSY:
+		return 409;
+	case -ETIMEDOUT:
+		return 504;
+	default:
+		return 500;
+	}
+}
+
+/* POST: CSRF, auth, body, then the daemon's callback. */
+static void serve_command(const struct request *rq, enum web_command_kind kind, const char *service)
+{
+	if (!check_csrf(rq))
+		return;
+	const char *user = check_auth(rq);
+	if (!user)
+		return;
+	json_t *body = NULL;
+	if (read_json(rq, &body) < 0)
+		return;
+	struct web_command cmd = { .kind = kind, .service = service, .user = user };
+	if (kind == WEB_CMD_DEPLOY && parse_deploy(rq, body, &cmd) < 0)
+		goto out;
+	if (service) {
+		struct snapshot *s = snapshot_acquire(rq->w);
+		bool known = view_find(s->view, service) != NULL;
+		snapshot_release(rq->w, s);
+		if (!known) {
+			reply_error(rq->c, 404, NULL, "no monitored service named '%s'", service);
+			goto out;
+		}
+	}
+	char msg[256] = "", q[160];
+	int r = rq->w->fn ? rq->w->fn(rq->w->fn_ctx, &cmd, msg, sizeof(msg)) : -ENOTSUP;
+	if (r == -ENOTSUP && !*msg)
+		snprintf(msg, sizeof(msg), "commands are not available");
+	int status = command_status(r);
+	log_info("web", "%s %s\tservice=%s user=%s status=%d", command_names[kind],
+	         r == 0 ? "accepted" : "refused", service ? service : "-",
+	         log_quote(user, q, sizeof(q)), status);
+	json_t *o = json_object();
+	json_object_set_new(o, "ok", json_boolean(r == 0));
+	json_object_set_new(o, "command", json_string(command_names[kind]));
+	if (service)
+		json_object_set_new(o, "service", json_string(service));
+	json_object_set_new(o, "message", json_text(msg));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (!text)
+		abort();
+	reply_json(rq->c, status, text);
+	free(text);
+out:
+	json_decref(body);
+}
+
+static bool valid_name(const char *s, size_t len)
+{
+	if (len == 0 || len > WEB_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+static void method_not_allowed(const struct request *rq, const char *allow)
+{
+	char extra[64];
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	reply_error(rq->c, 405, extra, "method %s not allowed here (allowed: %s)",
+	            rq->ri->request_method, allow);
+}
+
+/* Reads need credentials when web.read_requires_auth is on. */
+static bool check_read(const struct request *rq)
+{
+	return !rq->w->read_requires_auth || check_auth(rq) != NULL;
+}
+
+/* GET-only resources. Returns false when path is not one of them. */
+static bool route_get(const struct request *rq)
+{
+	const struct web_server *w = rq->w;
+	const char *p = rq->path;
+	enum { R_HTML, R_CSS, R_APP, R_CHART, R_HEALTH, R_METRICS, R_STATUS, R_HISTORY } r;
+	if (strcmp(p, "/") == 0)
+		r = R_HTML;
+	else if (strcmp(p, "/assets/app.css") == 0)
+		r = R_CSS;
+	else if (strcmp(p, "/assets/app.js") == 0)
+		r = R_APP;
+	else if (strcmp(p, "/assets/chart.js") == 0)
+		r = R_CHART;
+	else if (strcmp(p, "/health") == 0)
+		r = R_HEALTH;
+	else if (strcmp(p, w->metrics_path) == 0)
+		r = R_METRICS;
+	else if (strcmp(p, "/api/v1/status") == 0)
+		r = R_STATUS;
+	else if (strcmp(p, "/api/v1/history") == 0)
+		r = R_HISTORY;
+	else
+		return false;
+	if (!rq->get) {
+		method_not_allowed(rq, "GET, HEAD");
+		return true;
+	}
+	/* The page and its assets hold no data; the API calls they make do. */
+	if (r >= R_METRICS && !check_read(rq))
+		return true;
+	switch (r) {
+	case R_HTML:
+		serve_asset(rq, "text/html; charset=utf-8", rm_asset_dashboard_html,
+		            rm_asset_dashboard_html_len);
+		break;
+	case R_CSS:
+		serve_asset(rq, "text/css; charset=utf-8", rm_asset_dashboard_css,
+		            rm_asset_dashboard_css_len);
+		break;
+	case R_APP:
+		serve_asset(rq, "text/javascript; charset=utf-8", rm_asset_dashboard_js,
+		            rm_asset_dashboard_js_len);
+		break;
+	case R_CHART:
+		serve_asset(rq, "text/javascript; charset=utf-8", rm_asset_chart_js,
+		            rm_asset_chart_js_len);
+		break;
+	case R_HEALTH:
+		serve_health(rq);
+		break;
+	case R_METRICS:
+		serve_metrics(rq);
+		break;
+	case R_STATUS:
+		serve_status(rq);
+		break;
+	case R_HISTORY:
+		serve_history(rq);
+		break;
+	}
+	return true;
+}
+
+/* /api/v1/services/{name}[/approve|reject|deploy]. */
+static bool route_service(const struct request *rq)
+{
+	static const char prefix[] = "/api/v1/services/";
+	const char *p = rq->path;
+	if (strncmp(p, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	p += sizeof(prefix) - 1;
+	const char *slash = strchr(p, '/');
+	size_t len = slash ? (size_t)(slash - p) : strlen(p);
+	if (!valid_name(p, len))
+		return false;
+	char name[WEB_MAX_NAME + 1];
+	memcpy(name, p, len);
+	name[len] = '\0';
+	if (!slash) {
+		if (!rq->get)
+			method_not_allowed(rq, "GET, HEAD");
+		else if (check_read(rq))
+			serve_service(rq, name);
+		return true;
+	}
+	enum web_command_kind kind;
+	if (strcmp(slash, "/approve") == 0)
+		kind = WEB_CMD_APPROVE;
+	else if (strcmp(slash, "/reject") == 0)
+		kind = WEB_CMD_REJECT;
+	else if (strcmp(slash, "/deploy") == 0)
+		kind = WEB_CMD_DEPLOY;
+	else
+		return false;
+	if (!rq->post)
+		method_not_allowed(rq, "POST");
+	else
+		serve_command(rq, kind, name);
+	return true;
+}
+
+static bool route_automation(const struct request *rq)
+{
+	enum web_command_kind kind;
+	if (strcmp(rq->path, "/api/v1/automation/pause") == 0)
+		kind = WEB_CMD_PAUSE;
+	else if (strcmp(rq->path, "/api/v1/automation/resume") == 0)
+		kind = WEB_CMD_RESUME;
+	else
+		return false;
+	if (!rq->post)
+		method_not_allowed(rq, "POST");
+	else
+		serve_command(rq, kind, NULL);
+	return true;
+}
+
+/* civetweb's begin_request: every request ends here, so civetweb itself never
+ * serves a file or lists a folder. */
+static int on_request(struct mg_connection *c)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	struct request rq = {
+		.w = mg_get_user_data(mg_get_context(c)),
+		.c = c,
+		.ri = ri,
+		.path = ri->local_uri ? ri->local_uri : "",
+		.get = strcmp(ri->request_method, "GET") == 0 ||
+		       strcmp(ri->request_method, "HEAD") == 0,
+		.post = strcmp(ri->request_method, "POST") == 0,
+	};
+	size_t ulen = strlen(ri->request_uri ? ri->request_uri : "") +
+	              (ri->query_string ? strlen(ri->query_string) : 0);
+	if (ulen > WEB_MAX_URI) {
+		reply_error(c, 414, NULL, "URI longer than %d bytes", WEB_MAX_URI);
+		return 414;
+	}
+	if (!route_get(&rq) && !route_service(&rq) && !route_automation(&rq))
+		reply_error(c, 404, NULL, "not found");
+	return 200; /* civetweb only logs it */
+}
+
+static int on_log(const struct mg_connection *c, const char *message)
+{
+	char q[256];
+	log_debug("web", "civetweb message\tmessage=%s", log_quote(message, q, sizeof(q)));
+	return 1;
+}
+
+/* Reads web.admin_token_file. Returns 0 (and *ret NULL when none is set) or
+ * a negative errno with the reason in err. */
+static int load_token(const char *path, char **ret, size_t *ret_len, char *err, size_t errlen)
+{
+	*ret = NULL;
+	*ret_len = 0;
+	if (!path || !*path)
+		return 0;
+	char *data = NULL;
+	size_t len = 0;
+	int r = file_read_all(path, WEB_MAX_TOKEN_FILE, &data, &len);
+	if (r < 0) {
+		snprintf(err, errlen, "web.admin_token_file: cannot read %s: %s", path,
+		         r == -EFBIG ? "larger than 4 KiB" : strerror(-r));
+		return r;
+	}
+	while (len > 0 && isspace((unsigned char)data[len - 1]))
+		data[--len] = '\0';
+	if (len == 0 || strlen(data) != len) {
+		snprintf(err, errlen, "web.admin_token_file: %s holds no usable token", path);
+		free(data);
+		return -EINVAL;
+	}
+	*ret = data;
+	*ret_len = len;
+	return 0;
+}
+
+/* The view served until the daemon publishes its first. */
+static struct view *empty_view(const struct rm_config *cfg)
+{
+	struct view *v = xcalloc(1, sizeof(*v));
+	v->now = v->started = time_wall();
+	v->check_interval = cfg->monitoring.check_interval;
+	snprintf(v->version, sizeof(v->version), "%s", RM_VERSION);
+	return v;
+}
+
+int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct web_server **ret,
+              char *err, size_t errlen)
+{
+	*ret = NULL;
+	if (!cfg->metrics.enabled) {
+		log_info("web", "not serving /health, /metrics, the API or the dashboard "
+		                "(metrics.enabled is false)");
+		return 0;
+	}
+	char *token = NULL;
+	size_t token_len = 0;
+	int r = load_token(cfg->web.admin_token_file, &token, &token_len, err, errlen);
+	if (r < 0)
+		return r;
+	struct web_server *w = xcalloc(1, sizeof(*w));
+	pthread_mutex_init(&w->lock, NULL);
+	w->fn = fn;
+	w->fn_ctx = ctx;
+	w->token = token;
+	w->token_len = token_len;
+	w->trust_forward_auth = cfg->web.trust_forward_auth;
+	w->read_requires_auth = cfg->web.read_requires_auth;
+	w->max_body = (size_t)cfg->web.max_body;
+	w->metrics_path = xstrdup(cfg->metrics.path);
+	w->current = xcalloc(1, sizeof(*w->current));
+	w->current->view = empty_view(cfg);
+	w->current->refs = 1;
+
+	char ports[96];
+	snprintf(ports, sizeof(ports), "%s:%u", cfg->metrics.bind_address, cfg->metrics.port);
+	const char *opts[] = {
+		"listening_ports",
+		ports,
+		"num_threads",
+		WEB_THREADS,
+		"request_timeout_ms",
+		WEB_TIMEOUT_MS,
+		"enable_keep_alive",
+		"no",
+		"max_request_size",
+		WEB_MAX_HEADERS,
+		NULL,
+	};
+	struct mg_callbacks cb = { 0 };
+	cb.begin_request = on_request;
+	cb.log_message = on_log;
+	/* No log_access callback: civetweb would format every line with the
+	 * non-reentrant localtime(), and /health is polled constantly anyway. */
+	char text[256] = "";
+	unsigned code = 0;
+	struct mg_init_data init = { &cb, w, opts };
+	struct mg_error_data e = { &code, text, sizeof(text) };
+	mg_init_library(0);
+	w->ctx = mg_start2(&init, &e);
+	if (!w->ctx) {
+		snprintf(err, errlen, "cannot listen on %s: %s", ports,
+		         *text ? text : "civetweb failed to start");
+		mg_exit_library();
+		web_stop(w);
+		return -EADDRINUSE;
+	}
+	struct mg_server_port sp[2];
+	int n = mg_get_server_ports(w->ctx, 2, sp);
+	w->port = n > 0 ? sp[0].port : (int)cfg->metrics.port;
+	log_info("web", "listening\taddress=%s port=%d auth=%s", cfg->metrics.bind_address, w->port,
+	         token && w->trust_forward_auth ? "token+forward"
+	         : token                        ? "token"
+	         : w->trust_forward_auth        ? "forward"
+	                                        : "none (read-only)");
+	*ret = w;
+	return 0;
+}
+
+int web_port(const struct web_server *w)
+{
+	return w ? w->port : 0;
+}
+
+void web_stop(struct web_server *w)
+{
+	if (!w)
+		return;
+	if (w->ctx) {
+		mg_stop(w->ctx); /* waits for the workers: no handler runs after this */
+		mg_exit_library();
+	}
+	if (w->current)
+		snapshot_release(w, w->current);
+	pthread_mutex_destroy(&w->lock);
+	if (w->token)
+		memset(w->token, 0, w->token_len);
+	free(w->token);
+	free(w->metrics_path);
+	free(w);
+}

@@ -1,0 +1,818 @@
+/* test_web: the HTTP server on loopback, spoken to over raw sockets: every
+ * endpoint's status, content type, headers and JSON shape; auth and CSRF
+ * refused and accepted; oversized and malformed requests; unknown paths and
+ * wrong methods; a publisher racing readers (run it under TSan too). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rm/config.h"
+#include "rm/log.h"
+#include "rm/web.h"
+#include "web_sample.h"
+
+#define TOKEN "s3cret-token-for-tests"
+
+/* ---- a raw HTTP client ---- */
+
+struct resp {
+	int status;
+	char *raw;
+	const char *body; /* into raw */
+};
+
+static void resp_free(struct resp *r)
+{
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+static void send_raw(int port, const char *req, size_t len, struct resp *r)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* the server may answer and close early (413) */
+		off += (size_t)n;
+	}
+	struct strbuf sb;
+	strbuf_init(&sb);
+	char buf[8192];
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 10000) <= 0)
+			fail_msg("no answer within 10 s to: %.80s", req);
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		strbuf_append(&sb, buf, (size_t)n);
+		/* Done once the body announced is in, as real clients do (the
+		 * server may keep reading an unread request body for a while). */
+		const char *end = strstr(sb.data, "\r\n\r\n");
+		const char *cl = strcasestr(sb.data, "\r\nContent-Length:");
+		if (end && strncmp(req, "HEAD ", 5) == 0)
+			break;
+		if (end && cl && cl < end &&
+		    sb.len - (size_t)(end + 4 - sb.data) >= strtoul(cl + 17, NULL, 10))
+			break;
+	}
+	close(fd);
+	r->raw = strbuf_steal(&sb);
+	if (sscanf(r->raw, "HTTP/1.%*d %d", &r->status) != 1)
+		fail_msg("not an HTTP response: '%.200s'", r->raw);
+	const char *b = strstr(r->raw, "\r\n\r\n");
+	r->body = b ? b + 4 : "";
+}
+
+/* METHOD path with extra header lines (each "Name: value\r\n") and a body. */
+static void request(int port, const char *method, const char *path, const char *headers,
+                    const char *body, struct resp *r)
+{
+	char *req;
+	if (body)
+		req = xasprintf("%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sContent-Type: "
+		                "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		                method, path, port, headers ? headers : "", strlen(body), body);
+	else
+		req = xasprintf("%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n", method, path,
+		                port, headers ? headers : "");
+	send_raw(port, req, strlen(req), r);
+	free(req);
+}
+
+/* The value of a response header (case-insensitive name), copied into buf. */
+static const char *header(const struct resp *r, const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(r->raw, "\r\n"); p && p < r->body; p = strstr(p + 2, "\r\n")) {
+		if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
+			const char *v = p + 3 + n;
+			while (*v == ' ')
+				v++;
+			size_t k = strcspn(v, "\r");
+			snprintf(buf, len, "%.*s", (int)k, v);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static json_t *body_json(const struct resp *r)
+{
+	json_error_t e;
+	json_t *j = json_loads(r->body, 0, &e);
+	if (!j)
+		fail_msg("body is not JSON (%s): %s", e.text, r->body);
+	return j;
+}
+
+/* ---- the daemon side: a command callback over a sample view ---- */
+
+struct daemon {
+	pthread_mutex_t lock;
+	struct web_server *w;
+	int calls;
+	struct web_command last;
+	char service[64], user[64];
+	bool grafana_pending;
+	bool paused;
+};
+
+static void republish(struct daemon *d)
+{
+	struct view *v = sample_view(SAMPLE_NOW);
+	v->now = v->last_check = time_wall();
+	v->services[0].pending = d->grafana_pending;
+	v->paused = d->paused;
+	web_publish(d->w, v);
+}
+
+static int on_command(void *ctx, const struct web_command *cmd, char *msg, size_t msglen)
+{
+	struct daemon *d = ctx;
+	pthread_mutex_lock(&d->lock);
+	d->calls++;
+	d->last = *cmd;
+	snprintf(d->service, sizeof(d->service), "%s", cmd->service ? cmd->service : "");
+	snprintf(d->user, sizeof(d->user), "%s", cmd->user);
+	d->last.service = d->service;
+	d->last.user = d->user;
+	int r = 0;
+	if (cmd->kind == WEB_CMD_APPROVE || cmd->kind == WEB_CMD_REJECT) {
+		if (!d->grafana_pending || strcmp(cmd->service, "grafana") != 0) {
+			snprintf(msg, msglen, "no decision waits for approval for %s",
+			         cmd->service);
+			r = -EINVAL;
+		} else {
+			d->grafana_pending = false;
+			snprintf(msg, msglen, "%s %s",
+			         cmd->kind == WEB_CMD_APPROVE ? "approved" : "rejected",
+			         cmd->service);
+		}
+	} else if (cmd->kind == WEB_CMD_PAUSE || cmd->kind == WEB_CMD_RESUME) {
+		d->paused = cmd->kind == WEB_CMD_PAUSE;
+		snprintf(msg, msglen, "automation %s", d->paused ? "paused" : "resumed");
+	} else {
+		snprintf(msg, msglen, "deployment queued");
+	}
+	if (r == 0)
+		republish(d);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+static int calls(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	int n = d->calls;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+/* The last command, read under the lock (the callback runs on a worker). */
+static struct web_command last_cmd(struct daemon *d)
+{
+	pthread_mutex_lock(&d->lock);
+	struct web_command c = d->last;
+	pthread_mutex_unlock(&d->lock);
+	return c;
+}
+
+static char token_path[64];
+
+static struct rm_config *test_config(void)
+{
+	struct rm_config *cfg = config_new_default();
+	cfg->metrics.port = 0;
+	free(cfg->metrics.bind_address);
+	cfg->metrics.bind_address = xstrdup("127.0.0.1");
+	free(cfg->web.admin_token_file);
+	cfg->web.admin_token_file = xstrdup(token_path);
+	cfg->web.trust_forward_auth = true;
+	return cfg;
+}
+
+static struct daemon *start(struct rm_config *cfg)
+{
+	struct daemon *d = xcalloc(1, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+	d->grafana_pending = true;
+	char err[256] = "";
+	int r = web_start(cfg, on_command, d, &d->w, err, sizeof(err));
+	if (r < 0)
+		fail_msg("web_start: %s", err);
+	assert_true(web_port(d->w) > 0);
+	pthread_mutex_lock(&d->lock);
+	republish(d);
+	pthread_mutex_unlock(&d->lock);
+	return d;
+}
+
+static void stop(struct daemon *d)
+{
+	web_stop(d->w);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static struct daemon *main_daemon;
+static int port;
+
+static int setup(void **state)
+{
+	log_set_level(LOG_WARN);
+	snprintf(token_path, sizeof(token_path), "/tmp/rm-web-token-XXXXXX");
+	int fd = mkstemp(token_path);
+	if (fd < 0)
+		return -1;
+	const char text[] = TOKEN "\n";
+	if (write(fd, text, sizeof(text) - 1) != (ssize_t)sizeof(text) - 1)
+		return -1;
+	close(fd);
+	struct rm_config *cfg = test_config();
+	main_daemon = start(cfg);
+	port = web_port(main_daemon->w);
+	config_free(cfg);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	stop(main_daemon);
+	unlink(token_path);
+	return 0;
+}
+
+#define AUTH   "Authorization: Bearer " TOKEN "\r\n"
+#define CSRF   "X-Requested-By: resource-manager\r\n"
+#define ORIGIN "Origin: http://127.0.0.1:%d\r\n"
+
+/* ---- tests ---- */
+
+static void assert_security_headers(const struct resp *r)
+{
+	char h[512];
+	assert_non_null(header(r, "Content-Security-Policy", h, sizeof(h)));
+	assert_non_null(strstr(h, "script-src 'self'"));
+	assert_null(strstr(h, "unsafe-inline"));
+	assert_non_null(strstr(h, "frame-ancestors 'none'"));
+	assert_string_equal(header(r, "X-Content-Type-Options", h, sizeof(h)), "nosniff");
+	assert_string_equal(header(r, "X-Frame-Options", h, sizeof(h)), "DENY");
+}
+
+static void test_health(void **state)
+{
+	struct resp r;
+	request(port, "GET", "/health", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	char h[256];
+	assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "application/json");
+	assert_string_equal(header(&r, "Cache-Control", h, sizeof(h)), "no-store");
+	assert_security_headers(&r);
+	json_t *j = body_json(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "healthy");
+	assert_non_null(json_string_value(json_object_get(j, "timestamp")));
+	assert_true(json_is_number(json_object_get(j, "last_check_age_seconds")));
+	assert_true(json_is_object(json_object_get(json_object_get(j, "dependencies"), "docker")));
+	json_decref(j);
+	resp_free(&r);
+	/* A query string is fine; HEAD has no body. */
+	request(port, "GET", "/health?x=1", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	request(port, "HEAD", "/health", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "");
+	resp_free(&r);
+}
+
+static void test_metrics(void **state)
+{
+	struct resp r;
+	request(port, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	char h[256];
+	assert_string_equal(header(&r, "Content-Type", h, sizeof(h)),
+	                    "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(header(&r, "Cache-Control", h, sizeof(h)), "no-store");
+	assert_non_null(strstr(r.body, "# TYPE resource_manager_total_adjustments counter\n"));
+	assert_non_null(strstr(r.body, "services_monitored 3\n"));
+	resp_free(&r);
+}
+
+static void test_status_service_history(void **state)
+{
+	struct resp r;
+	char h[256];
+	request(port, "GET", "/api/v1/status", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "application/json");
+	assert_string_equal(header(&r, "Cache-Control", h, sizeof(h)), "no-store");
+	json_t *j = body_json(&r);
+	assert_int_equal(json_array_size(json_object_get(j, "services")), 3);
+	assert_true(json_is_object(json_object_get(j, "automation")));
+	assert_true(json_is_array(json_object_get(j, "dependencies")));
+	json_decref(j);
+	resp_free(&r);
+
+	request(port, "GET", "/api/v1/services/postgres", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "class")), "critical");
+	assert_true(json_is_object(json_object_get(j, "points")));
+	json_decref(j);
+	resp_free(&r);
+
+	request(port, "GET", "/api/v1/services/nope", NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	j = body_json(&r);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "nope"));
+	json_decref(j);
+	resp_free(&r);
+
+	request(port, "GET", "/api/v1/history?service=postgres&limit=1", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 2);
+	json_decref(j);
+	resp_free(&r);
+
+	request(port, "GET", "/api/v1/history", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	j = body_json(&r);
+	assert_int_equal(json_array_size(json_object_get(j, "events")), 3);
+	json_decref(j);
+	resp_free(&r);
+
+	static const char *const bad[] = { "/api/v1/history?limit=0", "/api/v1/history?limit=abc",
+		                           "/api/v1/history?limit=1001",
+		                           "/api/v1/history?limit=99999999999999999999" };
+	for (size_t i = 0; i < RM_ARRAY_SIZE(bad); i++) {
+		request(port, "GET", bad[i], NULL, NULL, &r);
+		assert_int_equal(r.status, 400);
+		j = body_json(&r);
+		assert_non_null(json_string_value(json_object_get(j, "error")));
+		json_decref(j);
+		resp_free(&r);
+	}
+}
+
+static void test_dashboard_assets(void **state)
+{
+	struct resp r;
+	char h[256];
+	request(port, "GET", "/", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "text/html; charset=utf-8");
+	assert_security_headers(&r);
+	assert_non_null(strstr(r.body, "<script src=\"/assets/app.js\""));
+	assert_non_null(strstr(r.body, "<script src=\"/assets/chart.js\""));
+	/* No inline script: every <script has a src. */
+	for (const char *p = strstr(r.body, "<script"); p; p = strstr(p + 1, "<script"))
+		assert_true(strncmp(p, "<script src=", 12) == 0);
+	assert_null(strstr(r.body, " onclick="));
+	resp_free(&r);
+
+	static const struct {
+		const char *path, *ctype, *needle;
+	} assets[] = {
+		{ "/assets/app.js", "text/javascript; charset=utf-8", "/api/v1/status" },
+		{ "/assets/chart.js", "text/javascript; charset=utf-8", "Chart.js v" },
+		{ "/assets/app.css", "text/css; charset=utf-8", "prefers-color-scheme: dark" },
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(assets); i++) {
+		request(port, "GET", assets[i].path, NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), assets[i].ctype);
+		assert_non_null(strstr(r.body, assets[i].needle));
+		resp_free(&r);
+	}
+}
+
+static void test_unknown_paths_and_methods(void **state)
+{
+	struct resp r;
+	char h[256];
+	static const char *const missing[] = {
+		"/nope",
+		"/assets/",
+		"/assets/../../etc/passwd",
+		"/etc/passwd",
+		"/api/v1",
+		"/api/v1/services/",
+		"/api/v1/services/grafana/explode",
+		"/api/v1/services/a%2Fb",
+		"/index.html",
+		"/metrics/",
+		"/health/x",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(missing); i++) {
+		request(port, "GET", missing[i], NULL, NULL, &r);
+		if (r.status != 404)
+			fail_msg("%s: %d", missing[i], r.status);
+		assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "application/json");
+		resp_free(&r);
+	}
+	static const struct {
+		const char *method, *path, *allow;
+	} wrong[] = {
+		{ "POST", "/health", "GET, HEAD" },
+		{ "DELETE", "/api/v1/status", "GET, HEAD" },
+		{ "PUT", "/api/v1/services/grafana", "GET, HEAD" },
+		{ "GET", "/api/v1/automation/pause", "POST" },
+		{ "GET", "/api/v1/services/grafana/approve", "POST" },
+		{ "PUT", "/api/v1/services/grafana/deploy", "POST" },
+		{ "POST", "/", "GET, HEAD" },
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(wrong); i++) {
+		request(port, wrong[i].method, wrong[i].path, AUTH CSRF, NULL, &r);
+		if (r.status != 405)
+			fail_msg("%s %s: %d", wrong[i].method, wrong[i].path, r.status);
+		assert_string_equal(header(&r, "Allow", h, sizeof(h)), wrong[i].allow);
+		resp_free(&r);
+	}
+	assert_int_equal(calls(main_daemon), 0);
+}
+
+static void test_csrf_and_auth_refused(void **state)
+{
+	struct resp r;
+	char hdr[256];
+	int before = calls(main_daemon);
+	/* Token but no CSRF header. */
+	request(port, "POST", "/api/v1/services/grafana/approve", AUTH, "{}", &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	/* A wrong CSRF header value. */
+	request(port, "POST", "/api/v1/services/grafana/approve", AUTH "X-Requested-By: evil\r\n",
+	        "{}", &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	/* Cross-site Origin. */
+	request(port, "POST", "/api/v1/services/grafana/approve",
+	        AUTH CSRF "Origin: http://evil.example\r\n", "{}", &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: null\r\n", NULL, &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	/* Not UTF-8, quoted in the message: still a JSON error. */
+	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: http://\xff\xfe\r\n",
+	        NULL, &r);
+	assert_int_equal(r.status, 403);
+	json_t *e = body_json(&r);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "http://??"));
+	json_decref(e);
+	resp_free(&r);
+	/* CSRF header but no or bad credentials. */
+	static const char *const bad[] = {
+		CSRF,
+		CSRF "Authorization: Bearer wrong\r\n",
+		CSRF "Authorization: Bearer " TOKEN "x\r\n",
+		CSRF "Authorization: Bearer s3cret\r\n",
+		CSRF "Authorization: Basic " TOKEN "\r\n",
+		CSRF "X-Forwarded-User: \r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(bad); i++) {
+		request(port, "POST", "/api/v1/services/grafana/approve", bad[i], NULL, &r);
+		if (r.status != 401)
+			fail_msg("%s: %d", bad[i], r.status);
+		assert_non_null(header(&r, "WWW-Authenticate", hdr, sizeof(hdr)));
+		resp_free(&r);
+	}
+	assert_int_equal(calls(main_daemon), before);
+	/* Nothing changed. */
+	request(port, "GET", "/api/v1/services/grafana", NULL, NULL, &r);
+	json_t *j = body_json(&r);
+	assert_true(json_is_object(json_object_get(j, "pending")));
+	json_decref(j);
+	resp_free(&r);
+}
+
+static void test_commands_accepted(void **state)
+{
+	struct resp r;
+	char hdr[256];
+	int before = calls(main_daemon);
+	snprintf(hdr, sizeof(hdr), AUTH CSRF ORIGIN, port);
+	request(port, "POST", "/api/v1/services/grafana/approve", hdr, NULL, &r);
+	assert_int_equal(r.status, 200);
+	json_t *j = body_json(&r);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_string_equal(json_string_value(json_object_get(j, "message")), "approved grafana");
+	json_decref(j);
+	resp_free(&r);
+	assert_int_equal(calls(main_daemon), before + 1);
+	assert_int_equal(last_cmd(main_daemon).kind, WEB_CMD_APPROVE);
+	assert_string_equal(last_cmd(main_daemon).user, "token");
+	/* The re-published view no longer has it pending. */
+	request(port, "GET", "/api/v1/services/grafana", NULL, NULL, &r);
+	j = body_json(&r);
+	assert_true(json_is_null(json_object_get(j, "pending")));
+	json_decref(j);
+	resp_free(&r);
+	/* Approving again is refused by the daemon: 409 with its message. */
+	request(port, "POST", "/api/v1/services/grafana/reject", AUTH CSRF, "{}", &r);
+	assert_int_equal(r.status, 409);
+	j = body_json(&r);
+	assert_true(json_is_false(json_object_get(j, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(j, "message")), "no decision"));
+	json_decref(j);
+	resp_free(&r);
+	/* Unknown service: 404 before the daemon is asked. */
+	int n = calls(main_daemon);
+	request(port, "POST", "/api/v1/services/nope/approve", AUTH CSRF, NULL, &r);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(calls(main_daemon), n);
+	/* Forward-auth user. */
+	request(port, "POST", "/api/v1/automation/pause", CSRF "X-Forwarded-User: alice\r\n", NULL,
+	        &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(last_cmd(main_daemon).kind, WEB_CMD_PAUSE);
+	assert_string_equal(last_cmd(main_daemon).service, "");
+	assert_string_equal(last_cmd(main_daemon).user, "alice");
+	request(port, "GET", "/api/v1/status", NULL, NULL, &r);
+	j = body_json(&r);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "automation"), "paused")));
+	json_decref(j);
+	resp_free(&r);
+	request(port, "POST", "/api/v1/automation/resume",
+	        CSRF "X-Auth-Request-User: bob@example.com\r\n", NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_string_equal(last_cmd(main_daemon).user, "bob@example.com");
+	/* Deploy with units and with numbers. */
+	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+	        "{\"cpu\": \"1500m\", \"memory\": \"512M\"}", &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(last_cmd(main_daemon).kind, WEB_CMD_DEPLOY);
+	assert_true(last_cmd(main_daemon).has_cpu && last_cmd(main_daemon).cpu == 1.5);
+	assert_true(last_cmd(main_daemon).has_memory &&
+	            last_cmd(main_daemon).memory == 512ull << 20);
+	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+	        "{\"memory\": 1048576}", &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_false(last_cmd(main_daemon).has_cpu);
+	assert_int_equal(last_cmd(main_daemon).memory, 1048576);
+}
+
+static void test_malformed_and_oversized(void **state)
+{
+	struct resp r;
+	int before = calls(main_daemon);
+	static const char *const bodies[] = {
+		"{\"cpu\": ",
+		"[1, 2]",
+		"{\"cpu\": 1, \"cpu\": 2}",
+		"{\"cpu\": -1}",
+		"{\"cpu\": \"lots\"}",
+		"{\"memory\": \"12 parsecs\"}",
+		"{\"gpu\": 1}",
+		"{}",
+		"\"text\"",
+		"nul\x01l",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(bodies); i++) {
+		request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF, bodies[i], &r);
+		if (r.status != 400)
+			fail_msg("body %s: %d", bodies[i], r.status);
+		json_t *j = body_json(&r);
+		assert_true(strlen(json_string_value(json_object_get(j, "error"))) > 5);
+		json_decref(j);
+		resp_free(&r);
+	}
+	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF, NULL, &r);
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF, "{not json", &r);
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+
+	/* Declared larger than web.max_body: 413 without reading it. */
+	char *req = xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\nHost: x\r\n" AUTH CSRF
+	                      "Content-Length: %u\r\n\r\n{",
+	                      70000u);
+	send_raw(port, req, strlen(req), &r);
+	free(req);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	/* A body just over the limit, fully sent. */
+	size_t big = 64 * 1024 + 1;
+	char *body = xmalloc(big + 1);
+	memset(body, ' ', big);
+	body[big] = '\0';
+	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF, body, &r);
+	assert_int_equal(r.status, 413);
+	resp_free(&r);
+	free(body);
+	assert_int_equal(calls(main_daemon), before);
+
+	/* A long URI. */
+	char path[1600];
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	request(port, "GET", path, NULL, NULL, &r);
+	assert_int_equal(r.status, 414);
+	resp_free(&r);
+	/* Headers beyond civetweb's buffer. */
+	char *huge = xmalloc(20000);
+	int o = snprintf(huge, 20000, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(huge + o, 'b', 19000 - (size_t)o);
+	strcpy(huge + 19000, "\r\n\r\n");
+	send_raw(port, huge, strlen(huge), &r);
+	assert_true(r.status == 413 || r.status == 431 || r.status == 400);
+	resp_free(&r);
+	free(huge);
+	/* Garbage. */
+	send_raw(port, "BLAH\r\n\r\n", 8, &r);
+	assert_true(r.status >= 400 && r.status < 500);
+	resp_free(&r);
+}
+
+static void test_no_credentials_configured(void **state)
+{
+	struct rm_config *cfg = test_config();
+	free(cfg->web.admin_token_file);
+	cfg->web.admin_token_file = xstrdup("");
+	cfg->web.trust_forward_auth = false;
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	struct resp r;
+	request(p, "POST", "/api/v1/automation/pause", AUTH CSRF "X-Forwarded-User: alice\r\n",
+	        NULL, &r);
+	assert_int_equal(r.status, 403);
+	resp_free(&r);
+	assert_int_equal(calls(d), 0);
+	request(p, "GET", "/health", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	stop(d);
+	/* metrics.enabled: false serves nothing. */
+	cfg->metrics.enabled = false;
+	struct web_server *w = (void *)&r; /* any non-NULL: web_start must clear it */
+	char err[64];
+	assert_int_equal(web_start(cfg, on_command, NULL, &w, err, sizeof(err)), 0);
+	assert_null(w);
+	assert_int_equal(web_port(w), 0);
+	config_free(cfg);
+}
+
+static void test_read_requires_auth(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.read_requires_auth = true;
+	free(cfg->metrics.path);
+	cfg->metrics.path = xstrdup("/prom");
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	struct resp r;
+	static const char *const guarded[] = { "/api/v1/status", "/api/v1/services/grafana",
+		                               "/api/v1/history", "/prom" };
+	for (size_t i = 0; i < RM_ARRAY_SIZE(guarded); i++) {
+		request(p, "GET", guarded[i], NULL, NULL, &r);
+		assert_int_equal(r.status, 401);
+		resp_free(&r);
+		request(p, "GET", guarded[i], AUTH, NULL, &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+		request(p, "GET", guarded[i], "X-Forwarded-User: carol\r\n", NULL, &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	static const char *const open[] = { "/health", "/", "/assets/app.js" };
+	for (size_t i = 0; i < RM_ARRAY_SIZE(open); i++) {
+		request(p, "GET", open[i], NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+	/* metrics.path moves /metrics. */
+	request(p, "GET", "/metrics", AUTH, NULL, &r);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	stop(d);
+	config_free(cfg);
+}
+
+static void test_start_errors(void **state)
+{
+	struct rm_config *cfg = test_config();
+	free(cfg->web.admin_token_file);
+	cfg->web.admin_token_file = xstrdup("/nonexistent/token");
+	struct web_server *w = NULL;
+	char err[256] = "";
+	assert_int_equal(web_start(cfg, on_command, NULL, &w, err, sizeof(err)), -ENOENT);
+	assert_null(w);
+	assert_non_null(strstr(err, "web.admin_token_file"));
+	assert_non_null(strstr(err, "/nonexistent/token"));
+	/* An empty token file. */
+	char empty[] = "/tmp/rm-web-empty-XXXXXX";
+	int fd = mkstemp(empty);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\n \n", 3), 3);
+	close(fd);
+	free(cfg->web.admin_token_file);
+	cfg->web.admin_token_file = xstrdup(empty);
+	assert_int_equal(web_start(cfg, on_command, NULL, &w, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no usable token"));
+	unlink(empty);
+	/* Port in use. */
+	free(cfg->web.admin_token_file);
+	cfg->web.admin_token_file = xstrdup("");
+	cfg->metrics.port = (unsigned)port;
+	int r = web_start(cfg, on_command, NULL, &w, err, sizeof(err));
+	assert_true(r < 0);
+	assert_null(w);
+	assert_non_null(strstr(err, "cannot listen"));
+	config_free(cfg);
+	/* NULL server: publish frees, the rest are no-ops. */
+	web_publish(NULL, sample_view(SAMPLE_NOW));
+	web_stop(NULL);
+}
+
+/* Readers on several threads while the loop publishes new views. */
+struct reader {
+	atomic_bool *stop;
+	int ok;
+	const char *path;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	while (!atomic_load(rd->stop)) {
+		struct resp r;
+		request(port, "GET", rd->path, NULL, NULL, &r);
+		rd->ok += r.status == 200;
+		resp_free(&r);
+	}
+	return NULL;
+}
+
+static void test_publish_while_reading(void **state)
+{
+	atomic_bool halt = false;
+	static const char *const paths[] = { "/api/v1/status", "/metrics", "/health",
+		                             "/api/v1/history?limit=5" };
+	struct reader rd[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		rd[i] = (struct reader){ &halt, 0, paths[i] };
+		pthread_create(&t[i], NULL, reader_main, &rd[i]);
+	}
+	for (int i = 0; i < 300; i++) {
+		pthread_mutex_lock(&main_daemon->lock);
+		republish(main_daemon);
+		pthread_mutex_unlock(&main_daemon->lock);
+		usleep(1000);
+	}
+	atomic_store(&halt, true);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_true(rd[i].ok > 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_status_service_history),
+		cmocka_unit_test(test_dashboard_assets),
+		cmocka_unit_test(test_unknown_paths_and_methods),
+		cmocka_unit_test(test_csrf_and_auth_refused),
+		cmocka_unit_test(test_commands_accepted),
+		cmocka_unit_test(test_malformed_and_oversized),
+		cmocka_unit_test(test_no_credentials_configured),
+		cmocka_unit_test(test_read_requires_auth),
+		cmocka_unit_test(test_start_errors),
+		cmocka_unit_test(test_publish_while_reading),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
