@@ -79,7 +79,6 @@ remove_bench_containers() {
   BENCH_CONTAINERS=()
 }
 trap 'remove_bench_containers; rm_stop_all' EXIT
-trap 'exit 130' INT TERM
 # Sections are measured in the order that disturbs least (no Prometheus
 # running during the engine and footprint figures) and printed by number.
 SEC="$RUN/sec-0.md"
