@@ -72,7 +72,8 @@ struct svc {
 struct job {
 	struct daemon *d;
 	char *service;
-	const struct rm_config *cfg; /* kept alive while jobs run (see retire) */
+	const struct rm_config *cfg;  /* kept alive while jobs run (see retire) */
+	struct docker_client *docker; /* the job's own client (a reload may replace the loop's) */
 	struct engine_decision decision;
 	struct deploy_request req;
 	struct deploy_result res;
@@ -334,7 +335,7 @@ static void *job_main(void *arg)
 {
 	struct job *job = arg;
 	struct daemon *d = job->d;
-	struct docker_client *c = docker_client_dup(d->docker);
+	struct docker_client *c = job->docker;
 	int r = deploy_run(c, job->cfg, &job->req, &job->res);
 	if (r < 0 && job->res.outcome == DEPLOY_APPLIED)
 		job->res.outcome = DEPLOY_SKIPPED;
@@ -344,6 +345,7 @@ static void *job_main(void *arg)
 	if (r < 0)
 		job->res.outcome = DEPLOY_SKIPPED;
 	docker_client_free(c);
+	job->docker = NULL;
 	pthread_mutex_lock(&d->lock);
 	job->next = d->done;
 	d->done = job;
@@ -360,6 +362,7 @@ static void job_start(struct daemon *d, struct svc *s, const struct engine_decis
 	job->d = d;
 	job->service = xstrdup(s->name);
 	job->cfg = d->cfg;
+	job->docker = docker_client_dup(d->docker);
 	job->decision = *dec;
 	job->req = (struct deploy_request){
 		.service = job->service,
