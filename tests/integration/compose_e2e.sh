@@ -32,7 +32,7 @@ export SOCKET_PROXY_IMAGE=rm-test/socket-proxy:e2e
 export DEMO_IMAGE=${RM_TEST_WORKLOAD_IMAGE:-rm-test/workload:1}
 export RESOURCE_MANAGER_PORT
 RESOURCE_MANAGER_PORT=$(rm_free_port $((18800 + $$ % 100)))
-export RESOURCE_MANAGER_CHECK_INTERVAL=2s
+export RESOURCE_MANAGER_CHECK_INTERVAL=3s
 export CONFIGDIR=$src/compose/example/config
 ex=$src/compose/example
 url=http://127.0.0.1:$RESOURCE_MANAGER_PORT
@@ -98,11 +98,18 @@ demo_id0=$(docker inspect -f '{{.Id}} {{.State.StartedAt}}' "$demo")
   done ) &
 load=$!
 
-# The checker on the running stack: every check passes.
-(cd "$ex" && "$src/scripts/test-resource-manager.sh" --url "$url" --container "$rm_c" --image "$RESOURCE_MANAGER_IMAGE" \
-  --compose-file ../resource-manager.yml --compose-file docker-compose.yml --wait 30) >"$out/check-good.log" 2>&1
-rc=$?
-[ "$rc" -eq 0 ] && ! grep -q '^FAIL' "$out/check-good.log" && ok "test-resource-manager.sh passes on the stack" \
+# The checker on the running stack: every check passes. (A check that
+# overran three intervals on a saturated host makes /health 503 for a
+# moment: up to three tries, each one logged.)
+for try in 1 2 3; do
+  (cd "$ex" && "$src/scripts/test-resource-manager.sh" --url "$url" --container "$rm_c" --image "$RESOURCE_MANAGER_IMAGE" \
+    --compose-file ../resource-manager.yml --compose-file docker-compose.yml --wait 30) >"$out/check-good.log" 2>&1
+  rc=$?
+  cp "$out/check-good.log" "$out/check-good-$try.log"
+  [ "$rc" -eq 0 ] && break
+  sleep 3
+done
+[ "$rc" -eq 0 ] && ! grep -q '^FAIL' "$out/check-good.log" && ok "test-resource-manager.sh passes on the stack (try $try)" \
   || { bad "test-resource-manager.sh on the stack: exit $rc"; cat "$out/check-good.log"; }
 for c in config compose image container hardening health metrics docker prometheus; do
   grep -q "^PASS  $c " "$out/check-good.log" || bad "check $c did not pass"
