@@ -42,7 +42,8 @@ rm_build_workload_image "$RUN"
 names=()
 for i in $(seq 1 $N); do
   docker run -d --pull=never --name "$pfx-$i" --label rm-bench="$pfx" \
-    --label com.docker.compose.service="$pfx-$i" --cpus 0.2 --memory 32m rm-test/workload:1 idle >/dev/null
+    --label com.docker.compose.service="$pfx-$i" --cpus 0.2 --memory 32m --no-healthcheck \
+    rm-test/workload:1 idle >/dev/null
   names+=("$pfx-$i")
 done
 port=$(rm_free_port 18900)

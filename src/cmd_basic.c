@@ -118,7 +118,7 @@ static int help_run(int argc, char **argv)
 	       "Keeps the containers of a Docker Compose stack right-sized.\n\n"
 	       "Commands:\n");
 	for (size_t i = 0; cli_commands[i]; i++)
-		printf("  %-14s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+		printf("  %-17s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	printf("\n'run' is the default command. 'resource-manager COMMAND --help' tells more.\n"
 	       "Exit status: 0 success, 1 invalid input or config, 2 runtime failure.\n");
 	return EXIT_OK;

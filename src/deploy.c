@@ -1,16 +1,19 @@
-/* deploy: applying new limits to a service: strategy choice, in-place updates
- * with verification and undo. (The blue-green executor comes with the
- * zero-downtime issue; until then a blue-green choice is applied in place,
- * which is also zero-downtime, and the result says so.) */
+/* deploy: applying new limits to a service: strategy choice, one deployment
+ * per service at a time, in-place updates with verification and undo, and
+ * the hand-off to the blue-green executor (deploy_bluegreen.c). */
 #include "rm/deploy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "deploy_internal.h"
 #include "rm/discovery.h"
 #include "rm/docker.h"
 #include "rm/units.h"
@@ -31,7 +34,7 @@ const char *deploy_outcome_to_string(enum deploy_outcome o)
  * cgroup v2 kills the process and cgroup v1 refuses. */
 #define INPLACE_MEMORY_MARGIN 0.10
 
-static bool has_healthcheck(const struct docker_inspect *c)
+bool deploy_has_healthcheck(const struct docker_inspect *c)
 {
 	const struct docker_healthcheck *h = &c->config.healthcheck;
 	return h->n_test > 0 && strcmp(h->test[0], "NONE") != 0;
@@ -69,7 +72,7 @@ enum deploy_strategy deploy_pick_strategy(const struct rm_config *cfg, const cha
 		snprintf(why, whylen, "publishes a fixed host port a copy could not bind");
 		return STRATEGY_IN_PLACE;
 	}
-	if (blue && !has_healthcheck(blue) && !forced) {
+	if (blue && !deploy_has_healthcheck(blue) && !forced) {
 		snprintf(why, whylen, "no health check to gate a replacement on");
 		return STRATEGY_IN_PLACE;
 	}
@@ -114,7 +117,7 @@ static int service_containers(struct docker_client *c, const struct rm_config *c
 	return 0;
 }
 
-static double cpu_of(const struct docker_host_config *h)
+double deploy_cpu_of(const struct docker_host_config *h)
 {
 	if (h->nano_cpus > 0)
 		return (double)h->nano_cpus / 1e9;
@@ -123,9 +126,7 @@ static double cpu_of(const struct docker_host_config *h)
 	return 0;
 }
 
-static void progress(const struct deploy_request *req, const char *fmt, ...) RM_PRINTF(2, 3);
-
-static void progress(const struct deploy_request *req, const char *fmt, ...)
+void deploy_progress(const struct deploy_request *req, const char *fmt, ...)
 {
 	if (!req->progress)
 		return;
@@ -170,32 +171,27 @@ static int check_memory_floor(struct docker_client *c, const struct docker_inspe
 	return 0;
 }
 
-static int run_in_place(struct docker_client *c, const struct deploy_request *req,
-                        struct docker_inspect *v, size_t n, struct deploy_result *ret)
+/* The per-container limits of a request over n replicas; false when they
+ * round to nothing. */
+static bool split_limits(const struct deploy_request *req, size_t n, struct docker_limits *want)
 {
-	struct docker_limits want = { 0 };
+	memset(want, 0, sizeof(*want));
 	if (req->set_cpu) {
-		want.set_cpu = true;
-		want.cpus = round(req->cpu / (double)n * 100.0) / 100.0;
+		want->set_cpu = true;
+		want->cpus = round(req->cpu / (double)n * 100.0) / 100.0;
 	}
 	if (req->set_memory) {
-		want.set_memory = true;
-		want.memory = (int64_t)((req->memory / n) / UNITS_MIB * UNITS_MIB);
+		want->set_memory = true;
+		want->memory = (int64_t)((req->memory / n) / UNITS_MIB * UNITS_MIB);
 	}
-	if ((want.set_cpu && want.cpus <= 0) || (want.set_memory && want.memory <= 0)) {
-		snprintf(ret->message, sizeof(ret->message),
-		         "the new limits are too small to split over %zu replicas", n);
-		ret->outcome = DEPLOY_SKIPPED;
-		return 0;
-	}
-	if (want.set_memory) {
-		int r = check_memory_floor(c, v, n, (uint64_t)want.memory, ret->message,
-		                           sizeof(ret->message));
-		if (r < 0) {
-			ret->outcome = DEPLOY_SKIPPED;
-			return 0;
-		}
-	}
+	return !((want->set_cpu && want->cpus <= 0) || (want->set_memory && want->memory <= 0));
+}
+
+static int run_in_place(struct docker_client *c, const struct deploy_request *req,
+                        struct docker_inspect *v, size_t n, const struct docker_limits *wantp,
+                        struct deploy_result *ret)
+{
+	struct docker_limits want = *wantp;
 	if (req->dry_run) {
 		ret->outcome = DEPLOY_DRY_RUN;
 		snprintf(ret->message, sizeof(ret->message),
@@ -206,7 +202,7 @@ static int run_in_place(struct docker_client *c, const struct deploy_request *re
 	size_t done = 0;
 	int r = 0;
 	for (; done < n; done++) {
-		progress(req, "in_place: updating %s", v[done].name + 1);
+		deploy_progress(req, "in_place: updating %s", v[done].name + 1);
 		r = docker_container_set_limits(c, &v[done], &want, err, sizeof(err));
 		if (r < 0)
 			break;
@@ -216,7 +212,7 @@ static int run_in_place(struct docker_client *c, const struct deploy_request *re
 		struct docker_inspect now = { 0 };
 		r = docker_container_inspect(c, v[i].id, &now, err, sizeof(err));
 		if (r == 0 &&
-		    ((want.set_cpu && fabs(cpu_of(&now.host_config) - want.cpus) > 0.005) ||
+		    ((want.set_cpu && fabs(deploy_cpu_of(&now.host_config) - want.cpus) > 0.005) ||
 		     (want.set_memory && now.host_config.memory != want.memory))) {
 			snprintf(err, sizeof(err),
 			         "%s does not hold the new limits after the update", v[i].name + 1);
@@ -234,8 +230,8 @@ static int run_in_place(struct docker_client *c, const struct deploy_request *re
 	bool undone = true;
 	for (size_t i = 0; i < done && i < n; i++) {
 		struct docker_limits old = { 0 };
-		old.set_cpu = want.set_cpu && cpu_of(&v[i].host_config) > 0;
-		old.cpus = cpu_of(&v[i].host_config);
+		old.set_cpu = want.set_cpu && deploy_cpu_of(&v[i].host_config) > 0;
+		old.cpus = deploy_cpu_of(&v[i].host_config);
 		old.set_memory = want.set_memory && v[i].host_config.memory > 0;
 		old.memory = v[i].host_config.memory;
 		char e2[256];
@@ -253,6 +249,89 @@ static int run_in_place(struct docker_client *c, const struct deploy_request *re
 	return 0;
 }
 
+/* Blue-green, one replica after the other. */
+static int run_blue_green(struct docker_client *c, const struct rm_config *cfg,
+                          const struct deploy_request *req, struct docker_inspect *v, size_t n,
+                          const struct docker_limits *want, struct deploy_result *ret)
+{
+	if (req->dry_run) {
+		deploy_bluegreen_plan(&v[0], want, ret);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (n > 1)
+			deploy_progress(req, "replica %zu of %zu: %s", i + 1, n,
+			                deploy_name(&v[i]));
+		deploy_bluegreen_one(c, cfg, req, &v[i], want, ret);
+		if (ret->outcome != DEPLOY_APPLIED) {
+			if (i > 0) {
+				size_t len = strlen(ret->message);
+				snprintf(ret->message + len, sizeof(ret->message) - len,
+				         " (%zu replica(s) before it keep the new limits)", i);
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* One deployment per service at a time, across processes (daemon and CLI):
+ * an exclusive lock on a file next to the state file. Returns the fd, -1
+ * when there is no place for it, or -EBUSY. */
+static int lock_service(const struct rm_config *cfg, const char *service)
+{
+	if (!cfg->state.path || !*cfg->state.path)
+		return -1;
+	char *dir = xstrdup(cfg->state.path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	char *path = xasprintf("%s/.deploy-%s.lock", slash ? dir : ".", service);
+	for (char *p = strrchr(path, '/') + 1; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -EBUSY;
+	}
+	return fd;
+}
+
+/* The strategy to use, or a refusal in ret (outcome skipped, refused). */
+static bool choose_strategy(const struct rm_config *cfg, const struct deploy_request *req,
+                            const struct docker_inspect *blue, enum deploy_strategy *ret_s,
+                            struct deploy_result *ret)
+{
+	char why[128];
+	enum deploy_strategy s = req->strategy;
+	if (s == STRATEGY_AUTO) {
+		s = deploy_pick_strategy(cfg, req->service, blue, req->force, why, sizeof(why));
+	} else if (s == STRATEGY_BLUE_GREEN && publishes_host_port(blue)) {
+		snprintf(
+		        ret->message, sizeof(ret->message),
+		        "refused: %s publishes a fixed host port, which a second copy cannot bind; "
+		        "use --strategy in-place",
+		        deploy_name(blue));
+		return false;
+	} else if (s == STRATEGY_BLUE_GREEN && !req->force &&
+	           strlist_contains(&cfg->services.stateful, req->service)) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "refused: %s is stateful (never two copies at once); --force overrides",
+		         req->service);
+		return false;
+	} else {
+		snprintf(why, sizeof(why), "requested");
+	}
+	deploy_progress(req, "strategy %s (%s)", deploy_strategy_to_string(s), why);
+	*ret_s = s;
+	return true;
+}
+
 int deploy_run(struct docker_client *c, const struct rm_config *cfg,
                const struct deploy_request *req, struct deploy_result *ret)
 {
@@ -262,51 +341,70 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 		snprintf(ret->message, sizeof(ret->message), "nothing to change");
 		return -EINVAL;
 	}
+	int lock = req->dry_run ? -1 : lock_service(cfg, req->service);
+	if (lock == -EBUSY) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "another deployment of %s is in progress", req->service);
+		return -EBUSY;
+	}
 	struct docker_inspect *v = NULL;
 	size_t n = 0;
 	int r = service_containers(c, cfg, req->service, &v, &n, ret->message,
 	                           sizeof(ret->message));
 	if (r < 0)
-		return r;
+		goto out;
 	double cpu = 0;
 	uint64_t mem = 0;
 	for (size_t i = 0; i < n; i++) {
-		cpu += cpu_of(&v[i].host_config);
+		cpu += deploy_cpu_of(&v[i].host_config);
 		mem += (uint64_t)(v[i].host_config.memory > 0 ? v[i].host_config.memory : 0);
 	}
 	ret->from = (struct state_limits){ true, cpu, mem };
 	ret->to = (struct state_limits){ true, req->set_cpu ? req->cpu : cpu,
 		                         req->set_memory ? req->memory : mem };
-	char why[128];
-	enum deploy_strategy s = req->strategy;
-	if (s == STRATEGY_AUTO)
-		s = deploy_pick_strategy(cfg, req->service, &v[0], req->force, why, sizeof(why));
-	else
-		snprintf(why, sizeof(why), "requested");
-	progress(req, "strategy %s (%s)", deploy_strategy_to_string(s), why);
-	/* The blue-green executor is not part of this build yet: in place is the
-	 * zero-downtime path available. */
-	ret->strategy = STRATEGY_IN_PLACE;
-	r = run_in_place(c, req, v, n, ret);
-	if (s == STRATEGY_BLUE_GREEN && ret->outcome == DEPLOY_APPLIED) {
-		size_t len = strlen(ret->message);
-		snprintf(ret->message + len, sizeof(ret->message) - len,
-		         " (blue-green chosen, applied in place: this build has no blue-green "
-		         "executor yet)");
+	ret->outcome = DEPLOY_SKIPPED;
+	struct docker_limits want;
+	enum deploy_strategy s;
+	if (!split_limits(req, n, &want)) {
+		ret->refused = true;
+		snprintf(ret->message, sizeof(ret->message),
+		         "the new limits are too small to split over %zu replicas", n);
+		goto done;
 	}
+	if (!choose_strategy(cfg, req, &v[0], &s, ret)) {
+		ret->refused = true;
+		goto done;
+	}
+	if (s == STRATEGY_IN_PLACE && want.set_memory) {
+		int fr = check_memory_floor(c, v, n, (uint64_t)want.memory, ret->message,
+		                            sizeof(ret->message));
+		/* Below current use: a fresh copy can start with less, when the
+		 * service could be replaced at all. */
+		bool can_replace =
+		        cfg->blue_green.enabled && req->strategy == STRATEGY_AUTO &&
+		        config_service_strategy(cfg, req->service) != STRATEGY_IN_PLACE &&
+		        !publishes_host_port(&v[0]) &&
+		        !strlist_contains(&cfg->services.stateful, req->service);
+		if (fr == -ERANGE && can_replace) {
+			deploy_progress(req, "%s; replacing by blue-green instead", ret->message);
+			s = STRATEGY_BLUE_GREEN;
+		} else if (fr < 0) {
+			ret->refused = fr == -ERANGE;
+			goto done;
+		}
+	}
+	ret->strategy = s;
+	if (s == STRATEGY_BLUE_GREEN)
+		r = run_blue_green(c, cfg, req, v, n, &want, ret);
+	else
+		r = run_in_place(c, req, v, n, &want, ret);
+done:
 	for (size_t i = 0; i < n; i++)
 		docker_inspect_free(&v[i]);
 	free(v);
 	ret->duration = time_monotonic() - t0;
+out:
+	if (lock >= 0)
+		close(lock);
 	return r;
-}
-
-int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
-                     const struct state_journal *j, const char *service, struct deploy_result *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	ret->outcome = DEPLOY_SKIPPED;
-	snprintf(ret->message, sizeof(ret->message),
-	         "nothing to reconcile: in-place changes are single calls");
-	return 0;
 }

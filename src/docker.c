@@ -408,6 +408,19 @@ int docker_container_set_limits(struct docker_client *c, const struct docker_ins
 	return r;
 }
 
+int docker_network_connect(struct docker_client *c, const char *network, const char *container,
+                           const char *const *aliases, size_t n_aliases, char *err, size_t errlen)
+{
+	char *body = docker_json_connect_body(container, aliases, n_aliases);
+	char *enc = http_urlencode(network);
+	char *path = xasprintf("/networks/%s/connect", enc);
+	int r = vcall(c, "POST", path, body, err, errlen);
+	free(path);
+	free(enc);
+	free(body);
+	return r;
+}
+
 int docker_container_stats(struct docker_client *c, const char *id, struct docker_stats *ret,
                            char *err, size_t errlen)
 {

@@ -520,6 +520,7 @@ void docker_inspect_free(struct docker_inspect *i)
 	strv_free(i->config.entrypoint, i->config.n_entrypoint);
 	free(i->config.user);
 	free(i->config.working_dir);
+	free(i->config.stop_signal);
 	for (size_t k = 0; k < i->host_config.n_port_bindings; k++) {
 		free(i->host_config.port_bindings[k].container_port);
 		free(i->host_config.port_bindings[k].host_ip);
@@ -581,7 +582,12 @@ static int parse_config(json_t *root, struct docker_inspect *in, struct jctx *c)
 	                 c)) < 0 ||
 	    (r = get_i64(hc, "StartPeriod", "Config.Healthcheck.StartPeriod", false,
 	                 &h->start_period, NULL, c)) < 0 ||
-	    (r = get_int(hc, "Retries", "Config.Healthcheck.Retries", &h->retries, c)) < 0)
+	    (r = get_int(hc, "Retries", "Config.Healthcheck.Retries", &h->retries, c)) < 0 ||
+	    (r = get_str(cf, "StopSignal", "Config.StopSignal", false, &in->config.stop_signal,
+	                 c)) < 0)
+		return r;
+	in->config.stop_timeout = -1;
+	if ((r = get_int(cf, "StopTimeout", "Config.StopTimeout", &in->config.stop_timeout, c)) < 0)
 		return r;
 	return 0;
 }
@@ -938,15 +944,11 @@ char *docker_json_filters(const struct docker_filter *f, size_t n)
 	return s;
 }
 
-int docker_json_update_body(const struct docker_host_config *cur, const struct docker_limits *want,
-                            char **ret_body)
+/* Sets the new limits on o (a HostConfig or an update body) for a container
+ * whose current HostConfig is cur. */
+static void set_limits(json_t *o, const struct docker_host_config *cur,
+                       const struct docker_limits *want)
 {
-	if ((!want->set_cpu && !want->set_memory) ||
-	    (want->set_cpu && !(want->cpus > 0 && want->cpus < 1e6)) ||
-	    (want->set_memory && (want->memory <= 0 || want->memory > INT64_MAX / 4)) ||
-	    cur->cpu_period > 1000000)
-		return -EINVAL;
-	json_t *o = json_object();
 	if (want->set_cpu) {
 		if (docker_host_config_cpu_form(cur) == DOCKER_CPU_QUOTA) {
 			int64_t period = cur->cpu_period > 0 ? cur->cpu_period : 100000;
@@ -970,9 +972,267 @@ int docker_json_update_body(const struct docker_host_config *cur, const struct d
 		json_object_set_new(o, "Memory", json_integer(want->memory));
 		json_object_set_new(o, "MemorySwap", json_integer(swap));
 	}
+}
+
+static bool limits_valid(const struct docker_host_config *cur, const struct docker_limits *want)
+{
+	return !((want->set_cpu && !(want->cpus > 0 && want->cpus < 1e6)) ||
+	         (want->set_memory && (want->memory <= 0 || want->memory > INT64_MAX / 4)) ||
+	         cur->cpu_period > 1000000);
+}
+
+int docker_json_update_body(const struct docker_host_config *cur, const struct docker_limits *want,
+                            char **ret_body)
+{
+	if ((!want->set_cpu && !want->set_memory) || !limits_valid(cur, want))
+		return -EINVAL;
+	json_t *o = json_object();
+	set_limits(o, cur, want);
 	*ret_body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	if (!*ret_body)
 		abort();
 	return 0;
+}
+
+/* ---- clone ---- */
+
+void docker_clone_free(struct docker_clone *c)
+{
+	if (!c)
+		return;
+	free(c->body);
+	for (size_t i = 0; i < c->n_networks; i++) {
+		free(c->networks[i].name);
+		strv_free(c->networks[i].aliases, c->networks[i].n_aliases);
+	}
+	free(c->networks);
+	memset(c, 0, sizeof(*c));
+}
+
+/* true when alias names this very container (its id, short id or default
+ * hostname), which the engine adds by itself and a copy must not claim. */
+static bool own_alias(const char *alias, const char *id)
+{
+	size_t n = strlen(alias);
+	return n >= 12 && strncmp(alias, id, n) == 0;
+}
+
+/* The aliases of endpoint ep, without the container's own names: an owned
+ * array (NULL when none) in ret, count in ret_n. */
+static void clone_aliases(json_t *ep, const char *id, char ***ret, size_t *ret_n)
+{
+	json_t *a = json_object_get(ep, "Aliases");
+	*ret = NULL;
+	*ret_n = 0;
+	if (!json_is_array(a))
+		return;
+	*ret = xcalloc(json_array_size(a) + 1, sizeof(**ret));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		if (s && !own_alias(s, id))
+			(*ret)[(*ret_n)++] = xstrdup(s);
+	}
+}
+
+/* Whether a mount at dest is already declared by Binds or a sourced Mounts entry. */
+static bool mount_declared(json_t *host, const char *dest)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(host, "Binds"), i, v)
+	{
+		const char *b = json_string_value(v);
+		const char *colon = b ? strchr(b, ':') : NULL;
+		if (colon) {
+			size_t n = strcspn(colon + 1, ":");
+			if (strlen(dest) == n && strncmp(colon + 1, dest, n) == 0)
+				return true;
+		}
+	}
+	json_array_foreach(json_object_get(host, "Mounts"), i, v)
+	{
+		const char *t = json_string_value(json_object_get(v, "Target"));
+		if (t && strcmp(t, dest) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Volumes blue got without a name it chose (image VOLUME, compose anonymous
+ * volumes) are bound by their generated name, so the copy shares the data. */
+static void clone_anonymous_volumes(json_t *root, json_t *host)
+{
+	json_t *mounts = json_object_get(host, "Mounts");
+	if (json_is_array(mounts)) {
+		/* A volume mount without a source would make a fresh, empty one. */
+		for (size_t i = json_array_size(mounts); i-- > 0;) {
+			json_t *m = json_array_get(mounts, i);
+			const char *type = json_string_value(json_object_get(m, "Type"));
+			const char *src = json_string_value(json_object_get(m, "Source"));
+			if (type && strcmp(type, "volume") == 0 && (!src || !*src))
+				json_array_remove(mounts, i);
+		}
+	}
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(root, "Mounts"), i, v)
+	{
+		const char *type = json_string_value(json_object_get(v, "Type"));
+		const char *name = json_string_value(json_object_get(v, "Name"));
+		const char *dest = json_string_value(json_object_get(v, "Destination"));
+		if (!type || strcmp(type, "volume") != 0 || !name || !*name || !dest ||
+		    mount_declared(host, dest))
+			continue;
+		json_t *binds = json_object_get(host, "Binds");
+		if (!json_is_array(binds)) {
+			binds = json_array();
+			json_object_set_new(host, "Binds", binds);
+		}
+		bool rw = json_is_true(json_object_get(v, "RW"));
+		json_array_append_new(binds, json_sprintf("%s:%s%s", name, dest, rw ? "" : ":ro"));
+	}
+}
+
+/* The network the copy is created on: NetworkMode when blue is on it, the
+ * bridge for "default", else the first one. NULL: no network of its own
+ * (host, none, container:...). */
+static const char *clone_primary_network(json_t *nets, const char *mode)
+{
+	if (!json_is_object(nets) || json_object_size(nets) == 0)
+		return NULL;
+	if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0 ||
+	             strncmp(mode, "container:", 10) == 0))
+		return NULL;
+	if (mode && json_object_get(nets, mode))
+		return mode;
+	if (mode && strcmp(mode, "default") == 0 && json_object_get(nets, "bridge"))
+		return "bridge";
+	return json_object_iter_key(json_object_iter(nets));
+}
+
+static json_t *clone_endpoint(json_t *ep, const char *id)
+{
+	json_t *o = json_object();
+	char **aliases;
+	size_t n;
+	clone_aliases(ep, id, &aliases, &n);
+	if (n) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, json_string(aliases[i]));
+		json_object_set_new(o, "Aliases", a);
+	}
+	strv_free(aliases, n);
+	json_t *links = json_object_get(ep, "Links");
+	if (json_is_array(links) && json_array_size(links))
+		json_object_set(o, "Links", links);
+	json_t *opts = json_object_get(ep, "DriverOpts");
+	if (json_is_object(opts) && json_object_size(opts))
+		json_object_set(o, "DriverOpts", opts);
+	return o;
+}
+
+static void clone_networks(json_t *root, json_t *body, const char *mode, const char *id,
+                           struct docker_clone *ret)
+{
+	json_t *nets = json_object_get(json_object_get(root, "NetworkSettings"), "Networks");
+	const char *primary = clone_primary_network(nets, mode);
+	if (!primary)
+		return;
+	json_t *eps = json_object();
+	json_object_set_new(eps, primary, clone_endpoint(json_object_get(nets, primary), id));
+	json_t *nc = json_object();
+	json_object_set_new(nc, "EndpointsConfig", eps);
+	json_object_set_new(body, "NetworkingConfig", nc);
+	ret->networks = xcalloc(json_object_size(nets), sizeof(*ret->networks));
+	const char *name;
+	json_t *ep;
+	json_object_foreach(nets, name, ep)
+	{
+		if (strcmp(name, primary) == 0)
+			continue;
+		struct docker_clone_network *n = &ret->networks[ret->n_networks++];
+		n->name = xstrdup(name);
+		clone_aliases(ep, id, &n->aliases, &n->n_aliases);
+	}
+}
+
+int docker_json_clone_body(const char *raw_inspect, size_t len, const struct docker_limits *want,
+                           const struct docker_label_ref *extra_labels, size_t n_extra,
+                           struct docker_clone *ret, char *err, size_t errlen)
+{
+	struct jctx c = { err, errlen };
+	struct docker_inspect in = { 0 };
+	struct docker_clone out = { 0 };
+	json_t *root = NULL, *body = NULL;
+	int r = docker_json_parse_inspect(raw_inspect, len, &in, err, errlen);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
+	if (!limits_valid(&in.host_config, want)) {
+		fail(&c, "limits", "not positive or out of range");
+		goto out;
+	}
+	r = -EBADMSG;
+	root = load(raw_inspect, len, "inspect", JSON_OBJECT, &c);
+	json_t *cfg = json_object_get(root, "Config");
+	json_t *hc = json_object_get(root, "HostConfig");
+	if (!json_is_object(cfg) || !json_is_object(hc)) {
+		fail(&c, "Config", "missing");
+		goto out;
+	}
+	body = json_deep_copy(cfg);
+	/* The image blue runs, even if its tag has moved since. */
+	json_t *image = json_object_get(root, "Image");
+	if (json_is_string(image) && json_string_length(image))
+		json_object_set(body, "Image", image);
+	const char *host = json_string_value(json_object_get(cfg, "Hostname"));
+	if (!host || own_alias(host, in.id))
+		json_object_del(body, "Hostname");
+	json_object_del(body, "MacAddress");
+	json_t *labels = json_object_get(body, "Labels");
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		json_object_set_new(body, "Labels", labels);
+	}
+	for (size_t i = 0; i < n_extra; i++)
+		json_object_set_new(labels, extra_labels[i].key,
+		                    json_string(extra_labels[i].value));
+	json_t *hcopy = json_deep_copy(hc);
+	set_limits(hcopy, &in.host_config, want);
+	clone_anonymous_volumes(root, hcopy);
+	json_object_set_new(body, "HostConfig", hcopy);
+	clone_networks(root, body, in.host_config.network_mode, in.id, &out);
+	out.body = json_dumps(body, JSON_COMPACT);
+	if (!out.body)
+		abort();
+	*ret = out;
+	memset(&out, 0, sizeof(out));
+	r = 0;
+out:
+	docker_clone_free(&out);
+	json_decref(body);
+	json_decref(root);
+	docker_inspect_free(&in);
+	return r;
+}
+
+char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "Container", json_string(container));
+	json_t *ep = json_object();
+	if (n_aliases) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n_aliases; i++)
+			json_array_append_new(a, json_string(aliases[i]));
+		json_object_set_new(ep, "Aliases", a);
+	}
+	json_object_set_new(o, "EndpointConfig", ep);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
 }

@@ -20,8 +20,9 @@ int32_t engine_days_from_civil(int year, unsigned month, unsigned mday)
 int32_t engine_local_day(double now)
 {
 	struct tm tm;
-	/* Beyond time_t (or NaN) the cast is undefined: day 0, as for no time. */
-	time_t t = isfinite(now) && fabs(now) < 1e15 ? (time_t)floor(now) : 0;
+	/* Beyond about year 33,000 (or NaN) the day arithmetic would overflow:
+	 * day 0, as for no time. No real clock gets there. */
+	time_t t = isfinite(now) && fabs(now) < 1e12 ? (time_t)floor(now) : 0;
 	if (!localtime_r(&t, &tm))
 		return 0;
 	return engine_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,

@@ -347,7 +347,11 @@ char *render_history_json(const struct view *v, const char *service, size_t limi
 enum render_health render_health_status(const struct view *v, double now)
 {
 	double ref = v->last_check > 0 ? v->last_check : v->started;
-	if (v->check_interval > 0 && now - ref > RENDER_HEALTH_MISSED_CHECKS * v->check_interval)
+	/* A check that takes longer than the interval (slow peers) delays the next
+	 * one: the loop is stuck only when it misses several of its own periods. */
+	double period = v->check_interval > v->last_check_duration ? v->check_interval
+	                                                           : v->last_check_duration;
+	if (period > 0 && now - ref > RENDER_HEALTH_MISSED_CHECKS * period)
 		return RENDER_UNHEALTHY;
 	for (size_t i = 0; i < v->n_deps && i < RM_ARRAY_SIZE(v->deps); i++)
 		if (v->deps[i].configured && !v->deps[i].up)

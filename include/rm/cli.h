@@ -27,6 +27,10 @@ extern const struct cli_command cmd_observe;
 extern const struct cli_command cmd_export_overrides;
 extern const struct cli_command cmd_healthcheck;
 extern const struct cli_command cmd_approve;
+extern const struct cli_command cmd_deploy;
+extern const struct cli_command cmd_rollback;
+extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_reconcile;
 extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_help;
 

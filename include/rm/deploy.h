@@ -55,6 +55,8 @@ struct deploy_result {
 	enum deploy_outcome outcome;
 	enum deploy_strategy strategy; /* what was used */
 	bool health_timeout;           /* green never became healthy (exit code 4) */
+	bool rollback_failed;          /* the undo itself failed (exit code 3) */
+	bool refused;                  /* not applied: unsafe or invalid (exit code 1) */
 	double duration;               /* seconds, whole deployment */
 	double green_ready;            /* seconds from green's start to healthy (blue-green) */
 	struct state_limits from, to;

@@ -100,6 +100,10 @@ int docker_container_update(struct docker_client *c, const char *id, const char 
  * (see docker_json_update_body). -EINVAL when want asks for nothing. */
 int docker_container_set_limits(struct docker_client *c, const struct docker_inspect *cur,
                                 const struct docker_limits *want, char *err, size_t errlen);
+/* POST /networks/{network}/connect: joins container to network with the
+ * given aliases (may be none). */
+int docker_network_connect(struct docker_client *c, const char *network, const char *container,
+                           const char *const *aliases, size_t n_aliases, char *err, size_t errlen);
 /* One-shot stats (stream=false&one-shot=true). *ret filled. */
 int docker_container_stats(struct docker_client *c, const char *id, struct docker_stats *ret,
                            char *err, size_t errlen);

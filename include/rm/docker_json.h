@@ -154,6 +154,8 @@ struct docker_inspect {
 		size_t n_entrypoint;
 		char *user;
 		char *working_dir;
+		char *stop_signal; /* NULL = the engine's default (SIGTERM) */
+		int stop_timeout;  /* seconds; -1 = not set (the engine's default, 10) */
 	} config;
 	struct docker_host_config host_config;
 	struct docker_network *networks;
@@ -242,6 +244,9 @@ struct docker_filter {
 /* The filters JSON ({"label":["a=b"]}), not yet url-encoded. Owned. */
 char *docker_json_filters(const struct docker_filter *f, size_t n);
 
+/* The body of POST /networks/{id}/connect. Owned. */
+char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases);
+
 /* New limits for POST /containers/{id}/update. */
 struct docker_limits {
 	bool set_cpu;
@@ -260,5 +265,47 @@ struct docker_limits {
  * for nothing or holds a non-positive value. */
 int docker_json_update_body(const struct docker_host_config *cur, const struct docker_limits *want,
                             char **ret_body);
+
+/* A label to add, borrowed strings. */
+struct docker_label_ref {
+	const char *key;
+	const char *value;
+};
+
+/* A network the clone joins after it is created (POST /networks/{id}/connect). */
+struct docker_clone_network {
+	char *name;
+	char **aliases; /* blue's own aliases, without its container id and default hostname */
+	size_t n_aliases;
+};
+
+/* What docker_json_clone_body builds: the create body of a copy of a
+ * container (green) and the extra networks it must join before it starts. */
+struct docker_clone {
+	char *body;
+	struct docker_clone_network *networks;
+	size_t n_networks;
+};
+void docker_clone_free(struct docker_clone *c);
+
+/* Builds POST /containers/create's body for a copy of the container whose
+ * GET /containers/{id}/json response is raw_inspect (len bytes):
+ *   - Config as blue has it (image by id, command, entrypoint, env, user,
+ *     working dir, exposed ports, volumes, health check, stop signal and
+ *     timeout, labels byte for byte) plus the extra labels (which replace
+ *     blue's values of the same keys); blue's Hostname only when it was set
+ *     explicitly (not the engine's default, its short id); never its MAC;
+ *   - HostConfig whole, with the new limits in blue's CPU form and Memory
+ *     with MemorySwap as docker_json_update_body does; volumes blue got
+ *     anonymously (image VOLUME) are bound by name so the copy shares them;
+ *   - NetworkingConfig for one network (HostConfig.NetworkMode when it is
+ *     one of blue's, else the first) with blue's aliases, minus its id and
+ *     default hostname, and never its IP addresses; the other networks are
+ *     returned in ret->networks for the caller to connect before start.
+ * Returns 0 and *ret (owned), -EBADMSG when raw_inspect is not an inspect
+ * document, -EINVAL when want holds a non-positive value. */
+int docker_json_clone_body(const char *raw_inspect, size_t len, const struct docker_limits *want,
+                           const struct docker_label_ref *extra_labels, size_t n_extra,
+                           struct docker_clone *ret, char *err, size_t errlen);
 
 #endif

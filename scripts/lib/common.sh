@@ -13,7 +13,7 @@ RM_BUILD_PACKAGES=(build-essential cmake pkg-config curl libcurl4-openssl-dev li
   libcyaml-dev libyaml-dev libcivetweb-dev libjs-chart.js)
 RM_RUN_PACKAGES=(docker.io)
 RM_TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format docker.io busybox-static
-  prometheus prometheus-alertmanager chromium chromium-driver python3-selenium docker-compose haproxy)
+  prometheus prometheus-alertmanager chromium chromium-driver python3-selenium haproxy hey docker-compose)
 
 # Installs the packages that are not installed yet (one apt-get update first).
 rm_install_packages() {
@@ -44,6 +44,11 @@ rm_build() {
   cmake -S "$RM_ROOT" -B "$dir" -DRM_WERROR=ON "$@" >/dev/null || rm_die "cmake configure failed ($dir)"
   cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; rm_die "build failed ($dir)"; }
 }
+
+# A signal ends the script through its EXIT trap (bash skips EXIT traps on an
+# untrapped TERM), so what it started is stopped either way.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # Remembers a PID to stop at exit.
 rm_track() { RM_STARTED_PIDS+=("$1"); }
@@ -110,6 +115,26 @@ rm_build_workload_image() {
     >"$run/workload-build.log" 2>&1 || { cat "$run/workload-build.log" >&2; rm_die "workload image build failed"; }
   docker -H "unix://$RM_DOCKER_SOCK" image inspect rm-test/workload:1 >/dev/null \
     || rm_die "workload image missing after build"
+}
+
+# Builds a FROM-scratch image of Debian's HAProxy (the binary, every library
+# ldd lists and the loader) for the blue-green tests: rm-test/haproxy:1. The
+# tests mount their own configuration at /etc/haproxy/haproxy.cfg.
+rm_build_haproxy_image() {
+  local run=$1 ctx="$1/haproxy-ctx" lib
+  rm -rf "$ctx"; mkdir -p "$ctx/root/usr/sbin" "$ctx/root/etc/haproxy" "$ctx/root/tmp"
+  cp /usr/sbin/haproxy "$ctx/root/usr/sbin/haproxy"
+  for lib in $(ldd /usr/sbin/haproxy | grep -o '/[^ ]*') /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    mkdir -p "$ctx/root$(dirname "$lib")"
+    cp -L "$lib" "$ctx/root$lib"
+  done
+  cat >"$ctx/Dockerfile" <<'DF'
+FROM scratch
+COPY root/ /
+ENTRYPOINT ["/usr/sbin/haproxy", "-db", "-f", "/etc/haproxy/haproxy.cfg"]
+DF
+  DOCKER_BUILDKIT=0 docker -H "unix://$RM_DOCKER_SOCK" build -q -t rm-test/haproxy:1 "$ctx" \
+    >"$run/haproxy-build.log" 2>&1 || { cat "$run/haproxy-build.log" >&2; rm_die "haproxy image build failed"; }
 }
 
 # Prometheus on loopback scraping the targets that tests write into

@@ -16,6 +16,9 @@ contains() { # name file pattern
 # No production host is ever contacted: every URL points at loopback.
 export PROMETHEUS_URL= ALERTMANAGER_URL=http://127.0.0.1:9 DOCKER_HOST=unix:///nonexistent.sock
 export LOG_FILE="$out/rm.log" STATE_PATH="$out/state.json"
+# The web server binds a port nobody else uses (8000 may be taken on a busy host).
+METRICS_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export METRICS_PORT
 
 "$bin" help >"$out/help" 2>&1; check "help" 0 $?
 contains "help lists check-config" "$out/help" "check-config"

@@ -18,6 +18,11 @@ static void parse_inspect(const char *d, size_t n)
 		char *body = NULL;
 		if (docker_json_update_body(&in.host_config, &want, &body) == 0)
 			free(body);
+		/* So does the blue-green copy. */
+		struct docker_label_ref extra[] = { { "deployment.type", "blue-green" } };
+		struct docker_clone cl = { 0 };
+		if (docker_json_clone_body(d, n, &want, extra, 1, &cl, NULL, 0) == 0)
+			docker_clone_free(&cl);
 		(void)docker_host_config_cpus(&in.host_config);
 		(void)docker_labels_get(&in.config.labels, "com.docker.compose.service");
 	}

@@ -37,6 +37,7 @@ adjustment: {min_cpu: 0.1, cooldown_period: 1h}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
 automation: {reapply_on_drift: $1, actions: {decrease_on_low: false}}
+blue_green: {strategy: in-place}
 notifications: {enabled: false, channels: {logfile: {enabled: false, path: "$out/x"}}}
 metrics: {enabled: false}
 state: {path: "$out/state.json"}

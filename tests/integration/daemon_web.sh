@@ -38,7 +38,9 @@ thresholds: {consecutive_checks: 2, min_uptime: 0}
 adjustment: {cooldown_period: 1h}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
-automation: {manual_approval: true}
+automation: {manual_approval: true, actions: {decrease_on_low: false}}
+# In place keeps this test about approval (blue-green has its own tests).
+blue_green: {strategy: in-place}
 notifications: {enabled: false, channels: {logfile: {enabled: false, path: "$out/x"}}}
 metrics: {port: $port, bind_address: 127.0.0.1}
 web: {admin_token_file: "$out/token"}

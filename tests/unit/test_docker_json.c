@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "rm/docker_json.h"
 #include "rm/util.h"
@@ -281,6 +282,132 @@ static void test_update_body(void **state)
 	assert_int_equal(docker_json_update_body(&none, &zero, &body), -EINVAL);
 }
 
+static json_t *loads(const char *s)
+{
+	json_t *o = json_loads(s, 0, NULL);
+	assert_non_null(o);
+	return o;
+}
+
+/* Green from a compose-style container: labels byte-identical plus deployment.*,
+ * aliases kept minus the container's own, new limits, nothing container-specific. */
+static void test_clone_body(void **state)
+{
+	size_t len;
+	char *d = fixture("inspect_compose.json", &len);
+	json_t *blue = loads(d);
+	struct docker_limits want = {
+		.set_cpu = true, .cpus = 1.25, .set_memory = true, .memory = 128 << 20
+	};
+	struct docker_label_ref extra[] = { { "deployment.type", "blue-green" },
+		                            { "deployment.new_cpu", "1.25" } };
+	struct docker_clone cl = { 0 };
+	char err[256] = "";
+	assert_int_equal(docker_json_clone_body(d, len, &want, extra, 2, &cl, err, sizeof(err)), 0);
+	json_t *b = loads(cl.body);
+	/* Every label of blue, byte for byte, and the extra ones. */
+	json_t *bl = json_object_get(json_object_get(blue, "Config"), "Labels");
+	json_t *gl = json_object_get(b, "Labels");
+	const char *k;
+	json_t *v;
+	json_object_foreach(bl, k, v)
+	{
+		assert_string_equal(json_string_value(json_object_get(gl, k)),
+		                    json_string_value(v));
+	}
+	assert_int_equal(json_object_size(gl), json_object_size(bl) + 2);
+	assert_string_equal(json_string_value(json_object_get(gl, "traefik.http.routers.web.rule")),
+	                    "Host(`web.example`) && PathPrefix(`/a b`)");
+	assert_string_equal(json_string_value(json_object_get(gl, "deployment.type")),
+	                    "blue-green");
+	/* Same image (by id), command, env, stop settings; explicit hostname kept. */
+	assert_string_equal(json_string_value(json_object_get(b, "Image")),
+	                    json_string_value(json_object_get(blue, "Image")));
+	assert_true(json_equal(json_object_get(b, "Cmd"),
+	                       json_object_get(json_object_get(blue, "Config"), "Cmd")));
+	assert_true(json_equal(json_object_get(b, "Env"),
+	                       json_object_get(json_object_get(blue, "Config"), "Env")));
+	assert_true(json_equal(json_object_get(b, "Healthcheck"),
+	                       json_object_get(json_object_get(blue, "Config"), "Healthcheck")));
+	assert_string_equal(json_string_value(json_object_get(b, "StopSignal")), "SIGINT");
+	assert_int_equal(json_integer_value(json_object_get(b, "StopTimeout")), 7);
+	assert_string_equal(json_string_value(json_object_get(b, "Hostname")), "myhost");
+	/* HostConfig: new limits in NanoCpus form, swap alongside, the rest kept. */
+	json_t *hc = json_object_get(b, "HostConfig");
+	assert_int_equal(json_integer_value(json_object_get(hc, "NanoCpus")), 1250000000);
+	assert_int_equal(json_integer_value(json_object_get(hc, "Memory")), 128 << 20);
+	/* blue's swap allowance (64 MiB) is kept, as in an update */
+	assert_int_equal(json_integer_value(json_object_get(hc, "MemorySwap")), 192 << 20);
+	assert_true(json_equal(json_object_get(hc, "Binds"),
+	                       json_object_get(json_object_get(blue, "HostConfig"), "Binds")));
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(hc, "RestartPolicy"), "Name")),
+	        "unless-stopped");
+	/* The primary network with its aliases, no IPs; the other one to connect. */
+	json_t *eps = json_object_get(json_object_get(b, "NetworkingConfig"), "EndpointsConfig");
+	assert_int_equal(json_object_size(eps), 1);
+	const char *primary = json_object_iter_key(json_object_iter(eps));
+	assert_non_null(strstr(primary, "-front"));
+	json_t *al = json_object_get(json_object_get(eps, primary), "Aliases");
+	assert_int_equal(json_array_size(al), 3);
+	assert_string_equal(json_string_value(json_array_get(al, 0)), "web");
+	assert_string_equal(json_string_value(json_array_get(al, 1)), "www");
+	assert_string_equal(json_string_value(json_array_get(al, 2)), "myhost");
+	assert_null(json_object_get(json_object_get(eps, primary), "IPAddress"));
+	assert_null(strstr(cl.body, "a1ac10ede588"));
+	assert_null(strstr(cl.body, "172.19.0.2"));
+	assert_null(strstr(cl.body, "02:42:ac"));
+	assert_int_equal(cl.n_networks, 1);
+	assert_non_null(strstr(cl.networks[0].name, "-back"));
+	assert_int_equal(cl.n_networks, 1);
+	assert_int_equal(cl.networks[0].n_aliases, 2);
+	assert_string_equal(cl.networks[0].aliases[0], "api");
+	json_decref(b);
+	docker_clone_free(&cl);
+	json_decref(blue);
+	free(d);
+}
+
+/* Quota form kept, default hostname dropped, anonymous volume shared by name,
+ * no networking for host mode; bad input refused. */
+static void test_clone_body_edges(void **state)
+{
+	const char *in =
+	        "{\"Id\":\"0123456789abcdef\",\"Image\":\"sha256:aa\",\"State\":{},"
+	        "\"Config\":{\"Hostname\":\"0123456789ab\",\"Image\":\"x:1\",\"Labels\":null},"
+	        "\"HostConfig\":{\"CpuQuota\":50000,\"CpuPeriod\":100000,\"Memory\":0,"
+	        "\"MemorySwap\":0,\"NetworkMode\":\"host\",\"Binds\":[\"/a:/a\"],"
+	        "\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/anon\"}]},"
+	        "\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"v123\",\"Destination\":\"/anon\","
+	        "\"RW\":true},{\"Type\":\"bind\",\"Source\":\"/a\",\"Destination\":\"/a\"}],"
+	        "\"NetworkSettings\":{\"Networks\":{\"host\":{}}}}";
+	struct docker_limits want = { .set_cpu = true, .cpus = 0.75 };
+	struct docker_clone cl = { 0 };
+	assert_int_equal(docker_json_clone_body(in, strlen(in), &want, NULL, 0, &cl, NULL, 0), 0);
+	json_t *b = loads(cl.body);
+	json_t *hc = json_object_get(b, "HostConfig");
+	assert_int_equal(json_integer_value(json_object_get(hc, "CpuQuota")), 75000);
+	assert_null(json_object_get(hc, "NanoCpus"));
+	assert_null(json_object_get(b, "Hostname"));
+	assert_string_equal(json_string_value(json_object_get(b, "Image")), "sha256:aa");
+	assert_int_equal(json_array_size(json_object_get(hc, "Binds")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(hc, "Binds"), 1)),
+	                    "v123:/anon");
+	assert_int_equal(json_array_size(json_object_get(hc, "Mounts")), 0);
+	assert_null(json_object_get(b, "NetworkingConfig"));
+	assert_int_equal(cl.n_networks, 0);
+	json_decref(b);
+	docker_clone_free(&cl);
+	struct docker_limits bad = { .set_memory = true, .memory = -1 };
+	assert_int_equal(docker_json_clone_body(in, strlen(in), &bad, NULL, 0, &cl, NULL, 0),
+	                 -EINVAL);
+	assert_int_equal(docker_json_clone_body("{", 1, &want, NULL, 0, &cl, NULL, 0), -EBADMSG);
+	char *body = docker_json_connect_body("abc", (const char *const[]){ "web" }, 1);
+	assert_string_equal(body,
+	                    "{\"Container\":\"abc\",\"EndpointConfig\":{\"Aliases\":[\"web\"]}}");
+	free(body);
+}
+
 static void test_bad_documents(void **state)
 {
 	static const char *const bad[] = {
@@ -337,6 +464,8 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_update_body),
+		cmocka_unit_test(test_clone_body),
+		cmocka_unit_test(test_clone_body_edges),
 		cmocka_unit_test(test_bad_documents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# bluegreen_crash.sh: `resource-manager deploy` killed with SIGKILL in each
+# blue-green phase in turn (the test-only RM_TEST_PAUSE_IN_PHASE holds it
+# there, after the phase is journaled and before its side effect). Then the
+# reconciliation — from the journal in the state file, or from the
+# deployment.* labels when the state file is gone, or by `run` at start-up —
+# must leave exactly one healthy container under the service's name, with
+# either the old or the new limits, and no leftovers.
+set -u
+bin=${RM_BINARY:?}
+: "${RM_TEST_DOCKER_HOST:?run through scripts/test.sh}"
+img=${RM_TEST_WORKLOAD_IMAGE:-rm-test/workload:1}
+out=${RM_TEST_OUTPUT:-/tmp}/bluegreen-crash-$$
+mkdir -p "$out"
+export DOCKER_HOST=$RM_TEST_DOCKER_HOST
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+p=rmbgk$$
+svc=$p-web
+name=$p-web-1
+dpid=
+cleanup() {
+  [ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+  docker ps -aq --filter "label=com.docker.compose.service=$svc" | xargs -r docker rm -f >/dev/null 2>&1
+}
+trap cleanup EXIT
+cleanup
+
+cat >"$out/cfg.yml" <<YML
+monitoring: {prometheus_url: "", source: docker, check_interval: 1h}
+services: {monitored: [$svc]}
+blue_green: {settle_seconds: 0.2, drain_seconds: 0.2, health_check_timeout: 20}
+docker: {host: "$RM_TEST_DOCKER_HOST"}
+notifications: {enabled: false}
+state: {path: "$out/state.json"}
+metrics: {enabled: false}
+YML
+
+wait_healthy() { # name seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    [ "$(docker inspect "$1" --format '{{.State.Health.Status}}' 2>/dev/null)" = healthy ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_log() { # file pattern seconds
+  for _ in $(seq 1 $(( $3 * 10 ))); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
+  return 1
+}
+
+docker run -d --pull=never --name "$name" --label com.docker.compose.service="$svc" \
+  --cpus 0.5 --memory 64m "$img" http 8080 >/dev/null || { bad "start"; exit 1; }
+wait_healthy "$name" 20 || bad "blue never healthy"
+
+limits=(0.5:67108864 0.6:83886080)
+cur=0 # index of the limits in place
+# check CASE: one healthy container named $name, old or new limits, no leftover.
+check() {
+  local what=$1 n l
+  n=$(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)
+  wait_healthy "$name" 15
+  l=$(docker inspect "$name" --format '{{.HostConfig.NanoCpus}}:{{.HostConfig.Memory}} {{.State.Health.Status}}' 2>/dev/null)
+  case "$l" in
+    "500000000:67108864 healthy") cur=0 ;;
+    "600000000:83886080 healthy") cur=1 ;;
+    *) l="bad:$l" ;;
+  esac
+  if [ "$n" -eq 1 ] && [ "${l#bad:}" = "$l" ]; then
+    ok "$what: one healthy container, limits ${limits[$cur]%%:*} cores"
+  else
+    bad "$what: $n container(s), state '$l'"
+    docker ps -a --filter "label=com.docker.compose.service=$svc" --format '{{.Names}} {{.Status}}'
+  fi
+}
+
+# Starts a deployment that pauses in $1 and SIGKILLs it there.
+kill_in() {
+  local phase=$1 target=$(( 1 - cur )) cpu mem
+  cpu=${limits[$target]%%:*}
+  mem=$(( ${limits[$target]##*:} / 1048576 ))M
+  RM_TEST_PAUSE_IN_PHASE=$phase "$bin" deploy --config "$out/cfg.yml" "$svc" "$cpu" "$mem" \
+    >"$out/deploy-$phase.log" 2>&1 &
+  dpid=$!
+  if wait_log "$out/deploy-$phase.log" "paused in phase $phase" 30; then
+    kill -9 "$dpid"; wait "$dpid" 2>/dev/null; dpid=
+    return 0
+  fi
+  bad "$phase: never paused"; cat "$out/deploy-$phase.log"
+  kill -9 "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; dpid=
+  return 1
+}
+
+phases=(prepare create_green start_green wait_healthy settle drain_blue stop_blue remove_blue finalize)
+label_phases=(start_green drain_blue stop_blue remove_blue finalize)
+# The sanitizer tree repeats a representative subset (the suite's time is bounded).
+if [ "${RM_TEST_SANITIZED:-0}" = 1 ]; then
+  phases=(create_green wait_healthy stop_blue finalize)
+  label_phases=(stop_blue)
+fi
+# From the journal.
+for ph in "${phases[@]}"; do
+  kill_in "$ph" || continue
+  grep -q "\"phase\": *\"$ph\"\|\"$ph\"" "$out/state.json" 2>/dev/null \
+    || bad "$ph: the journal does not hold the phase"
+  "$bin" reconcile --config "$out/cfg.yml" "$svc" >"$out/reconcile-$ph.log" 2>&1
+  rc=$?
+  [ "$rc" -eq 0 ] || { bad "$ph: reconcile exit $rc"; cat "$out/reconcile-$ph.log"; }
+  check "killed in $ph, journal"
+done
+# Without the journal (state file lost): the deployment.* labels.
+for ph in "${label_phases[@]}"; do
+  kill_in "$ph" || continue
+  rm -f "$out/state.json"
+  "$bin" reconcile --config "$out/cfg.yml" "$svc" >"$out/reconcile-labels-$ph.log" 2>&1
+  rc=$?
+  [ "$rc" -eq 0 ] || { bad "$ph: label reconcile exit $rc"; cat "$out/reconcile-labels-$ph.log"; }
+  check "killed in $ph, labels only"
+done
+# The daemon reconciles its journal at start-up.
+if kill_in remove_blue; then
+  "$bin" run --config "$out/cfg.yml" >"$out/run.log" 2>&1 &
+  rpid=$!
+  wait_log "$out/run.log" "interrupted deployment reconciled" 30 && ok "run reconciles at start-up" \
+    || { bad "run did not reconcile"; tail -20 "$out/run.log"; }
+  kill -TERM "$rpid"; wait "$rpid"
+  check "killed in remove_blue, daemon start-up"
+fi
+
+[ "$fails" -eq 0 ] && echo "all crash-recovery checks passed" || echo "$fails crash-recovery checks failed; logs in $out"
+exit $((fails > 0))
