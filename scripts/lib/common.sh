@@ -13,7 +13,7 @@ RM_BUILD_PACKAGES=(build-essential cmake pkg-config curl libcurl4-openssl-dev li
   libcyaml-dev libyaml-dev libcivetweb-dev libjs-chart.js)
 RM_RUN_PACKAGES=(docker.io)
 RM_TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format docker.io busybox-static
-  prometheus prometheus-alertmanager chromium chromium-driver python3-selenium haproxy hey)
+  prometheus prometheus-alertmanager chromium chromium-driver python3-selenium haproxy hey docker-compose)
 
 # Installs the packages that are not installed yet (one apt-get update first).
 rm_install_packages() {
@@ -24,11 +24,18 @@ rm_install_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || rm_die "missing packages (${missing[*]}) and not root: install them with apt-get"
   rm_log "installing Debian packages: ${missing[*]}"
-  # Daemons must not start from their packages' scripts.
+  # Daemons must not start from their packages' scripts (haproxy, dockerd,
+  # prometheus): a policy-rc.d that refuses, for the time of the install.
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null || rm_die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || rm_die "apt-get install failed for: ${missing[*]}"
+  local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+  fi
+  apt-get update -qq >/dev/null || rc=1
+  [ $rc -eq 0 ] && { apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=2; }
+  [ $own_policy -eq 1 ] && rm -f "$policy"
+  [ $rc -ne 1 ] || rm_die "apt-get update failed"
+  [ $rc -ne 2 ] || rm_die "apt-get install failed for: ${missing[*]}"
 }
 
 # rm_build DIR [cmake options...]: configures and builds into DIR.
