@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # compose_e2e.sh: the example stack (compose/example: resource-manager in its
-# FROM-scratch image, the HAProxy socket proxy, a demo web service) brought
-# up by Debian's docker-compose 1.29 with images built here; the demo holds
-# most of its memory, resource-manager raises the limit while a request loop
+# FROM-scratch image, the HAProxy socket proxy, a demo web service behind a
+# router) brought up by Debian's docker-compose 1.29 with images built here;
+# the demo holds most of its memory, resource-manager raises the limit (blue-
+# green, or in place, as main decides) while a request loop through the router
 # sees no failure; the container is read-only, uid 1000, and still writes its
 # state and log; the proxy refuses what is not granted;
 # scripts/test-resource-manager.sh passes on the stack and fails, naming the
