@@ -152,7 +152,7 @@ elif grep -q 'change applied service=demo strategy=blue-green' "$out/rm.log"; th
   (cd "$ex" && docker-compose --ansi never ps -q demo) | grep -q "${now:0:12}" && ok "docker-compose ps lists the copy as the demo service" \
     || bad "docker-compose does not see the copy"
 fi
-read -r n f <"$out/load"
+n=0 f=0; read -r n f <"$out/load"
 [ "${n:-0}" -gt 20 ] && [ "${f:-1}" -eq 0 ] && ok "zero downtime: $n requests, none failed" \
   || { bad "request loop: $n requests, $f failed"; sort "$out/load-errors" | uniq -c | head; }
 curl -fsS "$url/api/v1/history?service=demo" | grep -q '"outcome":"applied"' && ok "the API's history has the change" || bad "history lacks the change"
