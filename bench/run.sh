@@ -39,10 +39,14 @@ OUT="$RUN/latest.md"
 if [ "$quick" -eq 1 ]; then
   SCALES=(10 100 1000)
   CHECK_REPS=5
-  ORIG_REPS=5
+  ORIG_REPS=3
   ENGINE_CHECKS=50
-  HYPERFINE_RUNS=20
+  HYPERFINE_RUNS=10
   IDLE_SECONDS=1
+  IDLE_RUNS=3
+  # A sequential collect costs about 1.1 s per container: 5 keeps this quick.
+  DOCKER_SCALES=(5)
+  DOCKER_REPS=3
 else
   SCALES=(10 100 1000 5000)
   CHECK_REPS=7
@@ -50,11 +54,13 @@ else
   ENGINE_CHECKS=200
   HYPERFINE_RUNS=50
   IDLE_SECONDS=3
+  IDLE_RUNS=5
+  DOCKER_SCALES=(10 50)
+  DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
 fi
 ENGINE_SERVICES=1000
 ENGINE_RUNS=5
 CALLGRIND_CHECKS=20
-IDLE_RUNS=5
 
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" prometheus hyperfine valgrind time
 rm_log "building build-bench/ (RelWithDebInfo, -O2, warnings are errors)"
@@ -66,7 +72,13 @@ fi
 
 rm -rf "$RUN"
 mkdir -p "$RUN/prom-targets"
-trap 'rm_stop_all' EXIT
+BENCH_CONTAINERS=() # containers this run created: the only ones it removes
+remove_bench_containers() {
+  [ ${#BENCH_CONTAINERS[@]} -gt 0 ] || return 0
+  docker -H "unix://$RM_DOCKER_SOCK" rm -f "${BENCH_CONTAINERS[@]}" >/dev/null 2>&1 || true
+  BENCH_CONTAINERS=()
+}
+trap 'remove_bench_containers; rm_stop_all' EXIT
 # Sections are measured in the order that disturbs least (no Prometheus
 # running during the engine and footprint figures) and printed by number.
 SEC="$RUN/sec-0.md"
@@ -129,13 +141,13 @@ machine_section() {
 
 engine_section() {
   SEC="$RUN/sec-3.md"
-  rm_log "3. engine throughput: $ENGINE_SERVICES services x $ENGINE_CHECKS checks x $ENGINE_RUNS runs"
+  rm_log "[$(( $(date +%s) - started )) s] 3. engine throughput: $ENGINE_SERVICES services x $ENGINE_CHECKS checks x $ENGINE_RUNS runs"
   local cmd line cg_cmd collected decisions
   cmd="$B/bench_engine --services $ENGINE_SERVICES --checks $ENGINE_CHECKS --runs $ENGINE_RUNS"
   line=$($cmd)
   echo "$line" >>"$RUN/raw.txt"
   cg_cmd="valgrind --tool=callgrind --toggle-collect=engine_decide $B/bench_engine --services $ENGINE_SERVICES --checks $CALLGRIND_CHECKS --runs 1"
-  rm_log "3. engine under callgrind ($ENGINE_SERVICES x $CALLGRIND_CHECKS decisions)"
+  rm_log "[$(( $(date +%s) - started )) s] 3. engine under callgrind ($ENGINE_SERVICES x $CALLGRIND_CHECKS decisions)"
   valgrind --tool=callgrind --toggle-collect=engine_decide --callgrind-out-file="$RUN/callgrind.engine.out" \
     "$B/bench_engine" --services "$ENGINE_SERVICES" --checks "$CALLGRIND_CHECKS" --runs 1 \
     >"$RUN/callgrind.engine.stdout" 2>"$RUN/callgrind.engine.stderr"
@@ -194,7 +206,7 @@ idle_rss() {
 
 footprint_section() {
   SEC="$RUN/sec-5.md"
-  rm_log "5. footprint: binary sizes, check-config start to exit, idle RSS of run"
+  rm_log "[$(( $(date +%s) - started )) s] 5. footprint: binary sizes, check-config start to exit, idle RSS of run"
   local stripped="$RUN/resource-manager.stripped" sbin="$RM_ROOT/build-static/resource-manager" rss idle
   strip -o "$stripped" "$BIN"
   out "## 5. Footprint (partial)"
@@ -228,8 +240,80 @@ footprint_section() {
   fi
   out "| CPU ticks (1/100 s) used by \`run\` from exec to that reading (start-up included) | $(awk '{ print $2 }' <<<"$idle" | stats 0) |"
   out ""
-  out "- \`run\`'s loop is still a skeleton (config, log, monotonic ticks; no source, no decisions, no web): this idle RSS is a floor, not the daemon's."
+  out "- \`run\` is the daemon with config/config.yml, whose Prometheus and Docker hosts do not resolve here: it makes one check with no observations (no state file either) and waits. This idle RSS is a floor, not the steady-state RSS of a daemon watching 1,000 services."
   out "- Commands: \`hyperfine -N --warmup 3 --runs $HYPERFINE_RUNS '$BIN check-config --config config/config.yml --quiet'\`; \`/usr/bin/time -v\` on the same; \`LOG_FILE=... resource-manager run --config config/config.yml\`, then VmRSS from /proc/PID/status."
+  out ""
+}
+
+# ---- 2. Docker source: bounded parallel stats versus sequential ---------------------
+
+docker_row() { # LINE
+  local l=$1 par
+  par=$(kv "$l" parallel)
+  printf '| %s | %s | %s | %s KiB | %s | %s | %s/%s of %s |\n' \
+    "$(kv "$l" n)" "$([ "$par" -eq 1 ] && echo "1 (sequential)" || echo "$par (default)")" \
+    "$(kv "$l" requests_med | cut -d. -f1)" "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0)" \
+    "$(spread "$l" wall_ms 1 0)" "$(spread "$l" cpu_ms 1 1)" \
+    "$(kv "$l" known_cpu)" "$(kv "$l" known_mem)" "$(kv "$l" n)" >>"$SEC"
+}
+
+docker_section() {
+  SEC="$RUN/sec-2.md"
+  rm_start_dockerd "$RUN"
+  rm_build_workload_image "$RUN"
+  local host="unix://$RM_DOCKER_SOCK" tag max=${DOCKER_SCALES[${#DOCKER_SCALES[@]}-1]} i name n line
+  local engine
+  engine=$(docker -H "$host" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
+  # A name and compose project no one else uses: only these containers match.
+  tag="rmbench-$$-$RANDOM"
+  rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: starting $max idle containers $tag-NN"
+  local pids=() pid
+  for ((i = 0; i < max; i++)); do
+    name=$(printf '%s-%02d' "$tag" "$i")
+    BENCH_CONTAINERS+=("$name") # tracked first: removed even if the run fails half-way
+    docker -H "$host" run -d --pull=never --name "$name" --label "rm.bench=$tag" \
+      --label "com.docker.compose.project=$tag" \
+      --label "com.docker.compose.service=$(printf 'svc-%02d' "$i")" \
+      rm-test/workload:1 idle >/dev/null 2>>"$RUN/docker-run.err" &
+    pids+=($!)
+    # Eight at a time: the engine is shared.
+    if [ ${#pids[@]} -ge 8 ]; then
+      for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
+      pids=()
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
+  declare -A PAR SEQ
+  for n in "${DOCKER_SCALES[@]}"; do
+    rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, parallel 8 and sequential, $DOCKER_REPS collects each"
+    line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
+      --parallel 8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
+    printf '%s\n' "$line" >>"$RUN/raw.txt"
+    PAR[$n]=$(grep '^parallel=8 ' <<<"$line")
+    SEQ[$n]=$(grep '^parallel=1 ' <<<"$line")
+  done
+  remove_bench_containers
+
+  out "## 2. Docker source: bounded parallel stats versus sequential"
+  out ""
+  out "One collect of the Docker source (\`source_docker\`: one container list, then inspect + one-shot stats per matching container) for N idle containers of \`rm-test/workload:1\` on the engine of this machine (Docker Engine $engine, shared with other work), fetched 8 at a time (the production default) or one after another (\`source_docker_set_parallel(src, 1)\`, a setter only the benchmark calls). One source serves both variants; each repetition runs a parallel collect then a sequential one, after one unmeasured collect (the first one of a container has no CPU rate). $DOCKER_REPS repetitions. CPU is the benchmark process's (every worker thread), not the engine's."
+  out ""
+  out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
+  out "|---|---|---|---|---|---|---|"
+  for n in "${DOCKER_SCALES[@]}"; do
+    docker_row "${PAR[$n]}"
+    docker_row "${SEQ[$n]}"
+  done
+  out ""
+  out "Sequential ÷ parallel (ratios of medians, same run):"
+  out ""
+  out "| N | wall time | CPU time | requests |"
+  out "|---|---|---|---|"
+  for n in "${DOCKER_SCALES[@]}"; do
+    out "| $n | $(calc "$(kv "${SEQ[$n]}" wall_ms_med) / $(kv "${PAR[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" cpu_ms_med) / $(kv "${PAR[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" requests_med) / $(kv "${PAR[$n]}" requests_med)" 2)× |"
+  done
+  out ""
+  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel 8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
   out ""
 }
 
@@ -279,17 +363,32 @@ url_limit_probe() {
   echo "${status:-no answer}"
 }
 
+# post_limit_probe LENGTH: the HTTP status and error Prometheus answers to a POST
+# /api/v1/query whose form body is LENGTH bytes (how queries are sent now).
+post_limit_probe() {
+  local head='query=up%7Bname%3D%22' tail='%22%7D' body="$RUN/post-probe.body" code
+  { printf '%s' "$head"; head -c $(( $1 - ${#head} - ${#tail} )) /dev/zero | tr '\0' a; printf '%s' "$tail"; } >"$body"
+  code=$(curl -s -o "$RUN/post-probe.out" -w '%{http_code}' --max-time 60 -X POST \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$body" \
+    "$RM_PROMETHEUS_URL/api/v1/query") || code="no answer"
+  printf '%s %s' "$code" "$(grep -o '"errorType":"[a-z_]*"' "$RUN/post-probe.out" || echo '(success)')"
+  rm -f "$body"
+}
+
 scale_section() {
   SEC="$RUN/sec-1.md"
   rm_start_prometheus "$RUN" 19190
   local probe_ok probe_big
   probe_ok=$(url_limit_probe 1040000)
   probe_big=$(url_limit_probe 1060000)
+  local post_ok post_big
+  post_ok=$(post_limit_probe 10400000)
+  post_big=$(post_limit_probe 10500000)
   local n p bline oline cmd ratios="" cg="" cg_cmd
   declare -A BATCHED ORIGINAL
   for n in "${SCALES[@]}"; do
     p=$(printf 'b%05d' "$n")
-    rm_log "1. check cost: $n services ($CHECK_REPS batched checks, $ORIG_REPS original)"
+    rm_log "[$(( $(date +%s) - started )) s] 1. check cost: $n services ($CHECK_REPS batched checks, $ORIG_REPS original)"
     start_exporter "$n" "$p"
     cmd="$B/bench_check --prometheus $RM_PROMETHEUS_URL --services $n --prefix $p --reps $CHECK_REPS"
     bline=$($cmd --mode batched) || rm_die "bench_check (batched, $n) failed"
@@ -300,7 +399,7 @@ scale_section() {
     ORIGINAL[$n]=$oline
     printf '%s\n%s\n' "$bline" "$oline" >>"$RUN/raw.txt"
     if [ "$n" -eq 1000 ]; then
-      rm_log "1. one batched check of 1000 services under callgrind"
+      rm_log "[$(( $(date +%s) - started )) s] 1. one batched check of 1000 services under callgrind"
       valgrind --tool=callgrind '--toggle-collect=check_once*' --callgrind-out-file="$RUN/callgrind.check.out" \
         $cmd --mode batched --reps 1 --warmup 0 >"$RUN/callgrind.check.stdout" 2>"$RUN/callgrind.check.stderr" \
         || rm_die "bench_check under callgrind failed"
@@ -314,7 +413,7 @@ scale_section() {
   out ""
   out "One check = collect + decide: the real Prometheus source (\`source_prom\`) and the real engine over N services, against a Prometheus scraping \`bench_exporter\` (9 cAdvisor series per container, 1 s scrapes). **There is no publish step yet** (the daemon loop is not built), so it is not measured. \"original\" is the original's access pattern issued by \`bench_check --mode original\`: four instant queries per service, one after another, \`{name=~\".*<svc>.*\"}\`, first sample taken; then the same engine. Windows: analysis 10 s, trend 60 s at 1 s steps: 10 points per rate and 60 subquery steps, the order of production's defaults (5 m of 15 s scrapes is 20 points; 1 h at 1 m steps is 60). $CHECK_REPS measured batched checks after one warm-up check, $ORIG_REPS original ones; one process per variant and N, so the peak RSS is that scale's."
   out ""
-  out "| N | variant | requests/check | received/check | PromQL sent (URL-encoded) | wall ms | CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
+  out "| N | variant | requests/check | received/check | PromQL sent (form-encoded) | wall ms | CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
   out "|---|---|---|---|---|---|---|---|---|---|"
   for n in "${SCALES[@]}"; do
     check_row "${BATCHED[$n]}"
@@ -337,14 +436,17 @@ scale_section() {
     out "|---|---|---|"
     callgrind_annotate --inclusive=yes "$RUN/callgrind.check.out" 2>/dev/null \
       | awk -v total="$cg" 'BEGIN { d["prom_collect"] = "the whole collect";
-          d["prom_json_parse"] = "answers to samples: jansson parse, copy, free";
-          d["json_loadb"] = "jansson building the JSON tree"; d["json_delete"] = "jansson freeing it";
-          d["http_request"] = "libcurl: send the GET, receive the body"; d["curl_easy_perform"] = "of which inside libcurl";
-          d["http_urlencode"] = "percent-encoding the PromQL"; d["engine_decide"] = "the decide step" }
+          d["prom_json_parse"] = "answers to samples (one-pass scanner)";
+          d["read_string"] = "of which strings: label names and values";
+          d["strtod"] = "of which sample values strtod had to read";
+          d["http_request_headers"] = "libcurl: send the POST, receive the body"; d["curl_easy_perform"] = "of which inside libcurl";
+          d["http_urlencode"] = "percent-encoding (the alternations, once per check)";
+          d["query_text"] = "building the ten queries";
+          d["engine_decide"] = "the decide step" }
           # Read to the end (no early exit: the writer would die of SIGPIPE under pipefail).
           /Auto-annotated source/ { stop = 1 } stop { next }
           { sub(/\([^)]*\)/, "") }
-          $2 ~ /:(prom_collect|prom_json_parse|json_loadb|json_delete.2|http_request|curl_easy_perform|http_urlencode|engine_decide|summarize)$/ {
+          $2 ~ /:(prom_collect|prom_json_parse|read_string|strtod|http_request_headers|curl_easy_perform|http_urlencode|query_text|engine_decide)$/ {
           f = $2; sub(/.*:/, "", f); sub(/.2$/, "", f); gsub(/,/, "", $1);
           if (done[f]++) next;
           printf "| %s | %.1f %% | %s |\n", f, 100 * $1 / total, d[f] }' >>"$SEC"
@@ -352,7 +454,7 @@ scale_section() {
   fi
   local big=${SCALES[${#SCALES[@]}-1]} per
   per=$(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / $big" 1)
-  out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of URL at $big services, $per bytes per service with these 12-character names. Prometheus (Go's HTTP server) refuses a request whose header exceeds 1 MiB (probed in this run: a 1,040,000-byte query path got \"$probe_ok\", a 1,060,000-byte one \"$probe_big\"), so with GET the whole check fails from about $(calc "1048576 / $per" 0) services of such names, fewer with longer names."
+  out "Request size: the longest batched query (CPU limit: four alternations of every name) is $(calc "$(kv "${BATCHED[$big]}" url_max_bytes) / 1024" 0) KiB of form body at $big services, $per bytes per service with these 12-character names. Queries are sent with POST (form body), so Prometheus' 1 MiB limit on request headers, which stopped GET queries at about $(calc "1048576 / $per" 0) services of such names, no longer applies (probed in this run: a GET whose query path is 1,040,000 bytes got \"$probe_ok\", 1,060,000 bytes \"$probe_big\"). The next ceiling is Go's 10 MiB limit on a form body: probed, a 10,400,000-byte POST got \"$post_ok\", a 10,500,000-byte one \"$post_big\" (the body is cut, the query is empty). That is about $(calc "10485760 / $per" 0) services of such names, fewer with longer names."
   out ""
   out "- Command per N: \`$B/bench_check --prometheus URL --services N --prefix bNNNNN --mode batched --reps $CHECK_REPS\` and \`... --mode original --reps $ORIG_REPS --warmup 0\`, with \`bench_exporter --services N\` registered through file_sd."
   out ""
@@ -374,11 +476,6 @@ scale_section() {
 # ---- sections not measurable yet ----------------------------------------------------
 
 todo_sections() {
-  SEC="$RUN/sec-2.md"
-  out "## 2. Docker source: bounded parallel stats versus sequential — TODO"
-  out ""
-  out "Not measured: the Docker source is not merged on this branch. To do: one check for 10 and 50 real containers (rm-test/workload:1 on rm_start_dockerd's engine), parallel one-shot stats with the configured bound versus one after another; wall, CPU, requests."
-  out ""
   SEC="$RUN/sec-4.md"
   out "## 4. Blue-green cut-over — TODO"
   out ""
@@ -396,9 +493,9 @@ todo_sections() {
 machine_section
 engine_section
 footprint_section
+docker_section
 scale_section
 todo_sections
-# TODO(issue 9, part 2): docker_section — bounded parallel stats vs sequential, 10 and 50 containers.
 # TODO(issue 9, part 4): cutover_section — wrk/hey through the router during a blue-green cut-over.
 # TODO(issue 9, part 6): web_section — wrk against the web layer.
 rm_stop_all

@@ -225,16 +225,22 @@ out:
 
 char *http_urlencode(const char *s)
 {
-	struct strbuf sb;
-	strbuf_init(&sb);
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = xmalloc(3 * n + 1), *o = out;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
-			strbuf_append(&sb, (const char *)p, 1);
-		else
-			strbuf_printf(&sb, "%%%02X", *p);
+		unsigned char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
 	}
-	return strbuf_steal(&sb);
+	*o = '\0';
+	return out;
 }
 
 struct stream_ctx {

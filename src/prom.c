@@ -97,18 +97,22 @@ static int status_errno(long status, const char *error_type)
 
 /* The form body of a query. Sent with POST: a GET's URL would cap the query
  * (Prometheus refuses request headers over 1 MiB, about 17,000 services). */
-static char *query_form(const struct prom_client *c, const char *promql, double at)
+static char *query_form(const struct prom_client *c, const char *q, double at)
 {
-	char *q = http_urlencode(promql);
 	char timeout[32];
 	units_format_prom_duration(c->timeout, timeout, sizeof(timeout));
-	char *form;
+	char tail[96];
 	if (at > 0)
-		form = xasprintf("query=%s&time=%.3f&timeout=%s", q, at, timeout);
+		snprintf(tail, sizeof(tail), "&time=%.3f&timeout=%s", at, timeout);
 	else
-		form = xasprintf("query=%s&timeout=%s", q, timeout);
-	free(q);
-	return form;
+		snprintf(tail, sizeof(tail), "&timeout=%s", timeout);
+	/* No printf over the query: it can be megabytes. */
+	struct strbuf sb;
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "query=");
+	strbuf_puts(&sb, q);
+	strbuf_puts(&sb, tail);
+	return strbuf_steal(&sb);
 }
 
 /* Interprets an answer that came back with an HTTP status. */
@@ -173,11 +177,20 @@ static void transport_message(const struct prom_client *c, int r, const char *he
 int prom_query(struct prom_client *c, const char *promql, double at, struct prom_response *ret,
                char *err, size_t errlen)
 {
+	char *q = http_urlencode(promql);
+	int r = prom_query_encoded(c, q, at, ret, err, errlen);
+	free(q);
+	return r;
+}
+
+int prom_query_encoded(struct prom_client *c, const char *promql_encoded, double at,
+                       struct prom_response *ret, char *err, size_t errlen)
+{
 	static const char *const form_type[] = { "Content-Type: application/x-www-form-urlencoded",
 		                                 NULL };
 	struct http_response resp = { 0 };
 	const char *path = "/api/v1/query";
-	char *form = query_form(c, promql, at);
+	char *form = query_form(c, promql_encoded, at);
 	size_t herrlen = strlen(path) + strlen(http_endpoint_describe(c->ep)) + 512;
 	char *herr = xcalloc(1, herrlen);
 	c->requests++;

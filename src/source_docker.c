@@ -13,7 +13,7 @@
 #include "rm/log.h"
 #include "rm/util.h"
 
-#define MAX_PARALLEL 8
+#define MAX_PARALLEL SOURCE_DOCKER_PARALLEL
 #define MEM_SAMPLES  64
 
 /* What the source remembers of one container between checks. */
@@ -57,6 +57,7 @@ struct item {
 struct source_docker {
 	struct docker_client *client;
 	struct docker_client *pool[MAX_PARALLEL];
+	unsigned parallel; /* workers per collect, 1..MAX_PARALLEL */
 	struct docker_events *events;
 	struct discovery_rules rules;
 	char *project;
@@ -130,13 +131,13 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Inspect + stats of every item, up to MAX_PARALLEL at a time. */
+/* Inspect + stats of every item, up to sd->parallel at a time. */
 static void fetch_all(struct source_docker *sd, struct item *items, size_t n)
 {
 	struct work w = { .items = items, .n = n, .sd = sd };
 	struct worker_arg args[MAX_PARALLEL];
 	pthread_t threads[MAX_PARALLEL];
-	size_t k = n < MAX_PARALLEL ? n : MAX_PARALLEL;
+	size_t k = n < sd->parallel ? n : sd->parallel;
 	pthread_mutex_init(&w.mu, NULL);
 	for (size_t i = 0; i < k; i++) {
 		if (!sd->pool[i])
@@ -406,6 +407,15 @@ static const struct source_ops source_docker_ops = {
 	.free = source_docker_free,
 };
 
+void source_docker_set_parallel(struct source *s, unsigned n)
+{
+	/* A programmer error: only a Docker source fetches in parallel. */
+	if (s->ops != &source_docker_ops)
+		abort();
+	struct source_docker *sd = s->impl;
+	sd->parallel = n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
+}
+
 int source_docker_new(const struct rm_config *cfg, struct source *ret)
 {
 	char err[256];
@@ -420,6 +430,7 @@ int source_docker_new(const struct rm_config *cfg, struct source *ret)
 	}
 	struct source_docker *sd = xcalloc(1, sizeof(*sd));
 	sd->client = c;
+	sd->parallel = MAX_PARALLEL;
 	sd->project = xstrdup(cfg->services.project ? cfg->services.project : "");
 	sd->rules.project = sd->project;
 	sd->rules.label_opt_in = cfg->services.label_opt_in;

@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rm/config.h"
+#include "rm/http.h"
 #include "rm/prom.h"
 #include "rm/units.h"
 #include "rm/util.h"
@@ -74,11 +77,49 @@ struct service_acc {
 	size_t n;
 };
 
-/* Monitored names sorted for lookup; name borrowed from the caller's list. */
-struct name_index {
-	const char *name;
-	size_t idx;
+/* The monitored names, for exact lookup: open addressing on an FNV-1a hash;
+ * names are borrowed from the caller's list. */
+struct name_table {
+	struct name_slot {
+		const char *name; /* NULL: empty */
+		size_t idx;
+	} * slots;
+	size_t mask;
 };
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Fills t with names[0..n); a name given twice keeps its first index. */
+static void name_table_build(struct name_table *t, const char *const *names, size_t n)
+{
+	size_t size = 16;
+	while (size < 2 * n)
+		size *= 2;
+	t->slots = xcalloc(size, sizeof(*t->slots));
+	t->mask = size - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = name_hash(names[i]) & t->mask;
+		while (t->slots[h].name && strcmp(t->slots[h].name, names[i]) != 0)
+			h = (h + 1) & t->mask;
+		if (!t->slots[h].name)
+			t->slots[h] = (struct name_slot){ names[i], i };
+	}
+}
+
+/* The index of name, or -1. */
+static long lookup(const struct name_table *t, const char *name)
+{
+	for (size_t h = name_hash(name) & t->mask; t->slots[h].name; h = (h + 1) & t->mask)
+		if (strcmp(t->slots[h].name, name) == 0)
+			return (long)t->slots[h].idx;
+	return -1;
+}
 
 /* Appends s to sb with RE2's metacharacters escaped. */
 static void append_regex_escaped(struct strbuf *sb, const char *s)
@@ -154,24 +195,61 @@ static void selectors_free(struct selectors *s)
 	free(s->by_name);
 }
 
+/* A query being written, as PromQL or percent-encoded for a form body. The
+ * selectors are built (and encoded) once per collect and spliced in as they
+ * are; the small fixed pieces are encoded as they are appended. Encoding is
+ * byte by byte, so the encoded query is the encoding of the PromQL. */
+struct qbuf {
+	struct strbuf sb;
+	bool encode;
+};
+
+static void q_puts(struct qbuf *b, const char *s)
+{
+	if (!b->encode) {
+		strbuf_puts(&b->sb, s);
+		return;
+	}
+	char *e = http_urlencode(s);
+	strbuf_puts(&b->sb, e);
+	free(e);
+}
+
+static void q_printf(struct qbuf *b, const char *fmt, ...) RM_PRINTF(2, 3);
+static void q_printf(struct qbuf *b, const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	q_puts(b, buf);
+}
+
 /* Appends "PRE metric{by_service} POST or PRE metric{by_name} POST". */
-static void append_either(struct strbuf *sb, const struct selectors *sel, const char *pre,
+static void append_either(struct qbuf *b, const struct selectors *sel, const char *pre,
                           const char *metric, const char *post)
 {
-	strbuf_printf(sb, "%s%s{%s}%s or %s%s{%s}%s", pre, metric, sel->by_service, post, pre,
-	              metric, sel->by_name, post);
+	q_printf(b, "%s%s{", pre, metric);
+	strbuf_puts(&b->sb, sel->by_service);
+	q_printf(b, "}%s or %s%s{", post, pre, metric);
+	strbuf_puts(&b->sb, sel->by_name);
+	q_printf(b, "}%s", post);
 }
 
 /* "AGG by (service, project, name) (PRE metric{...} POST or ...)" */
-static void append_grouped(struct strbuf *sb, const char *agg, const struct selectors *sel,
+static void append_grouped(struct qbuf *b, const char *agg, const struct selectors *sel,
                            const char *pre, const char *metric, const char *post)
 {
-	strbuf_printf(sb, "%s by " GROUP_BY " (", agg);
-	append_either(sb, sel, pre, metric, post);
-	strbuf_puts(sb, ")");
+	q_printf(b, "%s by " GROUP_BY " (", agg);
+	append_either(b, sel, pre, metric, post);
+	q_puts(b, ")");
 }
 
-static char *query_text(const struct source_prom *sp, enum quantity q, const struct selectors *sel)
+/* Query q over the selectors sel: PromQL, or its percent-encoding when
+ * encode (sel then encoded too). */
+static char *query_text(const struct source_prom *sp, enum quantity q, const struct selectors *sel,
+                        bool encode)
 {
 	char aw[32], tw[32], ci[32], step[32], range[40];
 	units_format_prom_duration(sp->analysis_window, aw, sizeof(aw));
@@ -183,84 +261,101 @@ static char *query_text(const struct source_prom *sp, enum quantity q, const str
 	const char *mem = sp->memory_metric == MEMORY_METRIC_USAGE
 	                          ? "container_memory_usage_bytes"
 	                          : "container_memory_working_set_bytes";
-	struct strbuf sb;
-	strbuf_init(&sb);
+	struct qbuf b = { .encode = encode };
+	strbuf_init(&b.sb);
 	switch (q) {
 	case Q_CPU:
 		/* sum: cAdvisor may export one series per CPU. */
-		append_grouped(&sb, "sum", sel, "rate(", "container_cpu_usage_seconds_total",
-		               range);
+		append_grouped(&b, "sum", sel, "rate(", "container_cpu_usage_seconds_total", range);
 		break;
 	case Q_CPU_TREND:
-		strbuf_puts(&sb, "avg_over_time((");
-		append_grouped(&sb, "sum", sel, "rate(", "container_cpu_usage_seconds_total",
-		               range);
-		strbuf_printf(&sb, ")[%s:%s])", tw, step);
+		q_puts(&b, "avg_over_time((");
+		append_grouped(&b, "sum", sel, "rate(", "container_cpu_usage_seconds_total", range);
+		q_printf(&b, ")[%s:%s])", tw, step);
 		break;
 	case Q_CPU_LIMIT:
-		append_grouped(&sb, "max", sel, "", "container_spec_cpu_quota", "");
-		strbuf_puts(&sb, " / ");
-		append_grouped(&sb, "max", sel, "", "container_spec_cpu_period", "");
+		append_grouped(&b, "max", sel, "", "container_spec_cpu_quota", "");
+		q_puts(&b, " / ");
+		append_grouped(&b, "max", sel, "", "container_spec_cpu_period", "");
 		break;
 	case Q_THROTTLED:
-		append_grouped(&sb, "sum", sel, "rate(",
-		               "container_cpu_cfs_throttled_periods_total", range);
+		append_grouped(&b, "sum", sel, "rate(", "container_cpu_cfs_throttled_periods_total",
+		               range);
 		break;
 	case Q_CFS_PERIODS:
-		append_grouped(&sb, "sum", sel, "rate(", "container_cpu_cfs_periods_total", range);
+		append_grouped(&b, "sum", sel, "rate(", "container_cpu_cfs_periods_total", range);
 		break;
 	case Q_MEM:
 		/* max, not sum: one container's gauge, even if exported twice. */
-		append_grouped(&sb, "max", sel, "", mem, "");
+		append_grouped(&b, "max", sel, "", mem, "");
 		break;
 	case Q_MEM_PEAK:
-		append_grouped(&sb, "max", sel, "max_over_time(", mem, range);
+		append_grouped(&b, "max", sel, "max_over_time(", mem, range);
 		break;
 	case Q_MEM_LIMIT:
-		append_grouped(&sb, "max", sel, "", "container_spec_memory_limit_bytes", "");
+		append_grouped(&b, "max", sel, "", "container_spec_memory_limit_bytes", "");
 		break;
 	case Q_OOM:
 		snprintf(range, sizeof(range), "[%s])", ci);
-		append_grouped(&sb, "sum", sel, "increase(", "container_oom_events_total", range);
+		append_grouped(&b, "sum", sel, "increase(", "container_oom_events_total", range);
 		break;
 	case Q_UPTIME:
-		strbuf_puts(&sb, "time() - ");
-		append_grouped(&sb, "max", sel, "", "container_start_time_seconds", "");
+		q_puts(&b, "time() - ");
+		append_grouped(&b, "max", sel, "", "container_start_time_seconds", "");
 		break;
 	default:
 		abort();
 	}
-	return strbuf_steal(&sb);
+	return strbuf_steal(&b.sb);
 }
 
-static int name_index_cmp(const void *a, const void *b)
+/* The selectors percent-encoded, for query_text(..., true). */
+static void selectors_encode(const struct selectors *sel, struct selectors *ret)
 {
-	return strcmp(((const struct name_index *)a)->name, ((const struct name_index *)b)->name);
+	ret->by_service = http_urlencode(sel->by_service);
+	ret->by_name = http_urlencode(sel->by_name);
 }
 
-static long lookup(const struct name_index *idx, size_t n, const char *name)
+/* Finds a sample's three grouping labels. The answer's parser stores each
+ * label name once, so a name is first recognised by its address, as the one
+ * of the previous sample, and only otherwise by comparing text. */
+struct label_finder {
+	const char *service, *project, *name; /* the label names last seen */
+};
+
+static void find_labels(struct label_finder *lf, const struct prom_sample *s, const char **svc,
+                        const char **proj, const char **name)
 {
-	struct name_index key = { name, 0 };
-	const struct name_index *hit = bsearch(&key, idx, n, sizeof(*idx), name_index_cmp);
-	return hit ? (long)hit->idx : -1;
+	*svc = *proj = *name = NULL;
+	for (size_t i = 0; i < s->n_labels; i++) {
+		const char *k = s->labels[i].name;
+		if (k == lf->service ||
+		    (k != lf->project && k != lf->name && strcmp(k, L_SERVICE) == 0)) {
+			lf->service = k;
+			*svc = s->labels[i].value;
+		} else if (k == lf->project || (k != lf->name && strcmp(k, L_PROJECT) == 0)) {
+			lf->project = k;
+			*proj = s->labels[i].value;
+		} else if (k == lf->name || strcmp(k, L_NAME) == 0) {
+			lf->name = k;
+			*name = s->labels[i].value;
+		}
+	}
 }
 
 /* Which service a series belongs to (index into services), or -1. */
-static long assign(const struct source_prom *sp, const struct name_index *idx, size_t n,
-                   const struct prom_sample *s)
+static long assign(const struct source_prom *sp, const struct name_table *names, const char *svc,
+                   const char *proj, const char *name)
 {
-	const char *svc = prom_sample_label(s, L_SERVICE);
-	const char *proj = prom_sample_label(s, L_PROJECT);
-	const char *name = prom_sample_label(s, L_NAME);
 	bool no_project = !proj || !*proj;
 	bool in_project = !*sp->project || (proj && strcmp(proj, sp->project) == 0);
 	if (svc && *svc && in_project) {
-		long i = lookup(idx, n, svc);
+		long i = lookup(names, svc);
 		if (i >= 0)
 			return i;
 	}
 	if (name && *name && (in_project || no_project))
-		return lookup(idx, n, name);
+		return lookup(names, name);
 	return -1;
 }
 
@@ -471,13 +566,13 @@ static void summarize(const struct service_acc *a, const char *service, double n
 }
 
 /* Runs query q and files each series under its service and container. */
-static int run_query(struct source_prom *sp, enum quantity q, const struct selectors *sel,
-                     const struct name_index *idx, size_t n, double now, struct service_acc *accs,
+static int run_query(struct source_prom *sp, enum quantity q, const struct selectors *sel_encoded,
+                     const struct name_table *names, double now, struct service_acc *accs,
                      char *err, size_t errlen)
 {
 	struct prom_response resp = { 0 };
-	char *text = query_text(sp, q, sel);
-	int r = prom_query(sp->client, text, now, &resp, err, errlen);
+	char *form = query_text(sp, q, sel_encoded, true);
+	int r = prom_query_encoded(sp->client, form, now, &resp, err, errlen);
 	if (r < 0)
 		goto out;
 	if (resp.type != PROM_RESULT_VECTOR) {
@@ -487,19 +582,21 @@ static int run_query(struct source_prom *sp, enum quantity q, const struct selec
 		         prom_result_type_to_string(resp.type));
 		goto out;
 	}
+	struct label_finder lf = { 0 };
 	for (size_t i = 0; i < resp.n_samples; i++) {
 		const struct prom_sample *s = &resp.samples[i];
-		long k = assign(sp, idx, n, s);
+		const char *svc, *proj, *name;
+		find_labels(&lf, s, &svc, &proj, &name);
+		long k = assign(sp, names, svc, proj, name);
 		if (k < 0)
 			continue;
-		const char *name = prom_sample_label(s, L_NAME);
 		struct container *c = container_get(&accs[k], name ? name : "");
 		c->q[q].present = true;
 		c->q[q].v = s->value;
 	}
 out:
 	prom_response_free(&resp);
-	free(text);
+	free(form);
 	return r;
 }
 
@@ -511,8 +608,8 @@ static int prom_collect(void *impl, const char *const *services, size_t n, doubl
 	double t0 = time_monotonic();
 	unsigned req0 = prom_client_requests(sp->client);
 	size_t bytes0 = prom_client_bytes(sp->client);
-	struct selectors sel = { 0 };
-	struct name_index *idx = xcalloc(n ? n : 1, sizeof(*idx));
+	struct selectors sel = { 0 }, sel_encoded = { 0 };
+	struct name_table names = { 0 };
 	struct service_acc *accs = xcalloc(n ? n : 1, sizeof(*accs));
 	char scratch[8];
 	int r = 0;
@@ -522,13 +619,13 @@ static int prom_collect(void *impl, const char *const *services, size_t n, doubl
 	}
 	if (n == 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (struct name_index){ services[i], i };
-	qsort(idx, n, sizeof(*idx), name_index_cmp);
+	name_table_build(&names, services, n);
+	/* The name alternations, built and encoded once for the ten queries. */
 	selectors_build(sp, services, n, &sel);
+	selectors_encode(&sel, &sel_encoded);
 	/* Every query must answer before any value is given out. */
 	for (int q = 0; q < _Q_MAX; q++) {
-		r = run_query(sp, (enum quantity)q, &sel, idx, n, now, accs, err, errlen);
+		r = run_query(sp, (enum quantity)q, &sel_encoded, &names, now, accs, err, errlen);
 		if (r < 0)
 			goto out;
 	}
@@ -546,8 +643,9 @@ out:
 		free(accs[i].c);
 	}
 	free(accs);
-	free(idx);
+	free(names.slots);
 	selectors_free(&sel);
+	selectors_free(&sel_encoded);
 	return r;
 }
 
@@ -596,7 +694,21 @@ char *source_prom_query_text(const struct source *s, unsigned i, const char *con
 		abort();
 	struct selectors sel = { 0 };
 	selectors_build(s->impl, services, n, &sel);
-	char *text = query_text(s->impl, (enum quantity)i, &sel);
+	char *text = query_text(s->impl, (enum quantity)i, &sel, false);
 	selectors_free(&sel);
 	return text;
+}
+
+char *source_prom_query_form(const struct source *s, unsigned i, const char *const *services,
+                             size_t n)
+{
+	if (s->ops != &prom_ops || i >= _Q_MAX)
+		abort();
+	struct selectors sel = { 0 }, sel_encoded = { 0 };
+	selectors_build(s->impl, services, n, &sel);
+	selectors_encode(&sel, &sel_encoded);
+	char *form = query_text(s->impl, (enum quantity)i, &sel_encoded, true);
+	selectors_free(&sel);
+	selectors_free(&sel_encoded);
+	return form;
 }

@@ -1,5 +1,5 @@
 /* prom: a Prometheus HTTP API client for instant queries
- * (GET /api/v1/query), over the http transport. Does not log above debug. */
+ * (POST /api/v1/query, form body), over the http transport. Does not log above debug. */
 #ifndef RM_PROM_H
 #define RM_PROM_H
 
@@ -37,6 +37,11 @@ const char *prom_client_url(const struct prom_client *c);
  *   -EBADMSG                       the answer is not the API's JSON */
 int prom_query(struct prom_client *c, const char *promql, double at, struct prom_response *ret,
                char *err, size_t errlen);
+
+/* As prom_query, with the query already percent-encoded as http_urlencode
+ * gives it: for callers that build big queries from pieces encoded once. */
+int prom_query_encoded(struct prom_client *c, const char *promql_encoded, double at,
+                       struct prom_response *ret, char *err, size_t errlen);
 
 /* Requests made and body bytes received since the client was created. */
 unsigned prom_client_requests(const struct prom_client *c);

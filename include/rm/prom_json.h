@@ -26,12 +26,13 @@ const char *prom_result_type_to_string(enum prom_result_type t);
 int prom_result_type_from_string(const char *s);
 
 struct prom_label {
-	char *name;  /* owned */
-	char *value; /* owned */
+	const char *name;  /* owned by the response */
+	const char *value; /* owned by the response */
 };
 
 struct prom_sample {
-	struct prom_label *labels; /* owned, n_labels entries; none for a scalar */
+	const struct prom_label *labels; /* owned by the response, n_labels entries;
+	                                  * none for a scalar */
 	size_t n_labels;
 	double time;  /* evaluation time, seconds since the epoch */
 	double value; /* may be NaN or +-Inf */
@@ -44,6 +45,9 @@ struct prom_response {
 	enum prom_result_type type;
 	struct prom_sample *samples; /* owned; a scalar gives exactly one */
 	size_t n_samples;
+	/* Private to prom_json: where the labels and their texts are stored. */
+	struct prom_label *label_store;
+	char *text_store;
 };
 
 /* Parses len bytes of data (need not be NUL-terminated) into *ret.

@@ -33,4 +33,12 @@ struct rm_config;
  * source_free), or -EINVAL for an unusable docker.host or api_version. */
 int source_docker_new(const struct rm_config *cfg, struct source *ret);
 
+/* Containers a collect fetches at once: the default, and the most. */
+#define SOURCE_DOCKER_PARALLEL 8
+
+/* Sets how many containers s fetches at once, 1 (one after another) to
+ * SOURCE_DOCKER_PARALLEL (the default, which nothing else changes). For the
+ * benchmarks (bench/bench_docker.c); s must be a Docker source. */
+void source_docker_set_parallel(struct source *s, unsigned n);
+
 #endif

@@ -34,4 +34,10 @@ int source_prom_new(const struct rm_config *cfg, struct source *ret);
 char *source_prom_query_text(const struct source *s, unsigned i, const char *const *services,
                              size_t n);
 
+/* The same query percent-encoded as collect sends it in the form body (the
+ * name alternations encoded once per collect and spliced in): equal to
+ * http_urlencode(source_prom_query_text(...)). For tests. */
+char *source_prom_query_form(const struct source *s, unsigned i, const char *const *services,
+                             size_t n);
+
 #endif

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "rm/config.h"
+#include "rm/http.h"
 #include "rm/source_prom.h"
 #include "rm/util.h"
 
@@ -83,6 +84,36 @@ static void test_fixed_count(void **state)
 	config_free(cfg);
 }
 
+/* The form body collect sends (alternations encoded once and spliced in) is
+ * exactly the encoding of the PromQL, for every query, with and without a
+ * project, with names that need escaping and encoding. */
+static void test_form_is_encoded_text(void **state)
+{
+	const char *services[] = {
+		"web",   "a.b",      "x+y", "q\"uote", "sp ace", "p%c", "\xc3\xa9t\xc3\xa9",
+		"a&b=c", "new\nline"
+	};
+	const char *projects[] = { "", "my.proj", "a&b" };
+	for (size_t p = 0; p < sizeof(projects) / sizeof(projects[0]); p++) {
+		struct rm_config *cfg = test_config(projects[p]);
+		struct source src;
+		assert_int_equal(source_prom_new(cfg, &src), 0);
+		for (unsigned i = 0; i < SOURCE_PROM_QUERIES; i++) {
+			for (size_t n = 1; n <= sizeof(services) / sizeof(services[0]); n += 4) {
+				char *text = source_prom_query_text(&src, i, services, n);
+				char *form = source_prom_query_form(&src, i, services, n);
+				char *want = http_urlencode(text);
+				assert_string_equal(form, want);
+				free(text);
+				free(form);
+				free(want);
+			}
+		}
+		source_free(&src);
+		config_free(cfg);
+	}
+}
+
 static void test_no_url(void **state)
 {
 	struct rm_config *cfg = test_config("");
@@ -99,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_escaping_and_anchors),
 		cmocka_unit_test(test_project),
 		cmocka_unit_test(test_fixed_count),
+		cmocka_unit_test(test_form_is_encoded_text),
 		cmocka_unit_test(test_no_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
