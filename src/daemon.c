@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ struct daemon {
 	struct docker_client *docker;
 	struct docker_events *events;
 	pthread_t events_thread;
-	volatile bool events_run;
+	atomic_bool events_run;
 	struct notifier *notifier;
 	struct web_server *web;
 	int wake_fd;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # compose_e2e.sh: the example stack (compose/example: resource-manager in its
-# FROM-scratch image, the HAProxy socket proxy, a demo web service) brought
-# up by Debian's docker-compose 1.29 with images built here; the demo holds
-# most of its memory, resource-manager raises the limit while a request loop
+# FROM-scratch image, the HAProxy socket proxy, a demo web service behind a
+# router) brought up by Debian's docker-compose 1.29 with images built here;
+# the demo holds most of its memory, resource-manager raises the limit (blue-
+# green, or in place, as main decides) while a request loop through the router
 # sees no failure; the container is read-only, uid 1000, and still writes its
 # state and log; the proxy refuses what is not granted;
 # scripts/test-resource-manager.sh passes on the stack and fails, naming the
@@ -32,6 +33,8 @@ export SOCKET_PROXY_IMAGE=rm-test/socket-proxy:e2e
 export DEMO_IMAGE=${RM_TEST_WORKLOAD_IMAGE:-rm-test/workload:1}
 export RESOURCE_MANAGER_PORT
 RESOURCE_MANAGER_PORT=$(rm_free_port $((18800 + $$ % 100)))
+export DEMO_PORT
+DEMO_PORT=$(rm_free_port $((RESOURCE_MANAGER_PORT + 1)))
 export RESOURCE_MANAGER_CHECK_INTERVAL=3s
 export CONFIGDIR=$src/compose/example/config
 ex=$src/compose/example
@@ -86,14 +89,18 @@ docker inspect -f '{{.HostConfig.SecurityOpt}}' "$rm_c" | grep -q no-new-privile
 [ "$(docker inspect -f '{{.HostConfig.Binds}}{{range .Mounts}}{{.Source}}{{end}}' "$rm_c" | grep -c docker.sock)" -eq 0 ] \
   && ok "no Docker socket in the resource-manager container" || bad "the socket is mounted into resource-manager"
 
-# The demo service and a request loop against it for the rest of the test.
+# The demo service, and a request loop through the router for the rest of
+# the test.
 demo=$(docker ps -q --filter "label=com.docker.compose.project=$proj" --filter "label=com.docker.compose.service=demo" | head -1)
 [ -n "$demo" ] || { bad "no demo container"; exit 1; }
-demo_ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"${proj}_default\"}}{{.IPAddress}}{{end}}" "$demo")
+demo_name0=$(docker inspect -f '{{.Name}}' "$demo")
 demo_id0=$(docker inspect -f '{{.Id}} {{.State.StartedAt}}' "$demo")
+demo_url=http://127.0.0.1:$DEMO_PORT/
+for _ in $(seq 1 50); do curl -fsS -m 1 -o /dev/null "$demo_url" 2>/dev/null && break; sleep 0.2; done
+curl -fsS -m 2 -o /dev/null "$demo_url" && ok "the router serves the demo" || bad "the router does not serve the demo"
 ( n=0 f=0
   while [ ! -e "$out/stop-load" ]; do
-    curl -fsS --max-time 2 -o /dev/null "http://$demo_ip:8080/" 2>>"$out/load-errors" || f=$((f+1))
+    curl -fsS --max-time 5 -o /dev/null "$demo_url" 2>>"$out/load-errors" || f=$((f+1))
     n=$((n+1)); echo "$n $f" >"$out/load"; sleep 0.05
   done ) &
 load=$!
@@ -131,11 +138,21 @@ now=$(docker ps -q --filter "label=com.docker.compose.project=$proj" --filter "l
 [ "$(echo "$now" | wc -w)" -eq 1 ] && ok "one demo container serving" || bad "demo containers: $now"
 mem=$(docker inspect -f '{{.HostConfig.Memory}}' $now 2>/dev/null | head -1)
 [ "$mem" = 83886080 ] && ok "demo memory limit 64 MiB -> 80 MiB" || bad "demo memory limit is $mem"
+# main decides the strategy: blue-green for this health-checked, stateless
+# demo when the executor is there, else in place.
 if grep -q 'change applied service=demo strategy=in-place' "$out/rm.log"; then
   [ "$(docker inspect -f '{{.Id}} {{.State.StartedAt}}' "$demo")" = "$demo_id0" ] && ok "in place: same container, not restarted" \
     || bad "in-place change restarted or replaced the container"
+elif grep -q 'change applied service=demo strategy=blue-green' "$out/rm.log"; then
+  [ "$(docker inspect -f '{{.Id}}' $now)" != "${demo_id0%% *}" ] && ok "blue-green: a new container replaced the old one" \
+    || bad "blue-green left the old container"
+  [ "$(docker inspect -f '{{.Name}}' $now)" = "$demo_name0" ] && ok "blue-green: the copy took the name $demo_name0" \
+    || bad "the copy is named $(docker inspect -f '{{.Name}}' $now)"
+  [ "$(docker inspect -f '{{.State.Health.Status}}' $now)" = healthy ] && ok "blue-green: the copy is healthy" || bad "the copy is not healthy"
+  (cd "$ex" && docker-compose --ansi never ps -q demo) | grep -q "${now:0:12}" && ok "docker-compose ps lists the copy as the demo service" \
+    || bad "docker-compose does not see the copy"
 fi
-read -r n f <"$out/load"
+n=0 f=0; read -r n f <"$out/load"
 [ "${n:-0}" -gt 20 ] && [ "${f:-1}" -eq 0 ] && ok "zero downtime: $n requests, none failed" \
   || { bad "request loop: $n requests, $f failed"; sort "$out/load-errors" | uniq -c | head; }
 curl -fsS "$url/api/v1/history?service=demo" | grep -q '"outcome":"applied"' && ok "the API's history has the change" || bad "history lacks the change"

@@ -11,6 +11,9 @@ img=${RM_TEST_WORKLOAD_IMAGE:-rm-test/workload:1}
 out=${RM_TEST_OUTPUT:-/tmp}/daemon-$$
 mkdir -p "$out"
 export DOCKER_HOST=$RM_TEST_DOCKER_HOST
+. "${RM_SOURCE_DIR:?}/scripts/lib/common.sh"
+# Its own port: other suites on this engine's host run the same test.
+port=$(rm_free_port $((18600 + $$ % 200)))
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails+1)); }
@@ -40,6 +43,7 @@ notifications:
     alertmanager: {enabled: true, url: "$RM_TEST_ALERTMANAGER_URL"}
     logfile: {enabled: false, path: "$out/unused.log"}
 state: {path: "$out/state.json"}
+metrics: {port: $port, bind_address: 127.0.0.1}
 logging: {level: debug}
 $2
 YML

@@ -59,6 +59,8 @@ automation: {enabled: false}
 docker: {host: "unix:///nonexistent.sock"}
 notifications: {enabled: false, channels: {logfile: {enabled: false, path: "$out/x"}}}
 state: {path: "$out/state.json"}
+# Its own port: other suites on this host run the same test.
+metrics: {port: $(rm_free_port $((18800 + $$ % 150))), bind_address: 127.0.0.1}
 logging: {level: debug}
 YML
 "$bin" run --config "$out/cfg.yml" >"$out/rm.log" 2>&1 &
