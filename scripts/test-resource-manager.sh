@@ -262,6 +262,8 @@ check_prometheus() {
   source=$(printf '%s\n' "$effective" | sed -n 's/^monitoring\.source = \([a-z]*\).*/\1/p')
   if [ "$s" = up ]; then
     report PASS prometheus "the service reads metrics from Prometheus${purl:+ ($purl)}"
+  elif [ "$s" = not_configured ]; then
+    report PASS prometheus "not used (${source:+monitoring.source=$source, }prometheus_url=\"$purl\"): measuring through the Docker engine"
   elif [ -n "$s" ]; then
     report FAIL prometheus "Prometheus${purl:+ ($purl)} does not answer the service ($s): $(dep_detail prometheus)"
   elif [ -z "$effective" ]; then

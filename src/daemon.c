@@ -32,7 +32,8 @@
 
 extern char **environ;
 
-enum { DEP_SOURCE, DEP_DOCKER, DEP_ALERTMANAGER, N_DEPS };
+/* Alertmanager is not one: its state is in the notification counters. */
+enum { DEP_PROMETHEUS, DEP_DOCKER, N_DEPS };
 
 struct dep {
 	const char *name;
@@ -155,14 +156,17 @@ static void dep_set(struct daemon *d, int which, bool up, const char *detail)
 	p->up = up;
 	p->since = time_wall();
 	snprintf(p->detail, sizeof(p->detail), "%s", up ? "" : detail ? detail : "");
-	if (!up)
-		log_warn("daemon",
-		         "%s unreachable: no decision for what it measures until it is back\t"
-		         "dependency=%s error=%s",
-		         p->name, p->name, log_quote(p->detail, q, sizeof(q)));
-	else if (!first)
+	if (!up) {
+		const char *next = which == DEP_DOCKER ? "no change is applied"
+		                   : source_has_backend(&d->source, "docker")
+		                           ? "observing through the Docker engine"
+		                           : "no decision for what it measures";
+		log_warn("daemon", "%s unreachable: %s until it is back\tdependency=%s error=%s",
+		         p->name, next, p->name, log_quote(p->detail, q, sizeof(q)));
+	} else if (!first) {
 		log_info("daemon", "%s reachable again, decisions resume\tdependency=%s", p->name,
 		         p->name);
+	}
 }
 
 /* ---- services ---- */
@@ -729,6 +733,9 @@ static struct view *build_view(struct daemon *d)
 	v->last_check = d->last_check;
 	v->last_check_duration = d->last_check_duration;
 	v->check_interval = cfg->monitoring.check_interval;
+	/* A failed container list skips the Engine's stats: one Engine timeout. */
+	v->peer_timeout = cfg->docker.timeout +
+	                  (d->deps[DEP_PROMETHEUS].configured ? cfg->monitoring.query_timeout : 0);
 	v->checks = d->checks;
 	snprintf(v->source, sizeof(v->source), "%s", d->source_used);
 	snprintf(v->version, sizeof(v->version), "%s", RM_VERSION);
@@ -741,14 +748,10 @@ static struct view *build_view(struct daemon *d)
 	v->thresholds.memory_high = cfg->thresholds.memory_high;
 	v->thresholds.memory_low = cfg->thresholds.memory_low;
 	v->thresholds.consecutive_checks = cfg->thresholds.consecutive_checks;
-	static const char *const dep_names[N_DEPS] = { "source", "docker", "alertmanager" };
 	for (int i = 0; i < N_DEPS; i++) {
 		const struct dep *p = &d->deps[i];
 		struct view_dependency *o = &v->deps[v->n_deps];
-		if (i == DEP_ALERTMANAGER)
-			continue; /* its state is in the notification counters */
-		snprintf(o->name, sizeof(o->name), "%s",
-		         i == DEP_SOURCE && d->source_used[0] ? d->source_used : dep_names[i]);
+		snprintf(o->name, sizeof(o->name), "%s", p->name);
 		o->configured = p->configured;
 		o->up = p->up != 0; /* unknown until the first check: not reported down */
 		snprintf(o->detail, sizeof(o->detail), "%s", p->detail);
@@ -1027,18 +1030,45 @@ static void refresh_host_info(struct daemon *d, double now)
 	docker_info_free(&info);
 }
 
-/* Lists containers for discovery and the view; updates the Docker dependency. */
-static struct docker_container_list *list_containers(struct daemon *d)
+/* Lists containers for discovery and the view; NULL with the reason in err
+ * when the engine does not answer. */
+static struct docker_container_list *list_containers(struct daemon *d, char *err, size_t errlen)
 {
 	struct docker_container_list *list = xcalloc(1, sizeof(*list));
-	char err[256];
-	if (docker_containers_list(d->docker, false, NULL, 0, list, err, sizeof(err)) < 0) {
-		dep_set(d, DEP_DOCKER, false, err);
+	if (docker_containers_list(d->docker, false, NULL, 0, list, err, errlen) < 0) {
 		free(list);
 		return NULL;
 	}
-	dep_set(d, DEP_DOCKER, true, NULL);
 	return list;
+}
+
+/* Whether the source has Prometheus decides whether it is a dependency. */
+static void deps_configure(struct daemon *d)
+{
+	struct dep *p = &d->deps[DEP_PROMETHEUS];
+	bool has = source_has_backend(&d->source, "prometheus");
+	if (p->configured != has) {
+		p->configured = has;
+		p->up = -1;
+		p->detail[0] = '\0';
+	}
+}
+
+/* After a check: Prometheus as its source found it; the Docker engine down
+ * when the container list or the container stats failed. */
+static void deps_update(struct daemon *d, bool collected, const char *list_err)
+{
+	const char *why = "";
+	enum source_result pr = collected ? source_backend_result(&d->source, "prometheus", &why)
+	                                  : SOURCE_NOT_ASKED;
+	if (pr != SOURCE_NOT_ASKED)
+		dep_set(d, DEP_PROMETHEUS, pr == SOURCE_ANSWERED, why);
+	enum source_result dr =
+	        collected ? source_backend_result(&d->source, "docker", &why) : SOURCE_NOT_ASKED;
+	if (list_err)
+		dep_set(d, DEP_DOCKER, false, list_err);
+	else
+		dep_set(d, DEP_DOCKER, dr != SOURCE_FAILED, why);
 }
 
 static void assign_containers(struct daemon *d, const struct docker_container_list *list,
@@ -1064,7 +1094,11 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
 static void check(struct daemon *d, bool only_flagged)
 {
 	double now = time_wall(), t0 = time_monotonic();
-	struct docker_container_list *list = list_containers(d);
+	char list_err[256] = "";
+	struct docker_container_list *list = list_containers(d, list_err, sizeof(list_err));
+	/* A failed list means the engine is down or slow: its stats would only
+	 * add their own timeouts to this check. */
+	source_skip_engine(&d->source, list ? NULL : list_err);
 	size_t n_all = 0, n = 0;
 	char **all = service_names(d, list, &n_all);
 	char **names = xcalloc(n_all + 1, sizeof(char *));
@@ -1085,7 +1119,7 @@ static void check(struct daemon *d, bool only_flagged)
 	int r = n ? source_collect(&d->source, (const char *const *)names, n, now, obs, &stats, err,
 	                           sizeof(err))
 	          : 0;
-	dep_set(d, DEP_SOURCE, r == 0, err);
+	deps_update(d, n > 0, list ? NULL : list_err);
 
 	pthread_mutex_lock(&d->lock);
 	snprintf(d->source_used, sizeof(d->source_used), "%s", source_used_name(&d->source));
@@ -1254,6 +1288,7 @@ static void reload(struct daemon *d)
 	pthread_mutex_lock(&d->lock);
 	source_free(&d->source);
 	d->source = src;
+	deps_configure(d);
 	docker_client_free(d->docker);
 	d->docker = docker;
 	/* Running deployments keep the configuration they started with. */
@@ -1432,7 +1467,7 @@ static int daemon_init(struct daemon *d, const struct daemon_options *opts)
 	d->wake_fd = d->sig_fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
-	const char *names[N_DEPS] = { "metrics source", "docker", "alertmanager" };
+	const char *names[N_DEPS] = { "prometheus", "docker" };
 	for (int i = 0; i < N_DEPS; i++) {
 		d->deps[i].name = names[i];
 		d->deps[i].up = -1;
@@ -1534,6 +1569,7 @@ int daemon_main(const struct daemon_options *opts)
 		status = 2;
 		goto out;
 	}
+	deps_configure(d);
 	d->notifier = notifier_new(d->cfg);
 	d->started = time_wall();
 	if (web_start(d->cfg, on_command, d, &d->web, err, sizeof(err)) < 0) {

@@ -348,9 +348,14 @@ enum render_health render_health_status(const struct view *v, double now)
 {
 	double ref = v->last_check > 0 ? v->last_check : v->started;
 	/* A check that takes longer than the interval (slow peers) delays the next
-	 * one: the loop is stuck only when it misses several of its own periods. */
-	double period = v->check_interval > v->last_check_duration ? v->check_interval
-	                                                           : v->last_check_duration;
+	 * one: the loop is stuck only when it misses several of its own periods.
+	 * A check waiting on peers that time out is slow, not stuck: its period
+	 * is at least their timeouts, the first check's too. */
+	double period = v->check_interval;
+	if (v->last_check_duration > period)
+		period = v->last_check_duration;
+	if (v->peer_timeout > period)
+		period = v->peer_timeout;
 	if (period > 0 && now - ref > RENDER_HEALTH_MISSED_CHECKS * period)
 		return RENDER_UNHEALTHY;
 	for (size_t i = 0; i < v->n_deps && i < RM_ARRAY_SIZE(v->deps); i++)

@@ -87,6 +87,7 @@ static int auto_collect(void *impl, const char *const *services, size_t n, doubl
 	struct source_stats total = { 0 }, st;
 	char perr[512] = "", derr[512] = "";
 	int r = -ENOENT;
+	a->prom.last = a->docker.last = SOURCE_NOT_ASKED;
 	if (a->prom.ops) {
 		st = (struct source_stats){ 0 };
 		r = source_collect(&a->prom, services, n, now, out, &st, perr, sizeof(perr));
@@ -151,8 +152,7 @@ int source_auto_new(struct source *prom_or_null, struct source *docker_or_null, 
 		a->docker = *docker_or_null;
 		*docker_or_null = (struct source){ 0 };
 	}
-	ret->ops = &auto_ops;
-	ret->impl = a;
+	*ret = (struct source){ .ops = &auto_ops, .impl = a };
 	return 0;
 }
 
@@ -162,6 +162,44 @@ const char *source_used_name(const struct source *s)
 		return s->ops->name;
 	const struct source_auto *a = s->impl;
 	return used_names[a->used];
+}
+
+enum source_result source_backend_result(const struct source *s, const char *backend,
+                                         const char **ret_error)
+{
+	const struct source *b = NULL;
+	if (s->ops == &auto_ops) {
+		const struct source_auto *a = s->impl;
+		if (strcmp(backend, "prometheus") == 0)
+			b = a->prom.ops ? &a->prom : NULL;
+		else if (strcmp(backend, "docker") == 0)
+			b = a->docker.ops ? &a->docker : NULL;
+	} else if (s->ops && strcmp(s->ops->name, backend) == 0) {
+		b = s;
+	}
+	if (ret_error)
+		*ret_error = b && b->last == SOURCE_FAILED ? b->last_error : "";
+	return b ? b->last : SOURCE_NOT_ASKED;
+}
+
+bool source_has_backend(const struct source *s, const char *backend)
+{
+	if (s->ops != &auto_ops)
+		return s->ops && strcmp(s->ops->name, backend) == 0;
+	const struct source_auto *a = s->impl;
+	return strcmp(backend, "prometheus") == 0 ? a->prom.ops != NULL
+	       : strcmp(backend, "docker") == 0   ? a->docker.ops != NULL
+	                                          : false;
+}
+
+void source_skip_engine(struct source *s, const char *why_or_null)
+{
+	snprintf(s->engine_down, sizeof(s->engine_down), "%s", why_or_null ? why_or_null : "");
+	if (s->ops == &auto_ops) {
+		struct source_auto *a = s->impl;
+		source_skip_engine(&a->prom, why_or_null);
+		source_skip_engine(&a->docker, why_or_null);
+	}
 }
 
 static int docker_source_new(const struct rm_config *cfg, struct source *ret)

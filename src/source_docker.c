@@ -437,7 +437,6 @@ int source_docker_new(const struct rm_config *cfg, struct source *ret)
 	sd->memory_metric = cfg->monitoring.memory_metric;
 	sd->mem_window =
 	        cfg->monitoring.analysis_window > 0 ? cfg->monitoring.analysis_window : 300;
-	ret->ops = &source_docker_ops;
-	ret->impl = sd;
+	*ret = (struct source){ .ops = &source_docker_ops, .impl = sd };
 	return 0;
 }

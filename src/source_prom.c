@@ -681,8 +681,7 @@ int source_prom_new(const struct rm_config *cfg, struct source *ret)
 	sp->trend_window = cfg->monitoring.trend_window;
 	sp->check_interval = cfg->monitoring.check_interval;
 	sp->memory_metric = cfg->monitoring.memory_metric;
-	ret->ops = &prom_ops;
-	ret->impl = sp;
+	*ret = (struct source){ .ops = &prom_ops, .impl = sp };
 	return 0;
 }
 

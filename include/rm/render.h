@@ -17,7 +17,9 @@
 #define RENDER_HISTORY_MAX     1000
 #define RENDER_HISTORY_DEFAULT 100
 
-/* Checks missed before /health says "unhealthy". */
+/* Periods without a completed check before /health says "unhealthy"; a
+ * period is the longest of the check interval, the last check's duration and
+ * the peers' timeouts (view.peer_timeout). */
 #define RENDER_HEALTH_MISSED_CHECKS 3
 
 /* GET /api/v1/status at wall time `now` (health and "served_at" use it): the
@@ -37,7 +39,7 @@ char *render_history_json(const struct view *v, const char *service, size_t limi
 enum render_health {
 	RENDER_HEALTHY,
 	RENDER_DEGRADED,  /* a configured dependency is down */
-	RENDER_UNHEALTHY, /* no completed check for RENDER_HEALTH_MISSED_CHECKS intervals */
+	RENDER_UNHEALTHY, /* no completed check for RENDER_HEALTH_MISSED_CHECKS periods */
 	_RENDER_HEALTH_MAX,
 };
 const char *render_health_to_string(enum render_health h);

@@ -33,17 +33,28 @@ struct source_ops {
 	void (*free)(void *impl);
 };
 
+/* What the last collect through source_collect learnt of a source. */
+enum source_result {
+	SOURCE_NOT_ASKED, /* no collect yet, or the last one did not ask it */
+	SOURCE_ANSWERED,
+	SOURCE_FAILED,
+};
+
 struct source {
 	const struct source_ops *ops;
 	void *impl;
+	enum source_result last;
+	char last_error[512]; /* why, when last is SOURCE_FAILED */
+	/* Set by source_skip_engine: the Docker engine just failed a call, so a
+	 * Docker-backed collect fails at once with this reason instead of
+	 * waiting for its own timeouts. Empty: ask as usual. */
+	char engine_down[256];
 };
 
-static inline int source_collect(struct source *s, const char *const *services, size_t n,
-                                 double now, struct observation *out, struct source_stats *stats,
-                                 char *err, size_t errlen)
-{
-	return s->ops->collect(s->impl, services, n, now, out, stats, err, errlen);
-}
+/* Collects through s->ops and records the outcome in s->last. A source
+ * backed by the Docker engine fails at once while s->engine_down is set. */
+int source_collect(struct source *s, const char *const *services, size_t n, double now,
+                   struct observation *out, struct source_stats *stats, char *err, size_t errlen);
 
 static inline void source_free(struct source *s)
 {

@@ -7,6 +7,7 @@
 #ifndef RM_SOURCE_AUTO_H
 #define RM_SOURCE_AUTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rm/source.h"
@@ -23,6 +24,21 @@ int source_auto_new(struct source *prom_or_null, struct source *docker_or_null, 
  * auto source "prometheus", "docker" or "none" (no collect yet, or the last
  * one failed); for any other source its own name. Static string. */
 const char *source_used_name(const struct source *s);
+
+/* Whether s has the backend "prometheus" or "docker" (an auto source has
+ * the ones it was built with; any other source is its own backend). */
+bool source_has_backend(const struct source *s, const char *backend);
+
+/* What the last collect of s learnt of one backend: SOURCE_NOT_ASKED when s
+ * has no such backend or did not ask it (auto asks the Docker engine only
+ * when Prometheus fails). *ret_error (may be NULL) is the failure's reason,
+ * "" otherwise; valid until the next collect. */
+enum source_result source_backend_result(const struct source *s, const char *backend,
+                                         const char **ret_error);
+
+/* Tells s that the Docker engine failed a call of this check (why), so its
+ * Docker backend is not asked until this is called again with NULL. */
+void source_skip_engine(struct source *s, const char *why_or_null);
 
 /* Builds the source cfg asks for (monitoring.source):
  *   prometheus  the Prometheus source (monitoring.prometheus_url required)

@@ -87,6 +87,9 @@ struct view {
 	double last_check;          /* wall time of the last completed check, 0 = none yet */
 	double last_check_duration; /* seconds */
 	double check_interval;
+	/* How long one check may wait on its peers (the Engine's and
+	 * Prometheus' timeouts): a check that slow is not a stuck loop. */
+	double peer_timeout;
 	unsigned long checks;
 	char source[16]; /* metrics source used by the last check */
 	char version[32];

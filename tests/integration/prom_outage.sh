@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# prom_outage.sh: the daemon reading a real Prometheus that is stopped in the
-# middle of a run: one log line for the outage, no decision while it lasts,
-# one line for the recovery, and decisions again afterwards, on its own.
+# prom_outage.sh: the daemon reading a real Prometheus (monitoring.source
+# auto, the real Docker engine behind it) that is stopped in the middle of a
+# run: one log line for the outage, Prometheus named down in /health and
+# /metrics while the engine stays up, no decision while it lasts (the engine
+# has no container of that name to measure), one line for the recovery, and
+# decisions again afterwards, on its own.
 set -u
 bin=${RM_BINARY:?}
 . "${RM_SOURCE_DIR:?}/scripts/lib/common.sh"
@@ -50,17 +53,18 @@ for _ in $(seq 1 100); do
     | grep -q "$svc" && break; sleep 0.2
 done
 
+mport=$(rm_free_port $((18800 + $$ % 150)))
 cat >"$out/cfg.yml" <<YML
-monitoring: {prometheus_url: "$RM_PROMETHEUS_URL", source: prometheus, check_interval: 1s,
+monitoring: {prometheus_url: "$RM_PROMETHEUS_URL", source: auto, check_interval: 1s,
              analysis_window: 5s, query_timeout: 2s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 automation: {enabled: false}
-docker: {host: "unix:///nonexistent.sock"}
+docker: {host: "${RM_TEST_DOCKER_HOST:-unix:///var/run/docker.sock}"}
 notifications: {enabled: false, channels: {logfile: {enabled: false, path: "$out/x"}}}
 state: {path: "$out/state.json"}
 # Its own port: other suites on this host run the same test.
-metrics: {port: $(rm_free_port $((18800 + $$ % 150))), bind_address: 127.0.0.1}
+metrics: {port: $mport, bind_address: 127.0.0.1}
 logging: {level: debug}
 YML
 "$bin" run --config "$out/cfg.yml" >"$out/rm.log" 2>&1 &
@@ -70,18 +74,27 @@ wait_log() { for _ in $(seq 1 $(( $2 * 10 ))); do grep -q -- "$1" "$out/rm.log" 
 wait_log "recommended: would change limits" 30 && ok "decision while Prometheus is up" || bad "no decision with Prometheus up"
 # The outage.
 kill -TERM "$prom_pid"; wait "$prom_pid" 2>/dev/null
-wait_log "metrics source unreachable" 15 && ok "outage reported" || bad "outage not reported"
+wait_log "prometheus unreachable" 15 && ok "outage reported" || bad "outage not reported"
+# /health names the dependency that is down, not the source standing in.
+dep() { curl -fsS "http://127.0.0.1:$mport/health" | /usr/bin/python3 -c 'import json,sys; h=json.load(sys.stdin); print(h["status"], h["dependencies"]["prometheus"]["status"], h["dependencies"]["docker"]["status"])'; }
+h=$(dep)
+[ "$h" = "degraded down up" ] && ok "/health during the outage: $h" || bad "/health during the outage: '$h' (want degraded, prometheus down, docker up)"
+m=$(curl -fsS "http://127.0.0.1:$mport/metrics" | grep '^resource_manager_dependency_up')
+[ "$(printf '%s\n' "$m" | sort | tr '\n' ' ')" = 'resource_manager_dependency_up{dependency="docker"} 1 resource_manager_dependency_up{dependency="prometheus"} 0 ' ] \
+  && ok "/metrics: one series per dependency, prometheus 0" || bad "/metrics dependency series: $m"
 before=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["services"][sys.argv[2]]["engine"]["cpu_high"])' "$out/state.json" "$svc")
 sleep 5
 after=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["services"][sys.argv[2]]["engine"]["cpu_high"])' "$out/state.json" "$svc")
 [ "$before" = "$after" ] && ok "no decision during the outage (counter stays $after)" || bad "engine counted during the outage ($before -> $after)"
-[ "$(grep -c 'metrics source unreachable' "$out/rm.log")" -eq 1 ] && ok "one line per outage" || bad "outage logged $(grep -c 'metrics source unreachable' "$out/rm.log") times"
+[ "$(grep -c 'prometheus unreachable' "$out/rm.log")" -eq 1 ] && ok "one line per outage" || bad "outage logged $(grep -c 'prometheus unreachable' "$out/rm.log") times"
 # Recovery on the same port, with the same data folder.
 port=${RM_PROMETHEUS_URL##*:}
 prometheus --config.file="$out/prometheus.yml" --storage.tsdb.path="$out/prom-data" \
   --web.listen-address="127.0.0.1:$port" >"$out/prometheus2.log" 2>&1 &
 rm_track $!
 wait_log "reachable again" 30 && ok "recovery reported" || bad "no recovery"
+h=$(dep)
+[ "$h" = "healthy up up" ] && ok "/health after the recovery: $h" || bad "/health after the recovery: '$h'"
 # rate() needs fresh samples over analysis_window again before values are
 # known; then the hysteresis counter climbs check after check.
 counter() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["services"][sys.argv[2]]["engine"]["cpu_high"])' "$out/state.json" "$svc"; }

@@ -155,6 +155,12 @@ static void test_health(void **state)
 	v->deps[1].up = true;
 	assert_int_equal(render_health_status(v, v->started + 100), RENDER_HEALTHY);
 	assert_int_equal(render_health_status(v, v->started + 181), RENDER_UNHEALTHY);
+
+	/* Peers that time out slowly (a hung Engine): a first check waiting on
+	 * them is slow, not stuck, until three of their timeouts have passed. */
+	v->peer_timeout = 100;
+	assert_int_equal(render_health_status(v, v->started + 299), RENDER_HEALTHY);
+	assert_int_equal(render_health_status(v, v->started + 301), RENDER_UNHEALTHY);
 	view_free(v);
 }
 
