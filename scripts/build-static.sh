@@ -74,11 +74,7 @@ if [ ! -f "$PREFIX/lib/libcurl.a" ] || [ ! -f "$PREFIX/lib/libcivetweb.a" ]; the
 fi
 
 rm_log "linking build-static/resource-manager"
-# Release optimisation makes gcc guess at snprintf truncation in bounded,
-# deliberately truncating messages (-Wformat-truncation=1 is heuristic); it
-# stays a warning here and an error everywhere else (the -O0 test builds).
 cmake -S "$RM_ROOT" -B build-static -DRM_STATIC=ON -DRM_TESTS=OFF -DRM_WERROR=ON \
-  -DCMAKE_C_FLAGS="-Wno-error=format-truncation" \
   -DCMAKE_BUILD_TYPE=Release -DRM_DEPS_PREFIX="$PREFIX" >/dev/null || rm_die "configure failed"
 cmake --build build-static -j"$(nproc)" >build-static.log 2>&1 || { cat build-static.log >&2; rm_die "static build failed"; }
 rm -f build-static.log

@@ -229,12 +229,14 @@ static void item_compute(struct source_docker *sd, struct item *it, double now)
 static void add_reason(struct observation *o, const char *what, const char *why)
 {
 	char part[120];
-	snprintf(part, sizeof(part), "%s: %s", what, why);
-	if (strstr(o->unknown_reason, part))
+	/* Long reasons are cut to what fits, on purpose. */
+	if (snprintf(part, sizeof(part), "%s: %s", what, why) < 0 ||
+	    strstr(o->unknown_reason, part))
 		return;
 	size_t len = strlen(o->unknown_reason);
-	snprintf(o->unknown_reason + len, sizeof(o->unknown_reason) - len, "%s%s", len ? "; " : "",
-	         part);
+	if (snprintf(o->unknown_reason + len, sizeof(o->unknown_reason) - len, "%s%s",
+	             len ? "; " : "", part) < 0)
+		o->unknown_reason[len] = '\0';
 }
 
 static void observe_service(const struct discovery_group *g, struct item *items,
