@@ -13,6 +13,8 @@
 #include "rm/deploy.h"
 #include "rm/discovery.h"
 #include "rm/docker.h"
+#include "rm/engine.h"
+#include "rm/log.h"
 #include "rm/state.h"
 #include "rm/units.h"
 #include "rm/util.h"
@@ -302,24 +304,30 @@ static int deploy_cmd(int argc, char **argv)
 	int rc = DEPLOY_EXIT_INVALID;
 	req.service = argv[optind];
 	const char *cpu_s = argv[optind + 1], *mem_s = argv[optind + 2];
-	if (units_parse_cpu(cpu_s, &req.cpu) < 0 || req.cpu < cfg->adjustment.min_cpu ||
-	    req.cpu > cfg->adjustment.max_cpu) {
+	if (units_parse_cpu(cpu_s, &req.cpu) < 0 || !(req.cpu > 0)) {
 		fprintf(stderr,
-		        "resource-manager deploy: CPU '%s' is not a number of cores between %.2f "
-		        "and %.2f (adjustment.min_cpu, max_cpu)\n",
-		        cpu_s, cfg->adjustment.min_cpu, cfg->adjustment.max_cpu);
+		        "resource-manager deploy: CPU '%s' is not a number of cores (e.g. 0.5, "
+		        "1500m)\n",
+		        cpu_s);
 		goto out;
 	}
-	if (units_parse_memory(mem_s, &req.memory) < 0 || req.memory < cfg->adjustment.min_memory ||
-	    req.memory > cfg->adjustment.max_memory) {
-		char a[32], b[32];
-		units_format_memory_mib(cfg->adjustment.min_memory, a, sizeof(a));
-		units_format_memory_mib(cfg->adjustment.max_memory, b, sizeof(b));
+	if (units_parse_memory(mem_s, &req.memory) < 0 || req.memory == 0) {
 		fprintf(stderr,
-		        "resource-manager deploy: memory '%s' is not a size between %s and %s "
-		        "(e.g. 768M, 1G)\n",
-		        mem_s, a, b);
+		        "resource-manager deploy: memory '%s' is not a size (e.g. 768M, 1G)\n",
+		        mem_s);
 		goto out;
+	}
+	char why[320];
+	if (engine_check_manual(cfg, req.service, true, req.cpu, true, req.memory, why,
+	                        sizeof(why)) < 0) {
+		if (!req.force) {
+			fprintf(stderr,
+			        "resource-manager deploy: %s; nothing was changed (--force deploys "
+			        "it anyway)\n",
+			        why);
+			goto out;
+		}
+		log_warn("deploy", "%s; deploying anyway (--force)\tservice=%s", why, req.service);
 	}
 	req.set_cpu = req.set_memory = true;
 	struct docker_client *c = NULL;
@@ -512,8 +520,10 @@ const struct cli_command cmd_deploy = {
 	.summary = "apply new limits to a service now (blue-green or in place)",
 	.usage = "Usage: resource-manager deploy SERVICE CPU MEMORY [--config FILE] [--dry-run]\n"
 	         "         [--timeout S] [--no-rollback] [--no-drain] [--strategy S] [--force]\n\n"
-	         "CPU in cores (0.5, 1.5), MEMORY as 768M or 1G. The strategy is auto (default),\n"
-	         "blue-green or in-place; --force allows blue-green of a stateful service.\n"
+	         "CPU in cores (0.5, 1.5), MEMORY as 768M or 1G, within adjustment.min_*..max_*\n"
+	         "and not below the service's baseline (services.baseline). The strategy is auto\n"
+	         "(default), blue-green or in-place. --force deploys values outside those bounds\n"
+	         "(with a warning) and allows blue-green of a stateful service.\n"
 	         "Each phase is printed as it happens and journaled in the state file "
 	         "first.\n" EXIT_CODES,
 	.run = deploy_cmd,

@@ -88,7 +88,7 @@ struct command {
 	char *service;
 	char *user;
 	int result;
-	char msg[256];
+	char msg[384];
 	bool done;
 	struct command *next;
 };
@@ -880,6 +880,14 @@ static void command_run(struct daemon *d, struct command *c)
 	if (!s) {
 		command_done(d, c, -ENOENT, "no monitored service named %s",
 		             c->service ? c->service : "(none)");
+		return;
+	}
+	char why[320];
+	if (w->kind == WEB_CMD_DEPLOY &&
+	    engine_check_manual(d->cfg, s->name, w->has_cpu, w->cpu, w->has_memory, w->memory, why,
+	                        sizeof(why)) < 0) {
+		/* Bad input, refused before anything is queued or journaled. */
+		command_done(d, c, -ERANGE, "%s; nothing was changed", why);
 		return;
 	}
 	if (s->deploying) {

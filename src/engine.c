@@ -125,6 +125,73 @@ void engine_policy_for(const struct rm_config *cfg, const char *service, struct 
 	*ret = p;
 }
 
+/* true when the policy's floor of the resource is the service's baseline
+ * rather than adjustment.min_*. */
+static bool floor_is_baseline(const struct engine_policy *p, bool is_cpu)
+{
+	return is_cpu ? p->has_cpu_baseline && p->cpu_baseline >= p->cpu_floor
+	              : p->has_mem_baseline && p->mem_baseline >= p->mem_floor;
+}
+
+/* "2Gi", "1536Mi", else bytes: exact, so that a value just beyond a bound never
+ * reads as the bound itself. */
+static void fmt_memory_exact(uint64_t bytes, char *buf, size_t len)
+{
+	unsigned long long b = bytes;
+	if (b && b % UNITS_GIB == 0)
+		snprintf(buf, len, "%lluGi", b / UNITS_GIB);
+	else if (b && b % UNITS_MIB == 0)
+		snprintf(buf, len, "%lluMi", b / UNITS_MIB);
+	else
+		snprintf(buf, len, "%lluB", b);
+}
+
+/* Says which bound a manual value (already formatted in val) is beyond: the
+ * key that sets it and its value. Returns -ERANGE. */
+static int manual_refusal(const struct rm_config *cfg, const struct engine_policy *p,
+                          const char *service, bool is_cpu, bool below, const char *val, char *why,
+                          size_t len)
+{
+	const char *res = is_cpu ? "cpu" : "memory";
+	/* A baseline above max raises the ceiling to it (engine_policy_for). */
+	bool baseline = below    ? floor_is_baseline(p, is_cpu)
+	                : is_cpu ? p->cpu_ceiling > cfg->adjustment.max_cpu
+	                         : p->mem_ceiling > cfg->adjustment.max_memory;
+	bool critical = below && baseline && p->class == CLASS_CRITICAL;
+	char key[160], bound[32];
+	if (baseline)
+		snprintf(key, sizeof(key), "services.baseline.%s.%s", service, res);
+	else
+		snprintf(key, sizeof(key), "adjustment.%s_%s", below ? "min" : "max", res);
+	if (is_cpu)
+		snprintf(bound, sizeof(bound), "%g", below ? p->cpu_floor : p->cpu_ceiling);
+	else
+		fmt_memory_exact(below ? p->mem_floor : p->mem_ceiling, bound, sizeof(bound));
+	snprintf(why, len, "%s %s is %s %s (%s%s)", res, val, below ? "below" : "above", key, bound,
+	         critical ? ", the floor of a critical service" : "");
+	return -ERANGE;
+}
+
+int engine_check_manual(const struct rm_config *cfg, const char *service, bool has_cpu, double cpu,
+                        bool has_memory, uint64_t memory, char *why, size_t whylen)
+{
+	struct engine_policy p;
+	char v[32];
+	engine_policy_for(cfg, service, &p);
+	/* The slack absorbs float noise ("100m" is min_cpu 0.1); NaN is below. */
+	bool cpu_low = !(cpu >= p.cpu_floor - 1e-9);
+	if (has_cpu && (cpu_low || cpu > p.cpu_ceiling + 1e-9)) {
+		snprintf(v, sizeof(v), "%g", cpu);
+		return manual_refusal(cfg, &p, service, true, cpu_low, v, why, whylen);
+	}
+	if (has_memory && (memory < p.mem_floor || memory > p.mem_ceiling)) {
+		fmt_memory_exact(memory, v, sizeof(v));
+		return manual_refusal(cfg, &p, service, false, memory < p.mem_floor, v, why,
+		                      whylen);
+	}
+	return 0;
+}
+
 /* What one resource wants before the gates. */
 enum want {
 	WANT_NONE,
@@ -466,9 +533,6 @@ static void settle(const struct engine_input *in, struct res *r, bool is_cpu, do
 	double unit = is_cpu ? 0.01 : (double)UNITS_MIB;
 	double floor_v = is_cpu ? p->cpu_floor : (double)p->mem_floor;
 	double ceil_v = is_cpu ? p->cpu_ceiling : (double)p->mem_ceiling;
-	bool floor_is_baseline =
-	        is_cpu ? (p->has_cpu_baseline && p->cpu_baseline >= floor_v)
-	               : (p->has_mem_baseline && (double)p->mem_baseline >= floor_v);
 	/* A tiny epsilon keeps 0.1 * 100 from rounding up to 11 centi-cores. */
 	double lo = ceil(floor_v / unit - 1e-9);
 	double hi = floor(ceil_v / unit + 1e-9);
@@ -489,7 +553,7 @@ static void settle(const struct engine_input *in, struct res *r, bool is_cpu, do
 	}
 	if (steps < lo) {
 		steps = lo;
-		note = floor_is_baseline ? "baseline" : "min";
+		note = floor_is_baseline(p, is_cpu) ? "baseline" : "min";
 	}
 	if (lo > hi) {
 		r->outcome = ENGINE_REASON_AT_BOUND;

@@ -500,6 +500,8 @@ static int command_status(int r)
 		return 200;
 	case -ENOENT:
 		return 404;
+	case -ERANGE:
+		return 400;
 	case -EINVAL:
 	case -EBUSY:
 		return 409;
@@ -533,7 +535,7 @@ static void serve_command(const struct request *rq, enum web_command_kind kind, 
 			goto out;
 		}
 	}
-	char msg[256] = "", q[160];
+	char msg[384] = "", q[160];
 	int r = rq->w->fn ? rq->w->fn(rq->w->fn_ctx, &cmd, msg, sizeof(msg)) : -ENOTSUP;
 	if (r == -ENOTSUP && !*msg)
 		snprintf(msg, sizeof(msg), "commands are not available");
@@ -541,6 +543,11 @@ static void serve_command(const struct request *rq, enum web_command_kind kind, 
 	log_info("web", "%s %s\tservice=%s user=%s status=%d", command_names[kind],
 	         r == 0 ? "accepted" : "refused", service ? service : "-",
 	         log_quote(user, q, sizeof(q)), status);
+	if (status == 400) {
+		/* Invalid input answers like the other 400s: {"error": ...}. */
+		reply_error(rq->c, 400, NULL, "%s", msg);
+		goto out;
+	}
 	json_t *o = json_object();
 	json_object_set_new(o, "ok", json_boolean(r == 0));
 	json_object_set_new(o, "command", json_string(command_names[kind]));

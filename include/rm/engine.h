@@ -71,6 +71,16 @@ struct engine_policy {
  * adjustment.{min,max}_*. Never fails. */
 void engine_policy_for(const struct rm_config *cfg, const char *service, struct engine_policy *ret);
 
+/* Checks limits an operator asks for (a manual deploy, from the API or the
+ * CLI) against the bounds the engine keeps for service: the floor
+ * max(adjustment.min_*, services.baseline.<service>) (a critical service's
+ * floor is its baseline) and the ceiling adjustment.max_*. has_cpu/has_memory
+ * false skips that resource. Returns 0 when the values are inside, or -ERANGE
+ * with one line in why naming the value, the key and the bound, e.g.
+ * "memory 64Mi is below adjustment.min_memory (128Mi)". Pure. */
+int engine_check_manual(const struct rm_config *cfg, const char *service, bool has_cpu, double cpu,
+                        bool has_memory, uint64_t memory, char *why, size_t whylen);
+
 enum engine_result {
 	ENGINE_RESULT_NONE,    /* no change attempted yet */
 	ENGINE_RESULT_APPLIED, /* the last change was applied */

@@ -33,8 +33,10 @@ struct web_command {
 
 /* Runs cmd (on a web worker thread; the implementation must hand it to the
  * daemon's loop and wait for the outcome). Returns 0, -ENOENT (no such
- * service), -EINVAL (not applicable now, message says why), -EBUSY, -ETIMEDOUT,
- * with a one-line message for the response. */
+ * service), -ERANGE (invalid values, e.g. a deploy outside the configured
+ * bounds: answered 400, nothing was changed), -EINVAL (not applicable now,
+ * message says why), -EBUSY, -ETIMEDOUT, with a one-line message for the
+ * response. */
 typedef int (*web_command_fn)(void *ctx, const struct web_command *cmd, char *msg, size_t msglen);
 
 struct web_server;

@@ -172,6 +172,12 @@ static int on_command(void *ctx, const struct web_command *cmd, char *msg, size_
 	} else if (cmd->kind == WEB_CMD_PAUSE || cmd->kind == WEB_CMD_RESUME) {
 		d->paused = cmd->kind == WEB_CMD_PAUSE;
 		snprintf(msg, msglen, "automation %s", d->paused ? "paused" : "resumed");
+	} else if (cmd->has_memory && cmd->memory < 4096) {
+		/* What the daemon answers for values outside the bounds. */
+		snprintf(msg, msglen,
+		         "memory %lluB is below adjustment.min_memory (4096B); nothing was changed",
+		         (unsigned long long)cmd->memory);
+		r = -ERANGE;
 	} else {
 		snprintf(msg, msglen, "deployment queued");
 	}
@@ -579,6 +585,16 @@ static void test_commands_accepted(void **state)
 	resp_free(&r);
 	assert_false(last_cmd(main_daemon).has_cpu);
 	assert_int_equal(last_cmd(main_daemon).memory, 1048576);
+	/* Outside the configured bounds: 400 with the daemon's reason as the error. */
+	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF, "{\"memory\": 1000}",
+	        &r);
+	assert_int_equal(r.status, 400);
+	j = body_json(&r);
+	assert_string_equal(json_string_value(json_object_get(j, "error")),
+	                    "memory 1000B is below adjustment.min_memory (4096B); nothing was "
+	                    "changed");
+	json_decref(j);
+	resp_free(&r);
 }
 
 static void test_malformed_and_oversized(void **state)

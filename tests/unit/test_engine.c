@@ -777,6 +777,65 @@ static void test_policy(void **state)
 	assert_int_equal(p.priority, 2);
 }
 
+/* A manual deploy's values against the engine's bounds: refused with the
+ * key and the bound named, inclusive at both ends. */
+static void assert_manual(const struct rm_config *cfg, const char *svc, double cpu, uint64_t mem,
+                          const char *want)
+{
+	char why[320] = "";
+	int r = engine_check_manual(cfg, svc, cpu != NO_CPU, cpu, mem != UNKNOWN, mem, why,
+	                            sizeof(why));
+	if (!want) {
+		if (r != 0)
+			fail_msg("%s cpu %g mem %llu refused: %s", svc, cpu,
+			         (unsigned long long)mem, why);
+		return;
+	}
+	assert_int_equal(r, -ERANGE);
+	if (strcmp(why, want) != 0)
+		fail_msg("%s: got '%s', want '%s'", svc, why, want);
+}
+
+static void test_check_manual(void **state)
+{
+	const struct rm_config *cfg = *state;
+	double cpu;
+	/* db: no baseline, the adjustment bounds (0.1..8 cores, 64Mi..8Gi). */
+	assert_manual(cfg, "db", 0.1, 64 * MiB, NULL);
+	assert_manual(cfg, "db", 8.0, 8192 * MiB, NULL);
+	assert_int_equal(units_parse_cpu("100m", &cpu), 0);
+	assert_manual(cfg, "db", cpu, UNKNOWN, NULL);
+	assert_manual(cfg, "db", 0.05, 64 * MiB, "cpu 0.05 is below adjustment.min_cpu (0.1)");
+	assert_manual(cfg, "db", 8.5, 64 * MiB, "cpu 8.5 is above adjustment.max_cpu (8)");
+	assert_manual(cfg, "db", 1, 64 * MiB - 1,
+	              "memory 67108863B is below adjustment.min_memory (64Mi)");
+	assert_manual(cfg, "db", NO_CPU, 32 * MiB,
+	              "memory 32Mi is below adjustment.min_memory (64Mi)");
+	assert_manual(cfg, "db", 1, 8193 * MiB,
+	              "memory 8193Mi is above adjustment.max_memory (8Gi)");
+	assert_manual(cfg, "db", NAN, UNKNOWN, "cpu nan is below adjustment.min_cpu (0.1)");
+	/* Only what is asked is checked. */
+	assert_manual(cfg, "db", NO_CPU, UNKNOWN, NULL);
+	assert_manual(cfg, "db", NO_CPU, 128 * MiB, NULL);
+	/* A baseline is the floor, for a critical service said so. */
+	assert_manual(cfg, "web", 0.5, 256 * MiB, NULL);
+	assert_manual(cfg, "web", 0.4, UNKNOWN, "cpu 0.4 is below services.baseline.web.cpu (0.5)");
+	assert_manual(cfg, "traefik", 0.5, 256 * MiB, NULL);
+	assert_manual(cfg, "traefik", 1, 128 * MiB,
+	              "memory 128Mi is below services.baseline.traefik.memory (256Mi, the floor "
+	              "of a critical service)");
+	assert_manual(cfg, "traefik", 0.25, UNKNOWN,
+	              "cpu 0.25 is below services.baseline.traefik.cpu (0.5, the floor of a "
+	              "critical service)");
+	/* An unknown name (a CLI deploy of any container) gets the adjustment bounds. */
+	assert_manual(cfg, "other", 0.1, 64 * MiB, NULL);
+	/* A short buffer gets the message cut, never overflowed. */
+	char why[16];
+	assert_int_equal(engine_check_manual(cfg, "db", true, 0.01, false, 0, why, sizeof(why)),
+	                 -ERANGE);
+	assert_int_equal(strlen(why), sizeof(why) - 1);
+}
+
 /* xorshift64*: deterministic randomness for the property tests. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)
@@ -887,7 +946,8 @@ static void test_property_single(void **state)
 	static const char *const services[] = { "web", "traefik", "jaeger", "db" };
 	for (int i = 0; i < 200000; i++) {
 		struct engine_policy pol;
-		engine_policy_for(cfg, services[rnd_below(4)], &pol);
+		const char *svc = services[rnd_below(4)];
+		engine_policy_for(cfg, svc, &pol);
 		struct observation o = rnd_obs(NOW);
 		struct engine_state st = {
 			.cpu_high = rnd_below(5),
@@ -914,6 +974,11 @@ static void test_property_single(void **state)
 		struct engine_state next;
 		engine_decide(&in, &st, &next, &d);
 		check_decision(&pol, &d);
+		/* What the engine decides, a manual deploy may ask for. */
+		char why[320];
+		assert_int_equal(engine_check_manual(cfg, svc, d.change_cpu, d.cpu_to, d.change_mem,
+		                                     d.mem_to, why, sizeof(why)),
+		                 0);
 		if (engine_decision_changes(&d)) {
 			/* A change always passed the gates. */
 			assert_true(next.changes_today < cfg->adjustment.max_adjustments_per_day);
@@ -1020,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_rank),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_check_manual),
 		cmocka_unit_test(test_property_single),
 		cmocka_unit_test(test_property_daily_cap),
 		cmocka_unit_test(test_speed),
