@@ -62,41 +62,58 @@ export DOCKER_HOST="$RM_TEST_DOCKER_HOST"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# Most tests wait on containers, peers and timeouts rather than compute:
+# ctest runs three at a time (the heavy ones take two slots, see
+# tests/CMakeLists.txt). RM_TEST_JOBS=1 runs them one by one.
+jobs=${RM_TEST_JOBS:-3}
 status=0
 trees=(build)
 [ "$quick" -eq 1 ] || trees+=(build-asan)
 for tree in "${trees[@]}"; do
-  rm_log "ctest in $tree/"
+  rm_log "ctest in $tree/ ($jobs at a time)"
   # The sanitizer tree skips the long end-to-end runs (label slow) that the
   # normal tree already ran.
   extra=()
   [ "$tree" = build-asan ] && extra=(-LE slow)
-  (cd "$tree" && ctest --output-on-failure --timeout 600 "${extra[@]}" "${ctest_args[@]}") || status=1
+  (cd "$tree" && ctest --output-on-failure --timeout 600 -j"$jobs" "${extra[@]}" "${ctest_args[@]}") || status=1
 done
 
 if [ "$quick" -eq 0 ]; then
   # The web layer runs handlers on civetweb's worker threads while the loop
   # publishes: its tests also run under ThreadSanitizer (clang's runtime).
-  rm_log "building build-tsan/ (clang, ThreadSanitizer) and running the web tests"
-  CC=clang rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+  rm_log "building the web tests with clang and ThreadSanitizer (build-tsan/) and running them"
+  CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --output-on-failure --timeout 600 -R '^test_(web|render)$') || status=1
 fi
 
 if [ "$quick" -eq 0 ]; then
-  rm_log "building build-fuzz/ (clang, libFuzzer) and fuzzing each parser for ${RM_FUZZ_SECONDS:-15} s"
-  CC=clang rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
-  for fz in build-fuzz/tests/fuzz_*; do
-    [ -x "$fz" ] || continue
-    name=$(basename "$fz"); corpus="$RUN/fuzz/${name#fuzz_}"
+  fuzz_seconds=${RM_FUZZ_SECONDS:-15}
+  mapfile -t fuzzers < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+  rm_log "building the fuzz targets with clang and libFuzzer (build-fuzz/); fuzzing each parser for $fuzz_seconds s, $(nproc) at a time"
+  CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+  mkdir -p "$RUN/fuzz"
+  fuzz_one() { # name: fuzzes from a copy of the corpus; 0, or 1 on a crash
+    local name=$1 corpus="$RUN/fuzz/${1#fuzz_}"
     rm -rf "$corpus"; mkdir -p "$corpus"
     cp "tests/fuzz/corpus/${name#fuzz_}/"* "$corpus/" 2>/dev/null || true
-    if ! "$fz" -max_total_time="${RM_FUZZ_SECONDS:-15}" -max_len=65536 -rss_limit_mb=1024 \
-        -artifact_prefix="$RUN/fuzz/$name-" "$corpus" >"$RUN/fuzz/$name.log" 2>&1; then
-      tail -30 "$RUN/fuzz/$name.log" >&2
-      rm_log "$name found a crash: input saved under $RUN/fuzz/"
-      status=1
+    "build-fuzz/tests/$name" -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=1024 \
+      -artifact_prefix="$RUN/fuzz/$name-" "$corpus" >"$RUN/fuzz/$name.log" 2>&1
+  }
+  pids=() names=()
+  for name in "${fuzzers[@]}"; do
+    fuzz_one "$name" &
+    pids+=($!) names+=("$name")
+    # At most nproc fuzzers at once: wait for the oldest.
+    if [ ${#pids[@]} -ge "$(nproc)" ]; then
+      wait "${pids[0]}" || { tail -30 "$RUN/fuzz/${names[0]}.log" >&2
+        rm_log "${names[0]} found a crash: input saved under $RUN/fuzz/"; status=1; }
+      pids=("${pids[@]:1}") names=("${names[@]:1}")
     fi
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { tail -30 "$RUN/fuzz/${names[$i]}.log" >&2
+      rm_log "${names[$i]} found a crash: input saved under $RUN/fuzz/"; status=1; }
   done
 fi
 

@@ -38,11 +38,14 @@ rm_install_packages() {
   [ $rc -ne 2 ] || rm_die "apt-get install failed for: ${missing[*]}"
 }
 
-# rm_build DIR [cmake options...]: configures and builds into DIR.
+# rm_build DIR [cmake options...]: configures and builds into DIR (only the
+# targets named in RM_TARGETS when it is set).
 rm_build() {
-  local dir=$1; shift
+  local dir=$1 targets=(); shift
+  [ -z "${RM_TARGETS:-}" ] || read -ra targets <<<"--target $RM_TARGETS"
   cmake -S "$RM_ROOT" -B "$dir" -DRM_WERROR=ON "$@" >/dev/null || rm_die "cmake configure failed ($dir)"
-  cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; rm_die "build failed ($dir)"; }
+  cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >"$dir/build.log" 2>&1 \
+    || { cat "$dir/build.log" >&2; rm_die "build failed ($dir)"; }
 }
 
 # A signal ends the script through its EXIT trap (bash skips EXIT traps on an

@@ -182,10 +182,13 @@ static void *proxy_main(void *arg)
 				return NULL;
 			continue;
 		}
+		/* Only the pairs polled above have revents: one accepted now waits
+		 * for the next poll (a blocking read on it would stall them all). */
+		size_t polled = p->n;
 		if (pfd[1].revents)
 			proxy_accept(p);
 		/* Pairs, backwards so that closing one does not skip another. */
-		for (size_t k = p->n; k-- > 0;) {
+		for (size_t k = polled; k-- > 0;) {
 			for (int s = 0; s < 2; s++) {
 				if (pfd[2 + 2 * k + (size_t)s].revents && k < p->n &&
 				    !proxy_forward(p, k, s)) {
