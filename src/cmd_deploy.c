@@ -32,13 +32,54 @@ struct cli_ctx {
 	const struct rm_config *cfg;
 	const char *cmd;
 	double t0;
+	FILE *log;           /* --log-file: each progress and outcome line, timestamped */
+	const char *service; /* for the log file's lines */
 };
+
+/* A line for the terminal (stdout) and, with --log-file, for the file. */
+static void say(struct cli_ctx *x, bool progress, const char *line)
+{
+	if (progress)
+		printf("[%6.2fs] %s\n", time_monotonic() - x->t0, line);
+	else
+		printf("%s\n", line);
+	fflush(stdout);
+	if (x->log) {
+		char ts[40];
+		time_format_rfc3339(time_wall(), ts, sizeof(ts));
+		fprintf(x->log, "%s %s service=%s %s\n", ts, x->cmd, x->service ? x->service : "-",
+		        line);
+		fflush(x->log);
+	}
+}
 
 static void progress_cb(void *ctx, const char *line)
 {
-	struct cli_ctx *x = ctx;
-	printf("[%6.2fs] %s\n", time_monotonic() - x->t0, line);
-	fflush(stdout);
+	say(ctx, true, line);
+}
+
+/* --log-file PATH: appends there too (the original's blue-green log). */
+static int open_log(struct cli_ctx *x, const char *path)
+{
+	if (!path)
+		return 0;
+	x->log = fopen(path, "ae");
+	if (!x->log || log_open_file(path, LOG_INFO) < 0) {
+		fprintf(stderr,
+		        "resource-manager %s: cannot open --log-file %s: %s; nothing was done\n",
+		        x->cmd, path, strerror(errno));
+		return DEPLOY_EXIT_INVALID;
+	}
+	return 0;
+}
+
+static void close_log(struct cli_ctx *x)
+{
+	if (x->log) {
+		fclose(x->log);
+		log_open_file(NULL, LOG_INFO);
+	}
+	x->log = NULL;
 }
 
 /* Loads the state file (an empty state when there is none). */
@@ -86,25 +127,17 @@ static int journal_cb(void *ctx, const struct state_journal *j)
 	return r;
 }
 
-/* Records the end of a deployment: journal entry gone, history, limits. */
+/* Records the end of a deployment: journal entry gone, history, limits;
+ * *ret_counters gets the service's counters afterwards. */
 static void record(const struct cli_ctx *x, const char *service, const struct deploy_result *res,
-                   const char *why)
+                   const char *why, struct state_counters *ret_counters)
 {
 	struct rm_state *s = state_open(x);
 	state_journal_remove(s, service);
 	if (res->outcome != DEPLOY_DRY_RUN) {
 		struct state_service *ss = state_service_get(s, service);
-		bool ok = res->outcome == DEPLOY_APPLIED;
-		if (res->outcome != DEPLOY_SKIPPED) {
-			ss->counters.total_adjustments++;
-			ok ? ss->counters.successful_adjustments++
-			   : ss->counters.failed_adjustments++;
-			if (ok && res->strategy == STRATEGY_BLUE_GREEN)
-				ss->counters.blue_green_deployments++;
-			if (res->outcome == DEPLOY_ROLLED_BACK)
-				ss->counters.rollbacks++;
-		}
-		if (ok) {
+		deploy_count(&ss->counters, res);
+		if (res->outcome == DEPLOY_APPLIED) {
 			ss->last_good = res->from;
 			ss->applied = res->to;
 		}
@@ -124,6 +157,8 @@ static void record(const struct cli_ctx *x, const char *service, const struct de
 		state_history_add(s, &ev, x->cfg->state.history_size);
 		free(expl);
 	}
+	const struct state_service *ss = state_service_find(s, service);
+	*ret_counters = ss ? ss->counters : (struct state_counters){ 0 };
 	state_store(x, s);
 	state_free(s);
 }
@@ -166,6 +201,104 @@ static int reconcile_service(struct cli_ctx *x, struct docker_client *c, const c
 	               : DEPLOY_EXIT_OK;
 }
 
+/* ---- --metrics: the original script's textfile, for node-exporter ---- */
+
+#define METRICS_FILE_DEFAULT "/var/lib/node_exporter/textfile_collector/blue_green.prom"
+#define METRICS_FILE_MAX     (4u << 20)
+
+static const char *const metric_families[] = {
+	"blue_green_deployment_total",     "blue_green_deployment_duration_seconds",
+	"blue_green_deployment_timestamp", "blue_green_cpu_limit",
+	"blue_green_memory_limit_bytes",
+};
+static const char *const metric_helps[] = {
+	"Blue-green deployments of the service by outcome (success or failure), from the state "
+	"file.",
+	"Duration of the service's last blue-green deployment.",
+	"When the service's last blue-green deployment ended (epoch seconds).",
+	"CPU limit (cores) in effect after the service's last blue-green deployment.",
+	"Memory limit (bytes) in effect after the service's last blue-green deployment.",
+};
+
+/* The sample lines of this service for family f. */
+static void metrics_lines(struct strbuf *sb, size_t f, const char *service,
+                          const struct deploy_result *res, const struct state_counters *c)
+{
+	bool bg = res->strategy == STRATEGY_BLUE_GREEN, ok = res->outcome == DEPLOY_APPLIED;
+	const struct state_limits *in_effect = ok ? &res->to : &res->from;
+	const char *name = metric_families[f];
+	if (f == 0) {
+		strbuf_printf(sb, "%s{service=\"%s\",status=\"success\"} %lu\n", name, service,
+		              c->blue_green_deployments);
+		strbuf_printf(sb, "%s{service=\"%s\",status=\"failure\"} %lu\n", name, service,
+		              c->blue_green_failed);
+	} else if (!bg) {
+		return; /* an in-place change: the gauges keep describing blue-green */
+	} else if (f == 1) {
+		strbuf_printf(sb, "%s{service=\"%s\",status=\"%s\"} %.3f\n", name, service,
+		              ok ? "success" : "failure", res->duration);
+	} else if (f == 2) {
+		strbuf_printf(sb, "%s{service=\"%s\"} %.0f\n", name, service, time_wall());
+	} else if (f == 3 && in_effect->cpu > 0) {
+		strbuf_printf(sb, "%s{service=\"%s\"} %g\n", name, service, in_effect->cpu);
+	} else if (f == 4 && in_effect->memory > 0) {
+		strbuf_printf(sb, "%s{service=\"%s\"} %llu\n", name, service,
+		              (unsigned long long)in_effect->memory);
+	}
+}
+
+/* Whether line is a sample of family f for another service than ours. */
+static bool metrics_keep(const char *line, size_t len, size_t f, const char *service)
+{
+	const char *name = metric_families[f];
+	size_t n = strlen(name);
+	if (len <= n + 10 || strncmp(line, name, n) != 0 ||
+	    strncmp(line + n, "{service=\"", 10) != 0)
+		return false;
+	const char *v = line + n + 10;
+	size_t sl = strlen(service);
+	return !((size_t)(line + len - v) > sl && strncmp(v, service, sl) == 0 && v[sl] == '"');
+}
+
+/* Rewrites path with this deployment's samples of service, keeping the
+ * other services' samples found there (one file may serve every service). */
+static void write_metrics(struct cli_ctx *x, const char *path, const char *service,
+                          const struct deploy_result *res, const struct state_counters *c)
+{
+	char *old = NULL, err[512];
+	size_t old_len = 0;
+	int r = file_read_all(path, METRICS_FILE_MAX, &old, &old_len);
+	if (r < 0 && r != -ENOENT)
+		log_warn("deploy",
+		         "cannot read the metrics file, rewriting it\tpath=%s error=\"%s\"", path,
+		         strerror(-r));
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (size_t f = 0; f < RM_ARRAY_SIZE(metric_families); f++) {
+		strbuf_printf(&sb, "# HELP %s %s\n# TYPE %s %s\n", metric_families[f],
+		              metric_helps[f], metric_families[f], f == 0 ? "counter" : "gauge");
+		for (const char *p = old; p && *p;) {
+			const char *e = strchr(p, '\n');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			if (metrics_keep(p, len, f, service)) {
+				strbuf_append(&sb, p, len);
+				strbuf_puts(&sb, "\n");
+			}
+			p = e ? e + 1 : p + len;
+		}
+		metrics_lines(&sb, f, service, res, c);
+	}
+	free(old);
+	if (file_write_atomic(path, sb.data, sb.len, 0644, err, sizeof(err)) < 0)
+		fprintf(stderr,
+		        "resource-manager %s: --metrics: %s; the deployment's outcome above "
+		        "stands\n",
+		        x->cmd, err);
+	else
+		say(x, false, "metrics written");
+	strbuf_free(&sb);
+}
+
 static int exit_code(const struct deploy_result *res)
 {
 	switch (res->outcome) {
@@ -181,9 +314,10 @@ static int exit_code(const struct deploy_result *res)
 	}
 }
 
-/* Runs one deployment of service to the given limits; prints the outcome. */
+/* Runs one deployment of service to the given limits; prints the outcome,
+ * and writes metrics_path (NULL: none) unless it is a dry run. */
 static int deploy_to(struct cli_ctx *x, struct docker_client *c, struct deploy_request *req,
-                     const char *why)
+                     const char *why, const char *metrics_path)
 {
 	int rc = reconcile_service(x, c, req->service, true);
 	if (rc != DEPLOY_EXIT_OK) {
@@ -205,16 +339,22 @@ static int deploy_to(struct cli_ctx *x, struct docker_client *c, struct deploy_r
 		fprintf(stderr, "resource-manager %s: %s\n", x->cmd, res.message);
 		return r == -ENOENT || r == -EINVAL ? DEPLOY_EXIT_INVALID : DEPLOY_EXIT_FAILED;
 	}
-	record(x, req->service, &res, why);
-	char a[32], b[32];
+	struct state_counters counters;
+	record(x, req->service, &res, why, &counters);
+	char a[32], b[32], line[640];
 	units_format_memory(res.to.memory, a, sizeof(a));
 	units_format_memory(res.from.memory, b, sizeof(b));
-	printf("%s %s: %s (%s, %.1f s): %s\n", x->cmd, req->service,
-	       deploy_outcome_to_string(res.outcome), deploy_strategy_to_string(res.strategy),
-	       res.duration, res.message);
-	if (res.outcome == DEPLOY_APPLIED)
-		printf("limits: cpu %.2f -> %.2f, memory %s -> %s\n", res.from.cpu, res.to.cpu, b,
-		       a);
+	snprintf(line, sizeof(line), "%s %s: %s (%s, %.1f s): %s", x->cmd, req->service,
+	         deploy_outcome_to_string(res.outcome), deploy_strategy_to_string(res.strategy),
+	         res.duration, res.message);
+	say(x, false, line);
+	if (res.outcome == DEPLOY_APPLIED) {
+		snprintf(line, sizeof(line), "limits: cpu %.2f -> %.2f, memory %s -> %s",
+		         res.from.cpu, res.to.cpu, b, a);
+		say(x, false, line);
+	}
+	if (metrics_path && res.outcome != DEPLOY_DRY_RUN)
+		write_metrics(x, metrics_path, req->service, &res, &counters);
 	return exit_code(&res);
 }
 
@@ -236,13 +376,13 @@ static int deploy_cmd(int argc, char **argv)
 		{ "no-drain", no_argument, NULL, 'D' },
 		{ "strategy", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },
-		{ "log-file", required_argument, NULL, 'l' }, /* accepted: logs go to stdout */
-		{ "metrics", no_argument, NULL, 'm' }, /* accepted: metrics are the daemon's */
+		{ "log-file", required_argument, NULL, 'l' },
+		{ "metrics", optional_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_ctx x = { .cmd = "deploy" };
 	struct deploy_request req = { .rollback = true, .drain = true };
-	const char *config = NULL;
+	const char *config = NULL, *log_path = NULL, *metrics_path = NULL;
 	int o;
 	optind = 1;
 	opterr = 0;
@@ -285,7 +425,12 @@ static int deploy_cmd(int argc, char **argv)
 			req.force = true;
 			break;
 		case 'l':
+			log_path = optarg;
+			break;
 		case 'm':
+			metrics_path = optarg && *optarg ? optarg : getenv("METRICS_FILE");
+			if (!metrics_path || !*metrics_path)
+				metrics_path = METRICS_FILE_DEFAULT;
 			break;
 		default:
 			fprintf(stderr, "resource-manager deploy: bad option '%s'; see --help\n",
@@ -302,7 +447,9 @@ static int deploy_cmd(int argc, char **argv)
 	if (load(&x, config, &cfg))
 		return DEPLOY_EXIT_INVALID;
 	int rc = DEPLOY_EXIT_INVALID;
-	req.service = argv[optind];
+	req.service = x.service = argv[optind];
+	if (open_log(&x, log_path))
+		goto out;
 	const char *cpu_s = argv[optind + 1], *mem_s = argv[optind + 2];
 	if (units_parse_cpu(cpu_s, &req.cpu) < 0 || !(req.cpu > 0)) {
 		fprintf(stderr,
@@ -332,10 +479,11 @@ static int deploy_cmd(int argc, char **argv)
 	req.set_cpu = req.set_memory = true;
 	struct docker_client *c = NULL;
 	if ((rc = open_docker(&x, &c)) == 0) {
-		rc = deploy_to(&x, c, &req, "manual");
+		rc = deploy_to(&x, c, &req, "manual", metrics_path);
 		docker_client_free(c);
 	}
 out:
+	close_log(&x);
 	config_free(cfg);
 	return rc;
 }
@@ -397,7 +545,7 @@ static int rollback_cmd(int argc, char **argv)
 	};
 	struct docker_client *c = NULL;
 	if ((rc = open_docker(&x, &c)) == 0) {
-		rc = deploy_to(&x, c, &req, "rollback");
+		rc = deploy_to(&x, c, &req, "rollback", NULL);
 		docker_client_free(c);
 		if (rc != DEPLOY_EXIT_OK)
 			rc = DEPLOY_EXIT_ROLLBACK_FAILED;

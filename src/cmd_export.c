@@ -91,25 +91,20 @@ static int export_run(int argc, char **argv)
 	if (!output) {
 		write_overrides(s, stdout);
 	} else {
-		char *tmp = xasprintf("%s.tmp", output);
-		FILE *f = fopen(tmp, "w");
-		if (!f) {
-			fprintf(stderr, "resource-manager export-overrides: cannot write %s: %s\n",
-			        tmp, strerror(errno));
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (!f)
+			abort();
+		write_overrides(s, f);
+		fclose(f);
+		if (file_write_atomic(output, text, len, 0644, err, sizeof(err)) < 0) {
+			fprintf(stderr, "resource-manager export-overrides: %s\n", err);
 			status = EXIT_RUNTIME;
 		} else {
-			write_overrides(s, f);
-			if (fclose(f) != 0 || rename(tmp, output) != 0) {
-				fprintf(stderr,
-				        "resource-manager export-overrides: cannot write %s: %s\n",
-				        output, strerror(errno));
-				unlink(tmp);
-				status = EXIT_RUNTIME;
-			} else {
-				fprintf(stderr, "wrote %s\n", output);
-			}
+			fprintf(stderr, "wrote %s\n", output);
 		}
-		free(tmp);
+		free(text);
 	}
 	state_free(s);
 	config_free(cfg);

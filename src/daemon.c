@@ -428,19 +428,7 @@ static void job_finish(struct daemon *d, struct job *job)
 	if (res->outcome == DEPLOY_DRY_RUN)
 		return;
 	engine_apply_result(d->cfg, &ss->engine, &job->decision, ok, now, engine_local_day(now));
-	if (res->outcome != DEPLOY_SKIPPED) {
-		ss->counters.total_adjustments++;
-		if (ok)
-			ss->counters.successful_adjustments++;
-		else
-			ss->counters.failed_adjustments++;
-		if (ok && bg)
-			ss->counters.blue_green_deployments++;
-		if (!ok && bg)
-			ss->counters.blue_green_failed++;
-		if (res->outcome == DEPLOY_ROLLED_BACK)
-			ss->counters.rollbacks++;
-	}
+	deploy_count(&ss->counters, res);
 	if (ok) {
 		ss->last_good = res->from;
 		ss->applied = res->to;

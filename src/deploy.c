@@ -408,3 +408,21 @@ out:
 		close(lock);
 	return r;
 }
+
+void deploy_count(struct state_counters *c, const struct deploy_result *res)
+{
+	if (res->outcome == DEPLOY_DRY_RUN || res->outcome == DEPLOY_SKIPPED)
+		return;
+	bool ok = res->outcome == DEPLOY_APPLIED, bg = res->strategy == STRATEGY_BLUE_GREEN;
+	c->total_adjustments++;
+	if (ok)
+		c->successful_adjustments++;
+	else
+		c->failed_adjustments++;
+	if (bg && ok)
+		c->blue_green_deployments++;
+	if (bg && !ok)
+		c->blue_green_failed++;
+	if (res->outcome == DEPLOY_ROLLED_BACK)
+		c->rollbacks++;
+}

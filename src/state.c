@@ -212,67 +212,15 @@ int state_load(const char *path, struct rm_state **ret, char *err, size_t errlen
 	return 1;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int state_save(const char *path, const struct rm_state *s, double now, char *err, size_t errlen)
 {
-	int r = 0, fd = -1;
 	struct rm_state copy = *s;
 	copy.saved_at = now;
 	char *json = state_json_serialize(&copy);
-	char *tmp = xasprintf("%s.tmp", path);
-	char *dir = xstrdup(path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if ((r = write_all(fd, json, strlen(json))) < 0 || (r = write_all(fd, "\n", 1)) < 0 ||
-	    (fsync(fd) < 0 && (r = -errno) < 0)) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	/* The rename is durable only once the folder is. */
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	} else if (r < 0) {
-		unlink(tmp);
-	}
+	size_t len = strlen(json);
+	json = xrealloc(json, len + 2);
+	memcpy(json + len, "\n", 2);
+	int r = file_write_atomic(path, json, len + 1, 0600, err, errlen);
 	free(json);
-	free(tmp);
-	free(dir);
 	return r;
 }

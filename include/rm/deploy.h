@@ -72,6 +72,10 @@ enum deploy_strategy deploy_pick_strategy(const struct rm_config *cfg, const cha
                                           const struct docker_inspect *blue, bool force, char *why,
                                           size_t whylen);
 
+/* Counts a deployment that ran to res's outcome into c (dry runs and
+ * skipped deployments count nothing). */
+void deploy_count(struct state_counters *c, const struct deploy_result *res);
+
 /* Runs one deployment. Returns 0 when the deployment ran to an outcome (see
  * ret->outcome), or a negative errno when it could not start (bad request,
  * Docker unreachable: ret->message says why, nothing was changed). */
