@@ -140,6 +140,7 @@ static void record(const struct cli_ctx *x, const char *service, const struct de
 		if (res->outcome == DEPLOY_APPLIED) {
 			ss->last_good = res->from;
 			ss->applied = res->to;
+			ss->replicas = res->replicas ? res->replicas : 1;
 		}
 		char *expl = xasprintf("%s: %s", why, res->message);
 		struct state_event ev = {

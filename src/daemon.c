@@ -432,7 +432,9 @@ static void job_finish(struct daemon *d, struct job *job)
 	if (ok) {
 		ss->last_good = res->from;
 		ss->applied = res->to;
-		ss->replicas = (unsigned)(s->n_containers ? s->n_containers : 1);
+		/* What the deployment found, not the last check's count: a check
+		 * during a blue-green saw blue and green both running. */
+		ss->replicas = res->replicas ? res->replicas : 1;
 		s->drift_reported = false;
 	}
 	s->has_last_deploy = true;

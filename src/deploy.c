@@ -359,6 +359,7 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 		cpu += deploy_cpu_of(&v[i].host_config);
 		mem += (uint64_t)(v[i].host_config.memory > 0 ? v[i].host_config.memory : 0);
 	}
+	ret->replicas = (unsigned)n;
 	ret->from = (struct state_limits){ true, cpu, mem };
 	ret->to = (struct state_limits){ true, req->set_cpu ? req->cpu : cpu,
 		                         req->set_memory ? req->memory : mem };

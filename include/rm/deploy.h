@@ -59,8 +59,9 @@ struct deploy_result {
 	bool refused;                  /* not applied: unsafe or invalid (exit code 1) */
 	double duration;               /* seconds, whole deployment */
 	double green_ready;            /* seconds from green's start to healthy (blue-green) */
-	struct state_limits from, to;
-	char message[384]; /* one line: what happened and what happens next */
+	struct state_limits from, to;  /* totals over the replicas */
+	unsigned replicas;             /* running containers of the service it found */
+	char message[384];             /* one line: what happened and what happens next */
 };
 
 /* The strategy `auto` resolves to for a service: in-place for stateful

@@ -21,6 +21,7 @@ src=${RM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=${RM_TEST_OUTPUT:-/tmp}/bluegreen-$$
 mkdir -p "$out"
 export DOCKER_HOST=$RM_TEST_DOCKER_HOST
+. "$src/scripts/lib/docker_test.sh"
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails+1)); }
@@ -62,16 +63,8 @@ check_load() { # file what
     bad "$2: $okn of $n requests 2xx, $err failed"; sed -n '/Status code/,$p' "$1"
   fi
 }
-labels_of() { docker inspect "$1" --format '{{json .Config.Labels}}' \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({k:v for k,v in d.items() if not k.startswith("deployment.")}, sort_keys=True))'; }
+labels_of() { docker inspect "$1" | rm_labels_of; }
 service_count() { docker ps -aq --filter "label=com.docker.compose.service=$1" | wc -l; }
-wait_healthy() { # name seconds
-  for _ in $(seq 1 $(( $2 * 10 ))); do
-    [ "$(docker inspect "$1" --format '{{.State.Health.Status}}' 2>/dev/null)" = healthy ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 docker network create "$net" >/dev/null || { bad "network"; exit 1; }
 # Blue: a Compose-style container with Traefik labels, on the network under
@@ -84,44 +77,11 @@ docker run -d --pull=never --name "$web" --network "$net" --network-alias web \
   --label traefik.http.services.web.loadbalancer.server.port=8080 \
   --cpus 0.5 --memory 64m --restart unless-stopped "$img" http 8080 >/dev/null \
   || { bad "web start"; exit 1; }
-# A stopping or starting container's address can swallow SYNs for a moment
-# (DNS knows it before its interface answers, and after it died): a short
-# connect timeout with retries on another server absorbs that, as a
-# production HAProxy setup would.
-cat >"$out/haproxy.cfg" <<'CFG'
-global
-  maxconn 2000
-defaults
-  mode http
-  timeout connect 500ms
-  timeout check 2s
-  timeout client 10s
-  timeout server 5s
-  retries 6
-  option redispatch 1
-  retry-on all-retryable-errors
-resolvers docker
-  nameserver dns 127.0.0.11:53
-  resolve_retries 3
-  timeout resolve 500ms
-  timeout retry 500ms
-  hold valid 1s
-  hold obsolete 1s
-  hold nx 1s
-  accepted_payload_size 8192
-frontend fe
-  bind :8080
-  default_backend be
-backend be
-  balance roundrobin
-  option httpchk GET /
-  default-server inter 500ms fall 2 rise 1 check resolvers docker init-addr none resolve-prefer ipv4
-  server-template web 4 web:8080
-CFG
+rm_haproxy_config "$out/haproxy.cfg" web 8080
 docker run -d --pull=never --name "$p-lb" --network "$net" -p 127.0.0.1::8080 \
   -v "$out/haproxy.cfg:/etc/haproxy/haproxy.cfg:ro" "$lbimg" >/dev/null || { bad "haproxy start"; exit 1; }
 lbport=$(docker port "$p-lb" 8080 | head -1 | sed 's/.*://')
-wait_healthy "$web" 20 || bad "blue never healthy"
+rm_wait_healthy "$web" 20 || bad "blue never healthy"
 for _ in $(seq 1 50); do curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$lbport/" && break; sleep 0.2; done
 curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$lbport/" && ok "HAProxy serves the web service" || bad "HAProxy does not serve"
 
@@ -164,7 +124,7 @@ docker run -d --pull=never --name "$bad1" --network "$net" --network-alias web \
   --label com.docker.compose.service="$p-fragile" --health-cmd 'test -e /tmp/ready' \
   --health-interval 1s --health-retries 2 --cpus 0.5 --memory 64m "$img" http 8080 >/dev/null
 docker exec "$bad1" touch /tmp/ready
-wait_healthy "$bad1" 20 || bad "fragile blue never healthy"
+rm_wait_healthy "$bad1" 20 || bad "fragile blue never healthy"
 id1=$(docker inspect "$bad1" --format '{{.Id}} {{.State.StartedAt}} {{.HostConfig.NanoCpus}}')
 sleep 1
 load 9 "$out/load2" &
@@ -210,7 +170,7 @@ pub=$p-pub
 hport=$((20000 + $$ % 20000))
 while (exec 3<>"/dev/tcp/127.0.0.1/$hport") 2>/dev/null; do hport=$((hport+1)); done
 docker run -d --pull=never --name "$pub" -p "127.0.0.1:$hport:8080" --cpus 0.5 --memory 64m "$img" http 8080 >/dev/null
-wait_healthy "$pub" 20
+rm_wait_healthy "$pub" 20
 idp=$(docker inspect "$pub" --format '{{.Id}} {{.State.StartedAt}}')
 deploy "$pub" 0.8 96M >"$out/deploy5.log" 2>&1
 rc=$?
@@ -222,7 +182,7 @@ rc=$?
 #    container name, which it keeps): killed after its grace period.
 st=$p-stubborn
 docker run -d --pull=never --name "$st" --stop-timeout 2 --cpus 0.5 --memory 64m "$img" ignore-term >/dev/null
-wait_healthy "$st" 20
+rm_wait_healthy "$st" 20
 deploy "$st" 0.6 80M --no-drain >"$out/deploy6.log" 2>&1
 rc=$?
 cat "$out/deploy6.log"

@@ -13,6 +13,7 @@ img=${RM_TEST_WORKLOAD_IMAGE:-rm-test/workload:1}
 out=${RM_TEST_OUTPUT:-/tmp}/bluegreen-crash-$$
 mkdir -p "$out"
 export DOCKER_HOST=$RM_TEST_DOCKER_HOST
+. "${RM_SOURCE_DIR:?}/scripts/lib/docker_test.sh"
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails+1)); }
@@ -37,21 +38,9 @@ state: {path: "$out/state.json"}
 metrics: {enabled: false}
 YML
 
-wait_healthy() { # name seconds
-  for _ in $(seq 1 $(( $2 * 10 ))); do
-    [ "$(docker inspect "$1" --format '{{.State.Health.Status}}' 2>/dev/null)" = healthy ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-wait_log() { # file pattern seconds
-  for _ in $(seq 1 $(( $3 * 10 ))); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
-  return 1
-}
-
 docker run -d --pull=never --name "$name" --label com.docker.compose.service="$svc" \
   --cpus 0.5 --memory 64m "$img" http 8080 >/dev/null || { bad "start"; exit 1; }
-wait_healthy "$name" 20 || bad "blue never healthy"
+rm_wait_healthy "$name" 20 || bad "blue never healthy"
 
 limits=(0.5:67108864 0.6:83886080)
 cur=0 # index of the limits in place
@@ -59,7 +48,7 @@ cur=0 # index of the limits in place
 check() {
   local what=$1 n l
   n=$(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)
-  wait_healthy "$name" 15
+  rm_wait_healthy "$name" 15
   l=$(docker inspect "$name" --format '{{.HostConfig.NanoCpus}}:{{.HostConfig.Memory}} {{.State.Health.Status}}' 2>/dev/null)
   case "$l" in
     "500000000:67108864 healthy") cur=0 ;;
@@ -82,7 +71,7 @@ kill_in() {
   RM_TEST_PAUSE_IN_PHASE=$phase "$bin" deploy --config "$out/cfg.yml" "$svc" "$cpu" "$mem" \
     >"$out/deploy-$phase.log" 2>&1 &
   dpid=$!
-  if wait_log "$out/deploy-$phase.log" "paused in phase $phase" 30; then
+  if rm_wait_log "$out/deploy-$phase.log" "paused in phase $phase" 30; then
     kill -9 "$dpid"; wait "$dpid" 2>/dev/null; dpid=
     return 0
   fi
@@ -121,7 +110,7 @@ done
 if kill_in remove_blue; then
   "$bin" run --config "$out/cfg.yml" >"$out/run.log" 2>&1 &
   rpid=$!
-  wait_log "$out/run.log" "interrupted deployment reconciled" 30 && ok "run reconciles at start-up" \
+  rm_wait_log "$out/run.log" "interrupted deployment reconciled" 30 && ok "run reconciles at start-up" \
     || { bad "run did not reconcile"; tail -20 "$out/run.log"; }
   kill -TERM "$rpid"; wait "$rpid"
   check "killed in remove_blue, daemon start-up"
