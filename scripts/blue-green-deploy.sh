@@ -3,7 +3,7 @@
 # codes, on resource-manager's in-process orchestrator.
 #
 #   blue-green-deploy.sh SERVICE CPU MEMORY [--dry-run] [--timeout S] [--no-rollback]
-#                        [--force] [--no-drain] [--log-file P] [--metrics] [--strategy S]
+#                        [--force] [--no-drain] [--log-file P] [--metrics[=P]] [--strategy S]
 #   blue-green-deploy.sh rollback SERVICE
 #   blue-green-deploy.sh status SERVICE
 #   blue-green-deploy.sh -h | --help

@@ -668,13 +668,17 @@ const struct cli_command cmd_deploy = {
 	.name = "deploy",
 	.summary = "apply new limits to a service now (blue-green or in place)",
 	.usage = "Usage: resource-manager deploy SERVICE CPU MEMORY [--config FILE] [--dry-run]\n"
-	         "         [--timeout S] [--no-rollback] [--no-drain] [--strategy S] [--force]\n\n"
+	         "         [--timeout S] [--no-rollback] [--no-drain] [--strategy S] [--force]\n"
+	         "         [--log-file PATH] [--metrics[=PATH]]\n\n"
 	         "CPU in cores (0.5, 1.5), MEMORY as 768M or 1G, within adjustment.min_*..max_*\n"
 	         "and not below the service's baseline (services.baseline). The strategy is auto\n"
 	         "(default), blue-green or in-place. --force deploys values outside those bounds\n"
 	         "(with a warning) and allows blue-green of a stateful service.\n"
 	         "Each phase is printed as it happens and journaled in the state file "
-	         "first.\n" EXIT_CODES,
+	         "first.\n"
+	         "--log-file appends those lines to PATH too. --metrics writes node-exporter's\n"
+	         "textfile (blue_green_*; PATH, else $METRICS_FILE, else\n"
+	         "/var/lib/node_exporter/textfile_collector/blue_green.prom).\n" EXIT_CODES,
 	.run = deploy_cmd,
 };
 

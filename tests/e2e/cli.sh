@@ -38,6 +38,11 @@ contains "provenance: file line" "$out/cc" "thresholds.cpu_high = 0.8   # file l
 contains "unused keys listed" "$out/cc" "# accepted but not used yet:"
 CPU_HIGH_THRESHOLD=0.9 "$bin" check-config --config "$src/config/config.yml" >"$out/cc2" 2>&1
 check "check-config env" 0 $?
+# deploy: a --log-file that cannot be opened stops it before any Engine call.
+"$bin" deploy --config "$src/config/config.yml" grafana 1 512M --log-file "$out/no/such/dir/bg.log" \
+  >"$out/deploy-log" 2>&1
+check "deploy with an unopenable --log-file" 1 $?
+contains "the --log-file is named" "$out/deploy-log" "cannot open --log-file $out/no/such/dir/bg.log: No such file or directory; nothing was done"
 contains "provenance: env" "$out/cc2" "thresholds.cpu_high = 0.9   # env CPU_HIGH_THRESHOLD"
 env -u CONFIG_PATH "$bin" check-config >"$out/cc3" 2>&1; check "embedded default" 0 $?
 contains "embedded default used" "$out/cc3" "embedded default"

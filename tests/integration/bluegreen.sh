@@ -90,7 +90,7 @@ labels0=$(labels_of "$web")
 load 13 "$out/load1" &
 lpid=$!
 sleep 2
-deploy "$p-web" 0.75 96M >"$out/deploy1.log" 2>&1
+deploy "$p-web" 0.75 96M --log-file "$out/bg.log" --metrics="$out/bg.prom" >"$out/deploy1.log" 2>&1
 rc=$?
 wait "$lpid"
 cat "$out/deploy1.log"
@@ -130,7 +130,7 @@ sleep 1
 load 9 "$out/load2" &
 lpid=$!
 sleep 1
-deploy "$p-fragile" 1 128M --timeout 6 >"$out/deploy2.log" 2>&1
+METRICS_FILE="$out/bg.prom" deploy "$p-fragile" 1 128M --timeout 6 --metrics >"$out/deploy2.log" 2>&1
 rc=$?
 wait "$lpid"
 cat "$out/deploy2.log"
@@ -138,6 +138,27 @@ cat "$out/deploy2.log"
 grep -q "rolled_back" "$out/deploy2.log" && ok "rolled back" || bad "not rolled back"
 [ "$(docker inspect "$bad1" --format '{{.Id}} {{.State.StartedAt}} {{.HostConfig.NanoCpus}}')" = "$id1" ] \
   && ok "blue untouched (same id, start time, limits)" || bad "blue changed"
+# --log-file: every phase and the outcome, timestamped; --metrics (the
+# original's textfile): both services in one file, memory in bytes, the
+# failure counted, no sample timestamps.
+grep -q "deploy service=$p-web phase wait_healthy -> settle" "$out/bg.log" \
+  && grep -q "deploy service=$p-web deploy $p-web: applied (blue-green" "$out/bg.log" \
+  && ok "--log-file has the phases and the outcome" || bad "--log-file: $(cat "$out/bg.log")"
+want="blue_green_deployment_total{service=\"$p-web\",status=\"success\"} 1
+blue_green_deployment_total{service=\"$p-web\",status=\"failure\"} 0
+blue_green_deployment_total{service=\"$p-fragile\",status=\"success\"} 0
+blue_green_deployment_total{service=\"$p-fragile\",status=\"failure\"} 1
+blue_green_cpu_limit{service=\"$p-web\"} 0.75
+blue_green_memory_limit_bytes{service=\"$p-web\"} 100663296
+blue_green_memory_limit_bytes{service=\"$p-fragile\"} 67108864"
+got=$(grep -E '^blue_green_(deployment_total|memory_limit_bytes|cpu_limit\{service="'"$p"'-web)' "$out/bg.prom")
+[ "$got" = "$want" ] && ok "--metrics textfile: both services, bytes, the failure" \
+  || bad "--metrics textfile: $(cat "$out/bg.prom")"
+grep -q "blue_green_deployment_duration_seconds{service=\"$p-fragile\",status=\"failure\"}" "$out/bg.prom" \
+  && [ "$(grep -vc '^#' "$out/bg.prom")" -eq 12 ] && ! grep -Eq '^[a-z_]+\{[^}]*\} [0-9.e+-]+ [0-9]+$' "$out/bg.prom" \
+  && ok "--metrics: 12 samples, durations by status, no timestamps" || bad "--metrics: $(cat "$out/bg.prom")"
+promtool check metrics <"$out/bg.prom" >"$out/promtool.log" 2>&1 \
+  && ok "--metrics textfile passes promtool check metrics" || bad "promtool: $(cat "$out/promtool.log")"
 [ "$(service_count "$p-fragile")" -eq 1 ] && ok "green removed" || bad "$(service_count "$p-fragile") containers"
 check_load "$out/load2" "rollback under load"
 docker rm -f "$bad1" >/dev/null
