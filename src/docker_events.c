@@ -31,6 +31,7 @@ struct docker_events {
 	pthread_mutex_t mu; /* guards everything below up to the reader's own state */
 	pthread_cond_t cond;
 	bool stop;
+	struct http_cancel *cancel; /* ends the stream in progress at once on stop */
 	struct docker_event *queue; /* ring of opts.queue_max */
 	size_t head, count;
 	unsigned connections;
@@ -227,8 +228,8 @@ static void *reader_main(void *arg)
 		                       (long long)(ev->since_nano % 1000000000), ev->filters);
 		ev->line.len = 0;
 		err[0] = '\0';
-		int r = http_stream(ev->client->ep, path, ev->opts.renew, on_data, ev, err,
-		                    sizeof(err));
+		int r = http_stream(ev->client->ep, path, ev->opts.renew, on_data, ev, ev->cancel,
+		                    err, sizeof(err));
 		free(path);
 		if (stopping(ev))
 			break;
@@ -261,6 +262,7 @@ int docker_events_start(const struct docker_client *c, const struct docker_event
 	if (ev->opts.backoff_max <= 0)
 		ev->opts.backoff_max = 5;
 	ev->client = docker_client_dup(c);
+	ev->cancel = http_cancel_new();
 	ev->queue = xcalloc(ev->opts.queue_max, sizeof(*ev->queue));
 	strbuf_init(&ev->line);
 	ev->since_nano = (int64_t)(time_wall() * 1e9);
@@ -325,7 +327,9 @@ void docker_events_stop(struct docker_events *ev)
 	ev->stop = true;
 	pthread_cond_broadcast(&ev->cond);
 	pthread_mutex_unlock(&ev->mu);
+	http_cancel_fire(ev->cancel);
 	pthread_join(ev->thread, NULL);
+	http_cancel_free(ev->cancel);
 	for (size_t i = 0; i < ev->count; i++)
 		docker_event_free(&ev->queue[(ev->head + i) % ev->opts.queue_max]);
 	free(ev->queue);

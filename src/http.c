@@ -260,9 +260,80 @@ static size_t stream_write(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+struct http_cancel {
+	pthread_mutex_t mu;
+	bool fired;
+	CURLM *multi; /* the stream in progress, NULL between streams */
+};
+
+struct http_cancel *http_cancel_new(void)
+{
+	struct http_cancel *c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+	return c;
+}
+
+void http_cancel_fire(struct http_cancel *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->fired = true;
+	if (c->multi)
+		curl_multi_wakeup(c->multi);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void http_cancel_free(struct http_cancel *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* Publishes m as the stream cancel may wake (NULL: none). Returns whether
+ * cancel has fired. */
+static bool cancel_attach(struct http_cancel *cancel, CURLM *m)
+{
+	if (!cancel)
+		return false;
+	pthread_mutex_lock(&cancel->mu);
+	cancel->multi = m;
+	bool fired = cancel->fired;
+	pthread_mutex_unlock(&cancel->mu);
+	return fired;
+}
+
+/* Runs c on its own multi handle, so that cancel can wake the wait. */
+static CURLcode perform_cancellable(CURL *c, struct http_cancel *cancel, bool *ret_cancelled)
+{
+	CURLM *m = curl_multi_init();
+	if (!m)
+		abort();
+	curl_multi_add_handle(m, c);
+	CURLcode cc = CURLE_OK;
+	int running = 1;
+	*ret_cancelled = cancel_attach(cancel, m);
+	while (running && !*ret_cancelled) {
+		if (curl_multi_perform(m, &running) != CURLM_OK ||
+		    (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)) {
+			cc = CURLE_RECV_ERROR;
+			break;
+		}
+		*ret_cancelled = cancel_attach(cancel, m);
+	}
+	int left;
+	for (CURLMsg *msg; (msg = curl_multi_info_read(m, &left));)
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	cancel_attach(cancel, NULL);
+	curl_multi_remove_handle(m, c);
+	curl_multi_cleanup(m);
+	return cc;
+}
+
 int http_stream(const struct http_endpoint *ep, const char *path, double timeout,
-                int (*on_data)(const char *data, size_t len, void *ctx), void *ctx, char *err,
-                size_t errlen)
+                int (*on_data)(const char *data, size_t len, void *ctx), void *ctx,
+                struct http_cancel *cancel, char *err, size_t errlen)
 {
 	char curl_err[CURL_ERROR_SIZE] = "";
 	struct stream_ctx s = { on_data, ctx, false };
@@ -277,11 +348,12 @@ int http_stream(const struct http_endpoint *ep, const char *path, double timeout
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	CURLcode cc = curl_easy_perform(c);
+	bool cancelled = false;
+	CURLcode cc = perform_cancellable(c, cancel, &cancelled);
 	int r = 0;
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (s.stopped) {
+	if (s.stopped || cancelled) {
 		r = 0;
 	} else if (cc != CURLE_OK) {
 		r = map_curl_error(cc, false);

@@ -56,12 +56,21 @@ int http_request_headers(struct http_endpoint *ep, const char *method, const cha
 /* Percent-encodes s for a query string. Returns an owned string. */
 char *http_urlencode(const char *s);
 
+/* Ends streams from another thread: after http_cancel_fire, the stream in
+ * progress under this handle returns within milliseconds (as a stop), and
+ * any later one at once. */
+struct http_cancel;
+struct http_cancel *http_cancel_new(void);
+void http_cancel_fire(struct http_cancel *c); /* any thread */
+void http_cancel_free(struct http_cancel *c); /* no stream may be using it */
+
 /* Streaming GET: calls on_data for each chunk as it arrives until the peer
- * closes, on_data returns non-zero (stop), or the timeout passes (0 = none,
- * the connect timeout still applies). Returns 0 on a clean end or stop,
- * a negative errno otherwise. Uses its own connection. */
+ * closes, on_data returns non-zero (stop), cancel (may be NULL) fires, or
+ * the timeout passes (0 = none, the connect timeout still applies). Returns
+ * 0 on a clean end or stop, a negative errno otherwise. Uses its own
+ * connection. */
 int http_stream(const struct http_endpoint *ep, const char *path, double timeout,
-                int (*on_data)(const char *data, size_t len, void *ctx), void *ctx, char *err,
-                size_t errlen);
+                int (*on_data)(const char *data, size_t len, void *ctx), void *ctx,
+                struct http_cancel *cancel, char *err, size_t errlen);
 
 #endif
