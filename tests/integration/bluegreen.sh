@@ -10,7 +10,8 @@
 #      below current use refused (exit 1) with the reason;
 #   4. a container publishing a host port goes in place;
 #   5. a container that ignores SIGTERM is replaced (killed after its grace);
-#   6. rollback SERVICE and status SERVICE; the wrapper script's exit codes.
+#   6. rollback SERVICE and status SERVICE; the wrapper script's exit codes;
+#   7. a service of two replicas: both replaced, each with half the total.
 # The cut-over figures go to $RM_TEST_OUTPUT/bluegreen-*/figures.
 set -u
 bin=${RM_BINARY:?}
@@ -232,6 +233,28 @@ rc=$?
 [ "$rc" -eq 0 ] && grep -q "dry run" "$out/wrap.log" && ok "wrapper: dry run" || { bad "wrapper dry run exit $rc"; cat "$out/wrap.log"; }
 RM_BINARY=$bin RM_CONFIG="$out/cfg.yml" bash "$src/scripts/blue-green-deploy.sh" status "$p-web" >/dev/null 2>&1 \
   && ok "wrapper: status" || bad "wrapper: status failed"
+
+# 7. Two replicas: each replaced in turn, each with half of the total, both
+#    names kept.
+for i in 1 2; do
+  docker run -d --pull=never --name "$p-multi-$i" --network "$net" --network-alias multi \
+    --label com.docker.compose.project="$p" --label com.docker.compose.service="$p-multi" \
+    --label com.docker.compose.container-number="$i" \
+    --cpus 0.25 --memory 48m "$img" http 8080 >/dev/null || bad "replica $i start"
+done
+rm_wait_healthy "$p-multi-1" 20 && rm_wait_healthy "$p-multi-2" 20 || bad "replicas never healthy"
+ids0=$(docker ps -q --filter "label=com.docker.compose.service=$p-multi" --no-trunc | sort | tr '\n' ' ')
+deploy "$p-multi" 1 128M >"$out/deploy7.log" 2>&1
+rc=$?
+cat "$out/deploy7.log"
+ids1=$(docker ps -q --filter "label=com.docker.compose.service=$p-multi" --no-trunc | sort | tr '\n' ' ')
+[ "$rc" -eq 0 ] && grep -q "strategy blue-green" "$out/deploy7.log" && ok "two replicas: blue-green, exit 0" \
+  || bad "two replicas: exit $rc"
+got=$(for i in 1 2; do docker inspect "$p-multi-$i" --format '{{.Name}} {{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.State.Running}}'; done | tr '\n' ' ')
+[ "$got" = "/$p-multi-1 500000000 67108864 true /$p-multi-2 500000000 67108864 true " ] \
+  && ok "each replica has half (0.5 cores, 64M), names kept" || bad "replicas: $got"
+[ "$(service_count "$p-multi")" -eq 2 ] && [ "$ids0" != "$ids1" ] && [ -z "$(comm -12 <(tr ' ' '\n' <<<"$ids0" | sed '/^$/d') <(tr ' ' '\n' <<<"$ids1" | sed '/^$/d'))" ] \
+  && ok "both replicas replaced, two containers left" || bad "replicas after: $(service_count "$p-multi") containers, ids $ids0 -> $ids1"
 
 [ "$fails" -eq 0 ] && echo "all blue-green checks passed" || echo "$fails blue-green checks failed; logs in $out"
 exit $((fails > 0))
