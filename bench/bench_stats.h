@@ -26,28 +26,30 @@ static inline struct bench_spread bench_spread_of(double *v, size_t n)
 	return (struct bench_spread){ med, v[0], v[n - 1] };
 }
 
+/* The time of clock id, seconds. */
+static inline double bench_clock(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* CPU time of the whole process (every thread), seconds. */
 static inline double bench_cpu_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return bench_clock(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* CPU time of the calling thread, seconds: what a tight loop costs, whether
  * or not the scheduler let it run without a break. */
 static inline double bench_thread_cpu_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return bench_clock(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static inline double bench_wall_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return bench_clock(CLOCK_MONOTONIC);
 }
 
 /* Peak resident set of this process so far, KiB. */

@@ -2,6 +2,7 @@
 #include "rm/docker.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,15 +175,17 @@ out:
 	return r;
 }
 
-/* METHOD /vX.Y<path> with the negotiated version. */
-static int vrequest(struct docker_client *c, const char *method, const char *path, const char *body,
-                    struct http_response *ret, char *err, size_t errlen)
+/* METHOD /vX.Y<path> with the negotiated version, on ep (NULL = the client's
+ * own). */
+static int vrequest(struct docker_client *c, struct http_endpoint *ep, const char *method,
+                    const char *path, const char *body, struct http_response *ret, char *err,
+                    size_t errlen)
 {
 	int r = docker_negotiate(c, err, errlen);
 	if (r < 0)
 		return r;
 	char *full = xasprintf("%s%s", c->prefix, path);
-	r = docker_raw_request(c, NULL, method, full, body, ret, err, errlen);
+	r = docker_raw_request(c, ep, method, full, body, ret, err, errlen);
 	free(full);
 	return r;
 }
@@ -192,19 +195,89 @@ static int vcall(struct docker_client *c, const char *method, const char *path, 
                  char *err, size_t errlen)
 {
 	struct http_response resp = { 0 };
-	int r = vrequest(c, method, path, body, &resp, err, errlen);
+	int r = vrequest(c, NULL, method, path, body, &resp, err, errlen);
 	http_response_free(&resp);
 	return r;
 }
 
-/* Prefixes a parser's message with the request, keeping Docker's words. */
-static void prefix_err(char *err, size_t errlen, const char *what)
+/* "/containers/<id, encoded><rest>", rest formatted (owned). */
+static char *container_vpath(const char *id, const char *fmt, va_list ap) RM_PRINTF(2, 0);
+static char *container_vpath(const char *id, const char *fmt, va_list ap)
 {
-	if (!err || !errlen)
-		return;
-	char *tmp = xstrdup(err);
-	snprintf(err, errlen, "%s: %s", what, tmp);
-	free(tmp);
+	char *rest = xvasprintf(fmt, ap);
+	char *enc = http_urlencode(id);
+	char *path = xasprintf("/containers/%s%s", enc, rest);
+	free(enc);
+	free(rest);
+	return path;
+}
+
+static char *container_path(const char *id, const char *fmt, ...) RM_PRINTF(2, 3);
+static char *container_path(const char *id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *path = container_vpath(id, fmt, ap);
+	va_end(ap);
+	return path;
+}
+
+/* What an answer is parsed into: the ret given with it points to that. */
+enum answer {
+	ANSWER_VERSION, /* struct docker_version */
+	ANSWER_INFO,    /* struct docker_info */
+	ANSWER_LIST,    /* struct docker_container_list */
+	ANSWER_INSPECT, /* struct docker_inspect */
+	ANSWER_CREATE,  /* char *, the new container's id */
+	ANSWER_STATS,   /* struct docker_stats */
+};
+
+static int parse_as(enum answer kind, const char *data, size_t len, void *ret, char *err,
+                    size_t errlen)
+{
+	switch (kind) {
+	case ANSWER_VERSION:
+		return docker_json_parse_version(data, len, ret, err, errlen);
+	case ANSWER_INFO:
+		return docker_json_parse_info(data, len, ret, err, errlen);
+	case ANSWER_LIST:
+		return docker_json_parse_container_list(data, len, ret, err, errlen);
+	case ANSWER_INSPECT:
+		return docker_json_parse_inspect(data, len, ret, err, errlen);
+	case ANSWER_CREATE:
+		return docker_json_parse_create(data, len, ret, err, errlen);
+	case ANSWER_STATS:
+		return docker_json_parse_stats(data, len, ret, err, errlen);
+	}
+	abort();
+}
+
+/* Ends a request (r, the answer in *resp) whose answer is parsed as kind into
+ * ret: a parse error is prefixed with what, the request, keeping Docker's
+ * words. Frees the answer. */
+static int parse_answer(int r, struct http_response *resp, enum answer kind, void *ret,
+                        const char *what, char *err, size_t errlen)
+{
+	if (r == 0) {
+		r = parse_as(kind, resp->body, resp->body_len, ret, err, errlen);
+		if (r < 0 && err && errlen) {
+			char *tmp = xstrdup(err);
+			snprintf(err, errlen, "%s: %s", what, tmp);
+			free(tmp);
+		}
+	}
+	http_response_free(resp);
+	return r;
+}
+
+/* METHOD path (versioned) with body, its answer parsed as kind into ret (see
+ * parse_answer). */
+static int vparse(struct docker_client *c, const char *method, const char *path, const char *body,
+                  enum answer kind, void *ret, const char *what, char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	int r = vrequest(c, NULL, method, path, body, &resp, err, errlen);
+	return parse_answer(r, &resp, kind, ret, what, err, errlen);
 }
 
 int docker_ping(struct docker_client *c, char *err, size_t errlen)
@@ -224,33 +297,18 @@ int docker_version(struct docker_client *c, struct docker_version *ret, char *er
 {
 	struct http_response resp = { 0 };
 	int r = docker_raw_request(c, NULL, "GET", "/version", NULL, &resp, err, errlen);
-	if (r == 0) {
-		r = docker_json_parse_version(resp.body, resp.body_len, ret, err, errlen);
-		if (r < 0)
-			prefix_err(err, errlen, "GET /version");
-	}
-	http_response_free(&resp);
-	return r;
+	return parse_answer(r, &resp, ANSWER_VERSION, ret, "GET /version", err, errlen);
 }
 
 int docker_info(struct docker_client *c, struct docker_info *ret, char *err, size_t errlen)
 {
-	struct http_response resp = { 0 };
-	int r = vrequest(c, "GET", "/info", NULL, &resp, err, errlen);
-	if (r == 0) {
-		r = docker_json_parse_info(resp.body, resp.body_len, ret, err, errlen);
-		if (r < 0)
-			prefix_err(err, errlen, "GET /info");
-	}
-	http_response_free(&resp);
-	return r;
+	return vparse(c, "GET", "/info", NULL, ANSWER_INFO, ret, "GET /info", err, errlen);
 }
 
 int docker_containers_list(struct docker_client *c, bool all, const char *const *labels,
                            size_t n_labels, struct docker_container_list *ret, char *err,
                            size_t errlen)
 {
-	struct http_response resp = { 0 };
 	struct strbuf path;
 	strbuf_init(&path);
 	strbuf_printf(&path, "/containers/json?all=%s", all ? "true" : "false");
@@ -262,77 +320,65 @@ int docker_containers_list(struct docker_client *c, bool all, const char *const 
 		free(enc);
 		free(json);
 	}
-	int r = vrequest(c, "GET", path.data, NULL, &resp, err, errlen);
-	if (r == 0) {
-		r = docker_json_parse_container_list(resp.body, resp.body_len, ret, err, errlen);
-		if (r < 0)
-			prefix_err(err, errlen, "GET /containers/json");
-	}
-	http_response_free(&resp);
+	int r = vparse(c, "GET", path.data, NULL, ANSWER_LIST, ret, "GET /containers/json", err,
+	               errlen);
 	strbuf_free(&path);
+	return r;
+}
+
+/* GET /containers/{id}<rest>, its answer parsed as kind into ret; a parse
+ * error names the path. */
+static int container_get(struct docker_client *c, const char *id, const char *rest,
+                         enum answer kind, void *ret, char *err, size_t errlen)
+{
+	char *path = container_path(id, "%s", rest);
+	int r = vparse(c, "GET", path, NULL, kind, ret, path, err, errlen);
+	free(path);
 	return r;
 }
 
 int docker_container_inspect(struct docker_client *c, const char *id, struct docker_inspect *ret,
                              char *err, size_t errlen)
 {
-	struct http_response resp = { 0 };
-	char *enc = http_urlencode(id);
-	char *path = xasprintf("/containers/%s/json", enc);
-	int r = vrequest(c, "GET", path, NULL, &resp, err, errlen);
-	if (r == 0) {
-		r = docker_json_parse_inspect(resp.body, resp.body_len, ret, err, errlen);
-		if (r < 0)
-			prefix_err(err, errlen, path);
-	}
-	http_response_free(&resp);
-	free(path);
-	free(enc);
-	return r;
+	return container_get(c, id, "/json", ANSWER_INSPECT, ret, err, errlen);
 }
 
 int docker_container_create(struct docker_client *c, const char *name, const char *body,
                             char **ret_id, char *err, size_t errlen)
 {
-	struct http_response resp = { 0 };
 	char *enc = name ? http_urlencode(name) : NULL;
 	char *path =
 	        enc ? xasprintf("/containers/create?name=%s", enc) : xstrdup("/containers/create");
-	int r = vrequest(c, "POST", path, body, &resp, err, errlen);
-	if (r == 0) {
-		r = docker_json_parse_create(resp.body, resp.body_len, ret_id, err, errlen);
-		if (r < 0)
-			prefix_err(err, errlen, path);
-	}
-	http_response_free(&resp);
+	int r = vparse(c, "POST", path, body, ANSWER_CREATE, ret_id, path, err, errlen);
 	free(path);
 	free(enc);
 	return r;
 }
 
-/* POST /containers/{id}/<action><query>. */
-static int container_post(struct docker_client *c, const char *id, const char *action,
-                          const char *query, const char *body, char *err, size_t errlen)
+/* METHOD /containers/{id}<rest> with body, the answer of no interest. */
+static int container_call(struct docker_client *c, const char *method, const char *id,
+                          const char *body, char *err, size_t errlen, const char *fmt, ...)
+        RM_PRINTF(7, 8);
+static int container_call(struct docker_client *c, const char *method, const char *id,
+                          const char *body, char *err, size_t errlen, const char *fmt, ...)
 {
-	char *enc = http_urlencode(id);
-	char *path = xasprintf("/containers/%s/%s%s", enc, action, query ? query : "");
-	int r = vcall(c, "POST", path, body, err, errlen);
+	va_list ap;
+	va_start(ap, fmt);
+	char *path = container_vpath(id, fmt, ap);
+	va_end(ap);
+	int r = vcall(c, method, path, body, err, errlen);
 	free(path);
-	free(enc);
 	return r;
 }
 
 int docker_container_start(struct docker_client *c, const char *id, char *err, size_t errlen)
 {
-	return container_post(c, id, "start", NULL, NULL, err, errlen);
+	return container_call(c, "POST", id, NULL, err, errlen, "/start");
 }
 
 int docker_container_stop(struct docker_client *c, const char *id, int timeout_s, char *err,
                           size_t errlen)
 {
-	int r = docker_negotiate(c, err, errlen);
-	if (r < 0)
-		return r;
 	if (timeout_s < 0)
 		timeout_s = 0;
 	/* The engine answers only after the grace period: this request gets
@@ -342,14 +388,12 @@ int docker_container_stop(struct docker_client *c, const char *id, int timeout_s
 	struct http_endpoint *ep = NULL;
 	if (http_endpoint_new(c->host, &ho, &ep) < 0)
 		abort();
-	char *enc = http_urlencode(id);
-	char *path = xasprintf("%s/containers/%s/stop?t=%d", c->prefix, enc, timeout_s);
+	char *path = container_path(id, "/stop?t=%d", timeout_s);
 	struct http_response resp = { 0 };
-	r = docker_raw_request(c, ep, "POST", path, NULL, &resp, err, errlen);
+	int r = vrequest(c, ep, "POST", path, NULL, &resp, err, errlen);
 	http_response_free(&resp);
 	http_endpoint_free(ep);
 	free(path);
-	free(enc);
 	return r;
 }
 
@@ -357,9 +401,7 @@ int docker_container_kill(struct docker_client *c, const char *id, const char *s
                           size_t errlen)
 {
 	char *enc = http_urlencode(signal ? signal : "SIGKILL");
-	char *q = xasprintf("?signal=%s", enc);
-	int r = container_post(c, id, "kill", q, NULL, err, errlen);
-	free(q);
+	int r = container_call(c, "POST", id, NULL, err, errlen, "/kill?signal=%s", enc);
 	free(enc);
 	return r;
 }
@@ -367,22 +409,15 @@ int docker_container_kill(struct docker_client *c, const char *id, const char *s
 int docker_container_remove(struct docker_client *c, const char *id, bool force, bool volumes,
                             char *err, size_t errlen)
 {
-	char *enc = http_urlencode(id);
-	char *path = xasprintf("/containers/%s?force=%s&v=%s", enc, force ? "true" : "false",
-	                       volumes ? "true" : "false");
-	int r = vcall(c, "DELETE", path, NULL, err, errlen);
-	free(path);
-	free(enc);
-	return r;
+	return container_call(c, "DELETE", id, NULL, err, errlen, "?force=%s&v=%s",
+	                      force ? "true" : "false", volumes ? "true" : "false");
 }
 
 int docker_container_rename(struct docker_client *c, const char *id, const char *new_name,
                             char *err, size_t errlen)
 {
 	char *enc = http_urlencode(new_name);
-	char *q = xasprintf("?name=%s", enc);
-	int r = container_post(c, id, "rename", q, NULL, err, errlen);
-	free(q);
+	int r = container_call(c, "POST", id, NULL, err, errlen, "/rename?name=%s", enc);
 	free(enc);
 	return r;
 }
@@ -390,7 +425,7 @@ int docker_container_rename(struct docker_client *c, const char *id, const char 
 int docker_container_update(struct docker_client *c, const char *id, const char *body, char *err,
                             size_t errlen)
 {
-	return container_post(c, id, "update", NULL, body, err, errlen);
+	return container_call(c, "POST", id, body, err, errlen, "/update");
 }
 
 int docker_container_set_limits(struct docker_client *c, const struct docker_inspect *cur,
@@ -424,17 +459,6 @@ int docker_network_connect(struct docker_client *c, const char *network, const c
 int docker_container_stats(struct docker_client *c, const char *id, struct docker_stats *ret,
                            char *err, size_t errlen)
 {
-	struct http_response resp = { 0 };
-	char *enc = http_urlencode(id);
-	char *path = xasprintf("/containers/%s/stats?stream=false&one-shot=true", enc);
-	int r = vrequest(c, "GET", path, NULL, &resp, err, errlen);
-	if (r == 0) {
-		r = docker_json_parse_stats(resp.body, resp.body_len, ret, err, errlen);
-		if (r < 0)
-			prefix_err(err, errlen, path);
-	}
-	http_response_free(&resp);
-	free(path);
-	free(enc);
-	return r;
+	return container_get(c, id, "/stats?stream=false&one-shot=true", ANSWER_STATS, ret, err,
+	                     errlen);
 }

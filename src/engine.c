@@ -320,80 +320,87 @@ static unsigned checks_needed(const struct rm_config *cfg)
 	return cfg->thresholds.consecutive_checks ? cfg->thresholds.consecutive_checks : 1;
 }
 
-/* Sets want/cause for CPU from the counters, or the outcome when nothing is due. */
-static void cpu_wants(const struct engine_input *in, const struct engine_state *st, struct res *r)
+/* Sets want/cause for one resource from its counters, or the outcome when
+ * nothing is due. Only CPU counts throttled periods as well. */
+static void res_wants(const struct engine_input *in, const struct engine_state *st, struct res *r,
+                      bool is_cpu)
 {
 	const struct rm_config *cfg = in->cfg;
+	const char *name = is_cpu ? "cpu" : "mem", *unit = unit_of(is_cpu);
 	unsigned n = checks_needed(cfg);
-	const char *lim_s = "";
-	char b[32];
+	unsigned high = is_cpu ? st->cpu_high : st->mem_high;
+	unsigned low = is_cpu ? st->cpu_low : st->mem_low;
+	unsigned throttled = is_cpu ? st->throttled : 0;
+	double high_at = is_cpu ? cfg->thresholds.cpu_high : cfg->thresholds.memory_high;
+	double low_at = is_cpu ? cfg->thresholds.cpu_low : cfg->thresholds.memory_low;
+	bool host_short = is_cpu ? in->host_short_cpu : in->host_short_mem;
+	char lim_s[32];
 	if (!r->valid)
 		return;
 	if (r->unlimited) {
 		if (cfg->adjustment.manage_unlimited) {
+			char use_s[32];
+			fmt_amount(is_cpu, r->use, use_s, sizeof(use_s));
 			r->want = WANT_INITIAL;
 			r->cause = ENGINE_REASON_INITIAL_LIMIT;
-			snprintf(r->text, sizeof(r->text), "cpu has no limit (use %.2f cores)",
-			         r->use);
+			snprintf(r->text, sizeof(r->text), "%s has no limit (use %s %s)", name,
+			         use_s, unit);
 		} else {
 			r->outcome = ENGINE_REASON_NO_LIMIT;
-			snprintf(r->text, sizeof(r->text), "cpu has no limit (not managed)");
+			snprintf(r->text, sizeof(r->text), "%s has no limit (not managed)", name);
 		}
 		return;
 	}
-	snprintf(b, sizeof(b), "%.2f", r->limit);
-	lim_s = b;
-	bool optional_short = in->host_short_cpu && in->policy->class == CLASS_OPTIONAL &&
+	fmt_amount(is_cpu, r->limit, lim_s, sizeof(lim_s));
+	bool optional_short = host_short && in->policy->class == CLASS_OPTIONAL &&
 	                      cfg->automation.actions.scale_down_optional;
 	if (optional_short) {
 		r->want = WANT_DOWN;
 		r->cause = ENGINE_REASON_OPTIONAL_SCALE_DOWN;
 		snprintf(r->text, sizeof(r->text),
-		         "cpu %.1f%% of %s cores, optional service and host short of cpu",
-		         r->ratio * 100, lim_s);
-	} else if (st->cpu_high >= n) {
+		         "%s %.1f%% of %s %s, optional service and host short of %s", name,
+		         r->ratio * 100, lim_s, unit, is_cpu ? "cpu" : "memory");
+	} else if (high >= n) {
 		r->want = WANT_UP;
-		r->cause = ENGINE_REASON_CPU_HIGH;
-		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores > %g%% for %u checks",
-		         r->ratio * 100, lim_s, cfg->thresholds.cpu_high * 100, st->cpu_high);
-	} else if (st->throttled >= n) {
+		r->cause = is_cpu ? ENGINE_REASON_CPU_HIGH : ENGINE_REASON_MEM_HIGH;
+		snprintf(r->text, sizeof(r->text), "%s %.1f%% of %s %s > %g%% for %u checks", name,
+		         r->ratio * 100, lim_s, unit, high_at * 100, high);
+	} else if (throttled >= n) {
 		r->want = WANT_UP;
 		r->cause = ENGINE_REASON_THROTTLED;
 		snprintf(r->text, sizeof(r->text),
 		         "cpu throttled in %.1f%% of periods > %g%% for %u checks (use %.1f%% of "
 		         "%s cores)",
 		         in->obs->cpu_throttled * 100, cfg->thresholds.cpu_throttle_high * 100,
-		         st->throttled, r->ratio * 100, lim_s);
-	} else if (st->cpu_low >= n && st->throttled == 0) {
+		         throttled, r->ratio * 100, lim_s);
+	} else if (low >= n && throttled == 0) {
 		/* A throttled container is short of CPU, whatever its average says. */
 		r->want = WANT_DOWN;
-		r->cause = ENGINE_REASON_CPU_LOW;
-		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores < %g%% for %u checks",
-		         r->ratio * 100, lim_s, cfg->thresholds.cpu_low * 100, st->cpu_low);
+		r->cause = is_cpu ? ENGINE_REASON_CPU_LOW : ENGINE_REASON_MEM_LOW;
+		snprintf(r->text, sizeof(r->text), "%s %.1f%% of %s %s < %g%% for %u checks", name,
+		         r->ratio * 100, lim_s, unit, low_at * 100, low);
 		if (in->policy->class == CLASS_CRITICAL) {
 			r->want = WANT_NONE;
 			r->outcome = ENGINE_REASON_CRITICAL_FLOOR;
 			strncat(r->text, ": not decreased (critical service)",
 			        sizeof(r->text) - strlen(r->text) - 1);
 		}
-	} else if (st->cpu_high || st->cpu_low || st->throttled) {
+	} else if (high || low || throttled) {
 		r->outcome = ENGINE_REASON_HYSTERESIS;
-		if (st->throttled && !st->cpu_high)
+		if (throttled && !high)
 			snprintf(r->text, sizeof(r->text),
 			         "cpu throttled in %.1f%% of periods > %g%% (%u of %u checks)",
 			         in->obs->cpu_throttled * 100,
-			         cfg->thresholds.cpu_throttle_high * 100, st->throttled, n);
+			         cfg->thresholds.cpu_throttle_high * 100, throttled, n);
 		else
 			snprintf(r->text, sizeof(r->text),
-			         "cpu %.1f%% of %s cores %s %g%% (%u of %u checks)", r->ratio * 100,
-			         lim_s, st->cpu_high ? ">" : "<",
-			         (st->cpu_high ? cfg->thresholds.cpu_high
-			                       : cfg->thresholds.cpu_low) *
-			                 100,
-			         st->cpu_high ? st->cpu_high : st->cpu_low, n);
+			         "%s %.1f%% of %s %s %s %g%% (%u of %u checks)", name,
+			         r->ratio * 100, lim_s, unit, high ? ">" : "<",
+			         (high ? high_at : low_at) * 100, high ? high : low, n);
 	} else {
 		r->outcome = ENGINE_REASON_NONE;
-		snprintf(r->text, sizeof(r->text), "cpu %.1f%% of %s cores", r->ratio * 100, lim_s);
+		snprintf(r->text, sizeof(r->text), "%s %.1f%% of %s %s", name, r->ratio * 100,
+		         lim_s, unit);
 	}
 }
 
@@ -405,12 +412,10 @@ static bool oom_pending(const struct observation *o)
 /* Sets want/cause for memory; an OOM kill needs only the limit. */
 static void mem_wants(const struct engine_input *in, const struct engine_state *st, struct res *r)
 {
-	const struct rm_config *cfg = in->cfg;
 	const struct observation *o = in->obs;
-	unsigned n = checks_needed(cfg);
-	char lim_s[32];
-	fmt_mib((double)o->mem_limit, lim_s, sizeof(lim_s));
 	if (oom_pending(o)) {
+		char lim_s[32];
+		fmt_mib((double)o->mem_limit, lim_s, sizeof(lim_s));
 		r->want = WANT_UP;
 		r->cause = ENGINE_REASON_OOM;
 		r->limit = (double)o->mem_limit;
@@ -418,56 +423,7 @@ static void mem_wants(const struct engine_input *in, const struct engine_state *
 		         o->oom_kills == 1 ? "" : "s", lim_s);
 		return;
 	}
-	if (!r->valid)
-		return;
-	if (r->unlimited) {
-		if (cfg->adjustment.manage_unlimited) {
-			char u[32];
-			r->want = WANT_INITIAL;
-			r->cause = ENGINE_REASON_INITIAL_LIMIT;
-			snprintf(r->text, sizeof(r->text), "mem has no limit (use %s MiB)",
-			         fmt_mib(r->use, u, sizeof(u)));
-		} else {
-			r->outcome = ENGINE_REASON_NO_LIMIT;
-			snprintf(r->text, sizeof(r->text), "mem has no limit (not managed)");
-		}
-		return;
-	}
-	bool optional_short = in->host_short_mem && in->policy->class == CLASS_OPTIONAL &&
-	                      cfg->automation.actions.scale_down_optional;
-	if (optional_short) {
-		r->want = WANT_DOWN;
-		r->cause = ENGINE_REASON_OPTIONAL_SCALE_DOWN;
-		snprintf(r->text, sizeof(r->text),
-		         "mem %.1f%% of %s MiB, optional service and host short of memory",
-		         r->ratio * 100, lim_s);
-	} else if (st->mem_high >= n) {
-		r->want = WANT_UP;
-		r->cause = ENGINE_REASON_MEM_HIGH;
-		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB > %g%% for %u checks",
-		         r->ratio * 100, lim_s, cfg->thresholds.memory_high * 100, st->mem_high);
-	} else if (st->mem_low >= n) {
-		r->want = WANT_DOWN;
-		r->cause = ENGINE_REASON_MEM_LOW;
-		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB < %g%% for %u checks",
-		         r->ratio * 100, lim_s, cfg->thresholds.memory_low * 100, st->mem_low);
-		if (in->policy->class == CLASS_CRITICAL) {
-			r->want = WANT_NONE;
-			r->outcome = ENGINE_REASON_CRITICAL_FLOOR;
-			strncat(r->text, ": not decreased (critical service)",
-			        sizeof(r->text) - strlen(r->text) - 1);
-		}
-	} else if (st->mem_high || st->mem_low) {
-		r->outcome = ENGINE_REASON_HYSTERESIS;
-		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB %s %g%% (%u of %u checks)",
-		         r->ratio * 100, lim_s, st->mem_high ? ">" : "<",
-		         (st->mem_high ? cfg->thresholds.memory_high : cfg->thresholds.memory_low) *
-		                 100,
-		         st->mem_high ? st->mem_high : st->mem_low, n);
-	} else {
-		r->outcome = ENGINE_REASON_NONE;
-		snprintf(r->text, sizeof(r->text), "mem %.1f%% of %s MiB", r->ratio * 100, lim_s);
-	}
+	res_wants(in, st, r, false);
 }
 
 static void append(char *buf, size_t len, const char *fmt, ...) RM_PRINTF(3, 4);
@@ -608,64 +564,51 @@ static void settle(const struct engine_input *in, struct res *r, bool is_cpu, do
 		append(r->text, sizeof(r->text), " (%s)", note);
 }
 
-static void cpu_target(const struct engine_input *in, struct res *r)
+/* What a want asks for before settle: a step from the limit, or for a first
+ * limit the baseline (else the minimum), raised to where the current use
+ * sits at the high threshold, not above. */
+static double want_target(const struct engine_input *in, const struct res *r, bool is_cpu)
 {
 	const struct rm_config *cfg = in->cfg;
 	const struct engine_policy *p = in->policy;
-	double target;
-	switch (r->want) {
-	case WANT_UP:
-		target = r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
-		break;
-	case WANT_DOWN:
-		target = r->limit * fmin(cfg->adjustment.decrease_factor, 1.0);
-		break;
-	case WANT_INITIAL:
+	double target, high;
+	if (r->want == WANT_UP)
+		return r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
+	if (r->want == WANT_DOWN)
+		return r->limit * fmin(cfg->adjustment.decrease_factor, 1.0);
+	if (is_cpu) {
 		target = p->has_cpu_baseline ? p->cpu_baseline : cfg->adjustment.min_cpu;
-		/* Start where the current use sits at the high threshold, not above. */
-		if (cfg->thresholds.cpu_high > 0)
-			target = fmax(target, r->use / cfg->thresholds.cpu_high);
-		break;
-	case WANT_NONE:
-	default:
-		return;
+		high = cfg->thresholds.cpu_high;
+	} else {
+		target = p->has_mem_baseline ? (double)p->mem_baseline
+		                             : (double)cfg->adjustment.min_memory;
+		high = cfg->thresholds.memory_high;
 	}
-	settle(in, r, true, target, 0, NULL);
+	return high > 0 ? fmax(target, r->use / high) : target;
 }
 
+static void cpu_target(const struct engine_input *in, struct res *r)
+{
+	if (r->want != WANT_NONE)
+		settle(in, r, true, want_target(in, r, true), 0, NULL);
+}
+
+/* Memory never goes below its peak and the safety margin, but to grow. */
 static void mem_target(const struct engine_input *in, struct res *r)
 {
 	const struct rm_config *cfg = in->cfg;
-	const struct engine_policy *p = in->policy;
 	const struct observation *o = in->obs;
 	double margin = 1.0 + cfg->adjustment.memory_safety_margin;
 	double peak = r->valid ? r->use : 0;
-	double target, safety = 0;
 	char note[64], pk[32];
+	if (r->want == WANT_NONE)
+		return;
 	if (o->mem_peak_known && (double)o->mem_peak > peak)
 		peak = (double)o->mem_peak;
 	snprintf(note, sizeof(note), "peak %s MiB + %g%%", fmt_mib(peak, pk, sizeof(pk)),
 	         cfg->adjustment.memory_safety_margin * 100);
-	switch (r->want) {
-	case WANT_UP:
-		target = r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
-		break;
-	case WANT_DOWN:
-		target = r->limit * fmin(cfg->adjustment.decrease_factor, 1.0);
-		safety = peak * margin;
-		break;
-	case WANT_INITIAL:
-		target = p->has_mem_baseline ? (double)p->mem_baseline
-		                             : (double)cfg->adjustment.min_memory;
-		if (cfg->thresholds.memory_high > 0)
-			target = fmax(target, r->use / cfg->thresholds.memory_high);
-		safety = peak * margin;
-		break;
-	case WANT_NONE:
-	default:
-		return;
-	}
-	settle(in, r, false, target, safety, note);
+	settle(in, r, false, want_target(in, r, false), r->want == WANT_UP ? 0 : peak * margin,
+	       note);
 }
 
 /* Headline rank: lower is more important. Changes first, then the gates. */
@@ -798,7 +741,7 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 		}
 	}
 	if (!young)
-		cpu_wants(in, &st, &cpu);
+		res_wants(in, &st, &cpu, true);
 	if (!young || oom_pending(o))
 		mem_wants(in, &st, &mem);
 

@@ -560,6 +560,43 @@ struct object {
 	bool first;
 };
 
+/* Steps to the next member of an object: reads the comma, or the closing
+ * brace (false, stepped over), and checks that a key follows. *first: no
+ * member was read yet. */
+static inline bool member_next(struct parser *ps, bool *first)
+{
+	int c = peek(ps);
+	if (c == '}') {
+		ps->p++;
+		return false;
+	}
+	if (!*first) {
+		if (c != ',')
+			syntax(ps, "',' or '}' expected");
+		ps->p++;
+		c = peek(ps);
+	}
+	*first = false;
+	if (c != '"')
+		syntax(ps, "an object key (a string) expected");
+	return true;
+}
+
+/* Reads the colon after a key. */
+static inline void read_colon(struct parser *ps)
+{
+	if (peek(ps) != ':')
+		syntax(ps, "':' expected");
+	ps->p++;
+}
+
+/* Keeps the key at off in keys_text for the duplicate check. */
+static void keep_key(struct parser *ps, size_t off)
+{
+	ps->keys = grow(ps->keys, ps->n_keys, &ps->cap_keys, sizeof(*ps->keys));
+	ps->keys[ps->n_keys++].off = off;
+}
+
 static void object_begin(struct parser *ps, struct object *o)
 {
 	ps->p++;
@@ -573,27 +610,12 @@ static void object_begin(struct parser *ps, struct object *o)
  * or NULL at the end. */
 static const char *object_key(struct parser *ps, struct object *o, size_t *key_len)
 {
-	int c = peek(ps);
-	if (c == '}') {
-		ps->p++;
+	if (!member_next(ps, &o->first))
 		return NULL;
-	}
-	if (!o->first) {
-		if (c != ',')
-			syntax(ps, "',' or '}' expected");
-		ps->p++;
-		c = peek(ps);
-	}
-	o->first = false;
-	if (c != '"')
-		syntax(ps, "an object key (a string) expected");
 	size_t off = ps->keys_text.len;
 	read_string(ps, &ps->keys_text);
-	if (peek(ps) != ':')
-		syntax(ps, "':' expected");
-	ps->p++;
-	ps->keys = grow(ps->keys, ps->n_keys, &ps->cap_keys, sizeof(*ps->keys));
-	ps->keys[ps->n_keys++].off = off;
+	read_colon(ps);
+	keep_key(ps, off);
 	if (key_len)
 		*key_len = ps->keys_text.len - off - 1;
 	return ps->keys_text.data + off;
@@ -616,20 +638,8 @@ struct member {
 static int object_member(struct parser *ps, struct object *o, const struct member *known, int n,
                          unsigned *seen)
 {
-	int c = peek(ps);
-	if (c == '}') {
-		ps->p++;
+	if (!member_next(ps, &o->first))
 		return -2;
-	}
-	if (!o->first) {
-		if (c != ',')
-			syntax(ps, "',' or '}' expected");
-		ps->p++;
-		c = peek(ps);
-	}
-	o->first = false;
-	if (c != '"')
-		syntax(ps, "an object key (a string) expected");
 	int idx = -1;
 	/* The usual spelling, without escapes, recognised in place. */
 	for (int i = 0; i < n && idx < 0; i++)
@@ -646,21 +656,17 @@ static int object_member(struct parser *ps, struct object *o, const struct membe
 		for (int i = 0; i < n && idx < 0; i++)
 			if (len == known[i].len - 2 && memcmp(k, known[i].quoted + 1, len) == 0)
 				idx = i;
-		if (idx >= 0) {
+		if (idx >= 0)
 			ps->keys_text.len = off;
-		} else {
-			ps->keys = grow(ps->keys, ps->n_keys, &ps->cap_keys, sizeof(*ps->keys));
-			ps->keys[ps->n_keys++].off = off;
-		}
+		else
+			keep_key(ps, off);
 	}
 	if (idx >= 0) {
 		if (*seen & (1u << idx))
 			syntax(ps, "duplicate object key %s", known[idx].quoted);
 		*seen |= 1u << idx;
 	}
-	if (peek(ps) != ':')
-		syntax(ps, "':' expected");
-	ps->p++;
+	read_colon(ps);
 	return idx;
 }
 
@@ -722,21 +728,34 @@ static void object_end(struct parser *ps, struct object *o)
 
 static void skip_value(struct parser *ps);
 
-static void skip_array(struct parser *ps)
+/* Arrays: array_begin at '[' (false for an empty one, read whole), then each
+ * element followed by array_next, until it returns false (the closing
+ * bracket read). */
+static inline bool array_begin(struct parser *ps)
 {
 	ps->p++;
 	if (peek(ps) == ']') {
 		ps->p++;
-		return;
+		return false;
 	}
-	for (;;) {
-		skip_value(ps);
-		int c = peek(ps);
-		if (c != ',' && c != ']')
-			syntax(ps, "',' or ']' expected");
-		ps->p++;
-		if (c == ']')
-			return;
+	return true;
+}
+
+static inline bool array_next(struct parser *ps)
+{
+	int c = peek(ps);
+	if (c != ',' && c != ']')
+		syntax(ps, "',' or ']' expected");
+	ps->p++;
+	return c == ',';
+}
+
+static void skip_array(struct parser *ps)
+{
+	if (array_begin(ps)) {
+		do {
+			skip_value(ps);
+		} while (array_next(ps));
 	}
 }
 
@@ -841,14 +860,11 @@ static void read_pair(struct parser *ps, struct prom_sample *s, size_t idx)
 		return;
 	}
 	enter(ps);
-	ps->p++;
 	size_t n = 0;
 	bool time_ok = false, value_str = false, value_ok = false;
 	double t = 0, v = 0;
-	if (peek(ps) == ']') {
-		ps->p++;
-	} else {
-		for (;;) {
+	if (array_begin(ps)) {
+		do {
 			int c = peek(ps);
 			if (n == 0 && (c == '-' || is_digit(c))) {
 				enter(ps);
@@ -862,13 +878,7 @@ static void read_pair(struct parser *ps, struct prom_sample *s, size_t idx)
 				skip_value(ps);
 			}
 			n++;
-			c = peek(ps);
-			if (c != ',' && c != ']')
-				syntax(ps, "',' or ']' expected");
-			ps->p++;
-			if (c == ']')
-				break;
-		}
+		} while (array_next(ps));
 	}
 	leave(ps);
 	if (n != 2)
@@ -963,20 +973,7 @@ static void read_metric(struct parser *ps, size_t idx)
 	/* Names stored once are told apart by their slot; others by their text. */
 	unsigned slots_seen = 0;
 	bool all_in_slots = true;
-	for (bool firstkey = true;; firstkey = false) {
-		int c = peek(ps);
-		if (c == '}') {
-			ps->p++;
-			break;
-		}
-		if (!firstkey) {
-			if (c != ',')
-				syntax(ps, "',' or '}' expected");
-			ps->p++;
-			c = peek(ps);
-		}
-		if (c != '"')
-			syntax(ps, "an object key (a string) expected");
+	for (bool firstkey = true; member_next(ps, &firstkey);) {
 		size_t slot;
 		size_t name = read_label_name(ps, ps->n_labels - first, &slot);
 		if (slot == SIZE_MAX) {
@@ -987,9 +984,7 @@ static void read_metric(struct parser *ps, size_t idx)
 				       ps->labels_text.data + name);
 			slots_seen |= 1u << slot;
 		}
-		if (peek(ps) != ':')
-			syntax(ps, "':' expected");
-		ps->p++;
+		read_colon(ps);
 		size_t value = SIZE_MAX;
 		if (peek(ps) == '"') {
 			value = read_label_value(ps, slot);
@@ -1063,23 +1058,16 @@ static void read_result(struct parser *ps)
 		return;
 	}
 	enter(ps);
-	ps->p++;
-	if (peek(ps) == ']') {
-		ps->p++;
-	} else {
-		for (size_t i = 0;; i++) {
+	if (array_begin(ps)) {
+		size_t i = 0;
+		do {
 			/* After the first problem, only the JSON matters. */
 			if (ps->shape_bad)
 				skip_value(ps);
 			else
 				read_element(ps, i);
-			int c = peek(ps);
-			if (c != ',' && c != ']')
-				syntax(ps, "',' or ']' expected");
-			ps->p++;
-			if (c == ']')
-				break;
-		}
+			i++;
+		} while (array_next(ps));
 	}
 	leave(ps);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,33 +23,51 @@ static void perr(struct pctx *p, const char *path, const char *what)
 	p->failed = true;
 }
 
+/* Names path.key as the place of an error (path NULL: key alone). */
+static void perr_key(struct pctx *p, const char *path, const char *key, const char *what)
+{
+	char *fp = path ? xasprintf("%s.%s", path, key) : xstrdup(key);
+	perr(p, fp, what);
+	free(fp);
+}
+
 /* Readers: an absent key keeps the default; a present key of the wrong type
  * is an error naming its path. */
-static double get_num(struct pctx *p, json_t *o, const char *key, const char *path, double def)
+
+#define TYPE_BIT(t) (1u << (t))
+
+/* o[key] when it is of one of the json_types in the mask types; NULL when it
+ * is absent or null, and NULL with an error ("expected <what>") when it is of
+ * another type. */
+static json_t *get_member(struct pctx *p, json_t *o, const char *key, const char *path,
+                          unsigned types, const char *what)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v))
-		return def;
-	if (!json_is_number(v)) {
-		char *fp = xasprintf("%s.%s", path, key);
-		perr(p, fp, "expected a number");
-		free(fp);
-		return def;
+		return NULL;
+	if (!(types & TYPE_BIT(json_typeof(v)))) {
+		perr_key(p, path, key, what);
+		return NULL;
 	}
-	double d = json_number_value(v);
-	return isfinite(d) ? d : def;
+	return v;
+}
+
+static double get_num(struct pctx *p, json_t *o, const char *key, const char *path, double def)
+{
+	json_t *v = get_member(p, o, key, path, TYPE_BIT(JSON_INTEGER) | TYPE_BIT(JSON_REAL),
+	                       "expected a number");
+	return v && isfinite(json_number_value(v)) ? json_number_value(v) : def;
 }
 
 static long long get_int(struct pctx *p, json_t *o, const char *key, const char *path,
                          long long min, long long max)
 {
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
+	const char *what = "expected an integer in range";
+	json_t *v = get_member(p, o, key, path, TYPE_BIT(JSON_INTEGER), what);
+	if (!v)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		char *fp = xasprintf("%s.%s", path, key);
-		perr(p, fp, "expected an integer in range");
-		free(fp);
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		perr_key(p, path, key, what);
 		return 0;
 	}
 	return json_integer_value(v);
@@ -56,57 +75,82 @@ static long long get_int(struct pctx *p, json_t *o, const char *key, const char 
 
 static bool get_bool(struct pctx *p, json_t *o, const char *key, const char *path, bool def)
 {
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return def;
-	if (!json_is_boolean(v)) {
-		char *fp = xasprintf("%s.%s", path, key);
-		perr(p, fp, "expected true or false");
-		free(fp);
-		return def;
-	}
-	return json_is_true(v);
+	json_t *v = get_member(p, o, key, path, TYPE_BIT(JSON_TRUE) | TYPE_BIT(JSON_FALSE),
+	                       "expected true or false");
+	return v ? json_is_true(v) : def;
 }
 
 static char *get_str(struct pctx *p, json_t *o, const char *key, const char *path)
 {
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_string(v)) {
-		char *fp = xasprintf("%s.%s", path, key);
-		perr(p, fp, "expected a string");
-		free(fp);
-		return NULL;
-	}
-	return xstrdup(json_string_value(v));
+	json_t *v = get_member(p, o, key, path, TYPE_BIT(JSON_STRING), "expected a string");
+	return v ? xstrdup(json_string_value(v)) : NULL;
 }
 
 static json_t *get_obj(struct pctx *p, json_t *o, const char *key, const char *path)
 {
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_object(v)) {
-		char *fp = xasprintf("%s.%s", path, key);
-		perr(p, fp, "expected an object");
-		free(fp);
-		return NULL;
-	}
-	return v;
+	return get_member(p, o, key, path, TYPE_BIT(JSON_OBJECT), "expected an object");
 }
 
+/* A top-level array: its errors name the key alone ("journal"). */
 static json_t *get_arr(struct pctx *p, json_t *o, const char *key)
 {
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return NULL;
-	if (!json_is_array(v)) {
-		perr(p, key, "expected an array");
-		return NULL;
-	}
-	return v;
+	return get_member(p, o, key, NULL, TYPE_BIT(JSON_ARRAY), "expected an array");
 }
+
+/* The string members of an entry kind, at their offsets in its struct (each a
+ * char *, owned), for the reader and the writer alike. */
+struct str_field {
+	const char *key;
+	size_t off;
+};
+
+static char **str_at(void *entry, const struct str_field *f)
+{
+	return (char **)((char *)entry + f->off);
+}
+
+static void read_strs(struct pctx *p, json_t *o, const char *path, void *entry,
+                      const struct str_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*str_at(entry, &f[i]) = get_str(p, o, f[i].key, path);
+}
+
+static void free_strs(void *entry, const struct str_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(*str_at(entry, &f[i]));
+}
+
+/* Sets the members that are not NULL. */
+static void write_strs(json_t *o, const void *entry, const struct str_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = *(char *const *)((const char *)entry + f[i].off);
+		if (v)
+			json_object_set_new(o, f[i].key, json_string(v));
+	}
+}
+
+static const struct str_field journal_strs[] = {
+	{ "strategy", offsetof(struct state_journal, strategy) },
+	{ "blue_id", offsetof(struct state_journal, blue_id) },
+	{ "blue_name", offsetof(struct state_journal, blue_name) },
+	{ "green_id", offsetof(struct state_journal, green_id) },
+	{ "green_name", offsetof(struct state_journal, green_name) },
+};
+
+static const struct str_field history_strs[] = {
+	{ "reason", offsetof(struct state_event, reason) },
+	{ "explanation", offsetof(struct state_event, explanation) },
+	{ "outcome", offsetof(struct state_event, outcome) },
+	{ "strategy", offsetof(struct state_event, strategy) },
+};
+
+static const struct str_field pending_strs[] = {
+	{ "reason", offsetof(struct state_pending, reason) },
+	{ "explanation", offsetof(struct state_pending, explanation) },
+};
 
 static void read_limits(struct pctx *p, json_t *o, const char *key, const char *path,
                         struct state_limits *l)
@@ -226,9 +270,13 @@ static void read_services(struct pctx *p, json_t *root, struct rm_state *s)
 	}
 }
 
-static void read_journal(struct pctx *p, json_t *root, struct rm_state *s)
+/* Reads each entry of the array root[key] with read_entry, whose errors name
+ * the entry as key[i]. */
+static void read_entries(struct pctx *p, json_t *root, const char *key, struct rm_state *s,
+                         void (*read_entry)(struct pctx *p, json_t *v, const char *path,
+                                            struct rm_state *s))
 {
-	json_t *arr = get_arr(p, root, "journal");
+	json_t *arr = get_arr(p, root, key);
 	size_t i;
 	json_t *v;
 	if (!arr)
@@ -236,100 +284,80 @@ static void read_journal(struct pctx *p, json_t *root, struct rm_state *s)
 	json_array_foreach(arr, i, v)
 	{
 		char path[48];
-		snprintf(path, sizeof(path), "journal[%zu]", i);
-		char *svc = json_is_object(v) ? get_str(p, v, "service", path) : NULL;
-		if (!svc) {
-			perr(p, path, "expected an object with a service");
-			continue;
-		}
-		struct state_journal *j = state_journal_add(s, svc);
-		free(svc);
-		j->strategy = get_str(p, v, "strategy", path);
-		j->blue_id = get_str(p, v, "blue_id", path);
-		j->blue_name = get_str(p, v, "blue_name", path);
-		j->green_id = get_str(p, v, "green_id", path);
-		j->green_name = get_str(p, v, "green_name", path);
-		read_limits(p, v, "from", path, &j->from);
-		read_limits(p, v, "to", path, &j->to);
-		char *phase = get_str(p, v, "phase", path);
-		int ph = phase ? bg_phase_from_string(phase) : -EINVAL;
-		free(phase);
-		if (ph < 0)
-			perr(p, path, "unknown or missing phase");
-		j->machine.phase = ph < 0 ? BG_PREPARE : (enum bg_phase)ph;
-		j->machine.entered = get_num(p, v, "entered", path, 0);
-		j->machine.started = get_num(p, v, "started", path, 0);
-		j->machine.rollback_enabled = get_bool(p, v, "rollback_enabled", path, true);
-		j->machine.blue_stopped = get_bool(p, v, "blue_stopped", path, false);
+		snprintf(path, sizeof(path), "%s[%zu]", key, i);
+		read_entry(p, v, path, s);
 	}
 }
 
-static void read_history(struct pctx *p, json_t *root, struct rm_state *s)
+/* The service of an entry that must be an object naming one (owned), or NULL
+ * after an error. */
+static char *entry_service(struct pctx *p, json_t *v, const char *path)
 {
-	json_t *arr = get_arr(p, root, "history");
-	size_t i;
-	json_t *v;
-	if (!arr)
-		return;
-	json_array_foreach(arr, i, v)
-	{
-		char path[48];
-		snprintf(path, sizeof(path), "history[%zu]", i);
-		if (!json_is_object(v)) {
-			perr(p, path, "expected an object");
-			continue;
-		}
-		struct state_event ev = { 0 };
-		ev.time = get_num(p, v, "time", path, 0);
-		char *kind = get_str(p, v, "kind", path);
-		int k = kind ? state_event_kind_from_string(kind) : 0;
-		free(kind);
-		ev.kind = k < 0 ? STATE_EVENT_DECISION : (enum state_event_kind)k;
-		ev.service = get_str(p, v, "service", path);
-		ev.reason = get_str(p, v, "reason", path);
-		ev.explanation = get_str(p, v, "explanation", path);
-		ev.outcome = get_str(p, v, "outcome", path);
-		ev.strategy = get_str(p, v, "strategy", path);
-		ev.duration = get_num(p, v, "duration", path, 0);
-		read_limits(p, v, "from", path, &ev.from);
-		read_limits(p, v, "to", path, &ev.to);
-		if (!ev.service)
-			perr(p, path, "missing service");
-		else
-			state_history_add(s, &ev, (size_t)-1);
-		free(ev.service);
-		free(ev.reason);
-		free(ev.explanation);
-		free(ev.outcome);
-		free(ev.strategy);
-	}
+	char *svc = json_is_object(v) ? get_str(p, v, "service", path) : NULL;
+	if (!svc)
+		perr(p, path, "expected an object with a service");
+	return svc;
 }
 
-static void read_pending(struct pctx *p, json_t *root, struct rm_state *s)
+static void read_journal_entry(struct pctx *p, json_t *v, const char *path, struct rm_state *s)
 {
-	json_t *arr = get_arr(p, root, "pending");
-	size_t i;
-	json_t *v;
-	if (!arr)
+	char *svc = entry_service(p, v, path);
+	if (!svc)
 		return;
-	json_array_foreach(arr, i, v)
-	{
-		char path[48];
-		snprintf(path, sizeof(path), "pending[%zu]", i);
-		char *svc = json_is_object(v) ? get_str(p, v, "service", path) : NULL;
-		if (!svc) {
-			perr(p, path, "expected an object with a service");
-			continue;
-		}
-		struct state_pending *pd = state_pending_add(s, svc);
-		free(svc);
-		pd->created = get_num(p, v, "created", path, 0);
-		pd->expires = get_num(p, v, "expires", path, 0);
-		pd->reason = get_str(p, v, "reason", path);
-		pd->explanation = get_str(p, v, "explanation", path);
-		read_limits(p, v, "from", path, &pd->from);
-		read_limits(p, v, "to", path, &pd->to);
+	struct state_journal *j = state_journal_add(s, svc);
+	free(svc);
+	read_strs(p, v, path, j, journal_strs, RM_ARRAY_SIZE(journal_strs));
+	read_limits(p, v, "from", path, &j->from);
+	read_limits(p, v, "to", path, &j->to);
+	char *phase = get_str(p, v, "phase", path);
+	int ph = phase ? bg_phase_from_string(phase) : -EINVAL;
+	free(phase);
+	if (ph < 0)
+		perr(p, path, "unknown or missing phase");
+	j->machine.phase = ph < 0 ? BG_PREPARE : (enum bg_phase)ph;
+	j->machine.entered = get_num(p, v, "entered", path, 0);
+	j->machine.started = get_num(p, v, "started", path, 0);
+	j->machine.rollback_enabled = get_bool(p, v, "rollback_enabled", path, true);
+	j->machine.blue_stopped = get_bool(p, v, "blue_stopped", path, false);
+}
+
+static void read_history_entry(struct pctx *p, json_t *v, const char *path, struct rm_state *s)
+{
+	if (!json_is_object(v)) {
+		perr(p, path, "expected an object");
+		return;
 	}
+	struct state_event ev = { 0 };
+	ev.time = get_num(p, v, "time", path, 0);
+	char *kind = get_str(p, v, "kind", path);
+	int k = kind ? state_event_kind_from_string(kind) : 0;
+	free(kind);
+	ev.kind = k < 0 ? STATE_EVENT_DECISION : (enum state_event_kind)k;
+	ev.service = get_str(p, v, "service", path);
+	read_strs(p, v, path, &ev, history_strs, RM_ARRAY_SIZE(history_strs));
+	ev.duration = get_num(p, v, "duration", path, 0);
+	read_limits(p, v, "from", path, &ev.from);
+	read_limits(p, v, "to", path, &ev.to);
+	if (!ev.service)
+		perr(p, path, "missing service");
+	else
+		state_history_add(s, &ev, (size_t)-1);
+	free(ev.service);
+	free_strs(&ev, history_strs, RM_ARRAY_SIZE(history_strs));
+}
+
+static void read_pending_entry(struct pctx *p, json_t *v, const char *path, struct rm_state *s)
+{
+	char *svc = entry_service(p, v, path);
+	if (!svc)
+		return;
+	struct state_pending *pd = state_pending_add(s, svc);
+	free(svc);
+	pd->created = get_num(p, v, "created", path, 0);
+	pd->expires = get_num(p, v, "expires", path, 0);
+	read_strs(p, v, path, pd, pending_strs, RM_ARRAY_SIZE(pending_strs));
+	read_limits(p, v, "from", path, &pd->from);
+	read_limits(p, v, "to", path, &pd->to);
 }
 
 int state_json_parse(const char *text, size_t len, struct rm_state **ret, char *err, size_t errlen)
@@ -355,9 +383,9 @@ int state_json_parse(const char *text, size_t len, struct rm_state **ret, char *
 	}
 	s->saved_at = get_num(&p, root, "saved_at", "state", 0);
 	read_services(&p, root, s);
-	read_journal(&p, root, s);
-	read_history(&p, root, s);
-	read_pending(&p, root, s);
+	read_entries(&p, root, "journal", s, read_journal_entry);
+	read_entries(&p, root, "history", s, read_history_entry);
+	read_entries(&p, root, "pending", s, read_pending_entry);
 out:
 	json_decref(root);
 	if (p.failed) {
@@ -366,12 +394,6 @@ out:
 	}
 	*ret = s;
 	return 0;
-}
-
-static void set_str(json_t *o, const char *key, const char *v)
-{
-	if (v)
-		json_object_set_new(o, key, json_string(v));
 }
 
 char *state_json_serialize(const struct rm_state *s)
@@ -399,11 +421,7 @@ char *state_json_serialize(const struct rm_state *s)
 		                      "rollback_enabled", j->machine.rollback_enabled,
 		                      "blue_stopped", j->machine.blue_stopped, "from",
 		                      write_limits(&j->from), "to", write_limits(&j->to));
-		set_str(o, "strategy", j->strategy);
-		set_str(o, "blue_id", j->blue_id);
-		set_str(o, "blue_name", j->blue_name);
-		set_str(o, "green_id", j->green_id);
-		set_str(o, "green_name", j->green_name);
+		write_strs(o, j, journal_strs, RM_ARRAY_SIZE(journal_strs));
 		json_array_append_new(jr, o);
 	}
 	json_object_set_new(root, "journal", jr);
@@ -414,10 +432,7 @@ char *state_json_serialize(const struct rm_state *s)
 		                      state_event_kind_to_string(ev->kind), "service", ev->service,
 		                      "duration", ev->duration, "from", write_limits(&ev->from),
 		                      "to", write_limits(&ev->to));
-		set_str(o, "reason", ev->reason);
-		set_str(o, "explanation", ev->explanation);
-		set_str(o, "outcome", ev->outcome);
-		set_str(o, "strategy", ev->strategy);
+		write_strs(o, ev, history_strs, RM_ARRAY_SIZE(history_strs));
 		json_array_append_new(hist, o);
 	}
 	json_object_set_new(root, "history", hist);
@@ -427,8 +442,7 @@ char *state_json_serialize(const struct rm_state *s)
 		json_t *o = json_pack("{s:s, s:f, s:f, s:o, s:o}", "service", pd->service,
 		                      "created", pd->created, "expires", pd->expires, "from",
 		                      write_limits(&pd->from), "to", write_limits(&pd->to));
-		set_str(o, "reason", pd->reason);
-		set_str(o, "explanation", pd->explanation);
+		write_strs(o, pd, pending_strs, RM_ARRAY_SIZE(pending_strs));
 		json_array_append_new(pend, o);
 	}
 	json_object_set_new(root, "pending", pend);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rm/util.h"
+
 /* Parses a leading unsigned decimal number (digits, optional fraction, no
  * exponent, no sign). Returns the count of characters used, 0 if none. */
 static size_t scan_decimal(const char *s, double *ret)
@@ -49,16 +51,27 @@ static bool only_space(const char *s)
 	return *skip_space(s) == '\0';
 }
 
-int units_parse_memory(const char *s, uint64_t *ret_bytes)
+/* Reads the number an amount starts with, after any space: 0 with the value
+ * and *ret_unit just past it, -ERANGE for a negative number, -EINVAL for none. */
+static int scan_amount(const char *s, double *ret, const char **ret_unit)
 {
 	s = skip_space(s);
 	if (*s == '-')
 		return -ERANGE;
-	double v;
-	size_t n = scan_decimal(s, &v);
+	size_t n = scan_decimal(s, ret);
 	if (n == 0)
 		return -EINVAL;
-	const char *u = s + n;
+	*ret_unit = s + n;
+	return 0;
+}
+
+int units_parse_memory(const char *s, uint64_t *ret_bytes)
+{
+	double v;
+	const char *u;
+	int r = scan_amount(s, &v, &u);
+	if (r < 0)
+		return r;
 	double mult = 1;
 	switch (toupper((unsigned char)*u)) {
 	case 'K':
@@ -96,6 +109,27 @@ int units_parse_memory(const char *s, uint64_t *ret_bytes)
 	return 0;
 }
 
+/* Duration units, "ms" before "m". */
+static const struct {
+	const char *name;
+	double seconds;
+} duration_units[] = {
+	{ "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 7 * 86400 },
+};
+
+/* The seconds of the unit *s starts with, stepped over; 0 when none. */
+static double duration_unit(const char **s)
+{
+	for (size_t i = 0; i < RM_ARRAY_SIZE(duration_units); i++) {
+		size_t len = strlen(duration_units[i].name);
+		if (strncmp(*s, duration_units[i].name, len) == 0) {
+			*s += len;
+			return duration_units[i].seconds;
+		}
+	}
+	return 0;
+}
+
 int units_parse_duration(const char *s, double *ret_seconds)
 {
 	s = skip_space(s);
@@ -109,32 +143,12 @@ int units_parse_duration(const char *s, double *ret_seconds)
 		if (n == 0)
 			return -EINVAL;
 		s += n;
-		double mult;
-		if (strncmp(s, "ms", 2) == 0) {
-			mult = 0.001;
-			s += 2;
-		} else if (*s == 's') {
-			mult = 1;
-			s++;
-		} else if (*s == 'm') {
-			mult = 60;
-			s++;
-		} else if (*s == 'h') {
-			mult = 3600;
-			s++;
-		} else if (*s == 'd') {
-			mult = 86400;
-			s++;
-		} else if (*s == 'w') {
-			mult = 7 * 86400;
-			s++;
-		} else if (*s == '\0' || isspace((unsigned char)*s)) {
+		double mult = duration_unit(&s);
+		if (mult == 0) {
 			/* A bare number is seconds, but only on its own. */
-			if (any)
+			if (any || (*s != '\0' && !isspace((unsigned char)*s)))
 				return -EINVAL;
 			mult = 1;
-		} else {
-			return -EINVAL;
 		}
 		total += v * mult;
 		any = true;
@@ -149,14 +163,11 @@ int units_parse_duration(const char *s, double *ret_seconds)
 
 int units_parse_cpu(const char *s, double *ret_cores)
 {
-	s = skip_space(s);
-	if (*s == '-')
-		return -ERANGE;
 	double v;
-	size_t n = scan_decimal(s, &v);
-	if (n == 0)
-		return -EINVAL;
-	const char *u = s + n;
+	const char *u;
+	int r = scan_amount(s, &v, &u);
+	if (r < 0)
+		return r;
 	if (*u == 'm') {
 		v /= 1000.0;
 		u++;

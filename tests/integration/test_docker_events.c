@@ -1,8 +1,6 @@
 /* test_docker_events: the /events reader on the real engine: start, die, oom,
  * health_status, rename and destroy events, a relist and recovery after the
  * stream is cut by a loopback TCP proxy, and a prompt stop. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +14,7 @@
 #include <cmocka.h>
 
 #include "integration/docker_testlib.h"
+#include "loopback_server.h"
 #include "rm/docker.h"
 
 /* Waits for an event of action on container id (any id when NULL); other
@@ -217,13 +216,8 @@ static struct proxy *proxy_start(const char *unix_url)
 {
 	struct proxy *p = xcalloc(1, sizeof(*p));
 	p->sock_path = xstrdup(unix_url + strlen("unix://"));
-	p->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
-	assert_int_equal(bind(p->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(p->lfd, 16), 0);
-	assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&a, &al), 0);
-	p->port = ntohs(a.sin_port);
+	p->lfd = loopback_listen(0, &p->port);
+	assert_true(p->lfd >= 0);
 	assert_int_equal(pipe(p->wake), 0);
 	pthread_mutex_init(&p->mu, NULL);
 	assert_int_equal(pthread_create(&p->thread, NULL, proxy_main, p), 0);
@@ -303,13 +297,7 @@ static void test_stop_is_prompt(void **state)
 static void test_engine_down_then_stop(void **state)
 {
 	/* A port nobody listens on: connection refused, retried with backoff. */
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-	char *url = xasprintf("tcp://127.0.0.1:%d", ntohs(a.sin_port));
-	close(fd);
+	char *url = xasprintf("tcp://127.0.0.1:%d", loopback_unused_port());
 	struct docker_client *c = tl_client(url, 2);
 	struct docker_events *ev = NULL;
 	assert_int_equal(docker_events_start(c, NULL, &ev), 0);

@@ -1,9 +1,7 @@
 /* test_notify: notifications reach a real Alertmanager (API v2) and a webhook
  * receiver; unlisted events are filtered; a dead peer never blocks. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "loopback_server.h"
 #include "rm/config.h"
 #include "rm/http.h"
 #include "rm/notify.h"
@@ -160,46 +158,22 @@ static void test_alertmanager_receives(void **state)
 	config_free(cfg);
 }
 
-/* A webhook receiver: accepts connections, records each request, answers 200. */
+/* A webhook receiver: records each request, answers 200. */
 struct receiver {
-	int fd;
-	int port;
-	pthread_t thread;
-	struct strbuf seen;
+	struct lserver server;
 	pthread_mutex_t lock;
-	int requests;
+	struct strbuf seen;
 };
 
-static void *receiver_main(void *arg)
+static char *receiver_respond(void *ctx, const char *request, size_t request_len, size_t *len)
 {
-	struct receiver *r = arg;
-	for (;;) {
-		int c = accept(r->fd, NULL, NULL);
-		if (c < 0)
-			return NULL;
-		char buf[8192];
-		size_t len = 0;
-		ssize_t k;
-		/* Read headers and the body announced by Content-Length. */
-		while ((k = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
-			len += (size_t)k;
-			buf[len] = '\0';
-			char *hdr_end = strstr(buf, "\r\n\r\n");
-			char *cl = strcasestr(buf, "Content-Length:");
-			if (hdr_end && cl &&
-			    len >= (size_t)(hdr_end + 4 - buf) + (size_t)atoi(cl + 15))
-				break;
-		}
-		pthread_mutex_lock(&r->lock);
-		strbuf_append(&r->seen, buf, len);
-		r->requests++;
-		pthread_mutex_unlock(&r->lock);
-		const char *ok =
-		        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-		if (write(c, ok, strlen(ok)) < 0)
-			perror("write");
-		close(c);
-	}
+	struct receiver *r = ctx;
+	pthread_mutex_lock(&r->lock);
+	strbuf_append(&r->seen, request, request_len);
+	pthread_mutex_unlock(&r->lock);
+	char *ok = xstrdup("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	*len = strlen(ok);
+	return ok;
 }
 
 static void receiver_start(struct receiver *r)
@@ -207,21 +181,13 @@ static void receiver_start(struct receiver *r)
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	strbuf_init(&r->seen);
-	r->fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(bind(r->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t al = sizeof(a);
-	getsockname(r->fd, (struct sockaddr *)&a, &al);
-	r->port = ntohs(a.sin_port);
-	assert_int_equal(listen(r->fd, 8), 0);
-	pthread_create(&r->thread, NULL, receiver_main, r);
+	r->server = (struct lserver){ .mode = LS_RESPOND, .respond = receiver_respond, .ctx = r };
+	assert_int_equal(lserver_start(&r->server), 0);
 }
 
 static void receiver_stop(struct receiver *r)
 {
-	shutdown(r->fd, SHUT_RDWR);
-	close(r->fd);
-	pthread_join(r->thread, NULL);
+	lserver_stop(&r->server);
 	strbuf_free(&r->seen);
 	pthread_mutex_destroy(&r->lock);
 }
@@ -231,7 +197,7 @@ static void test_webhook_receives(void **state)
 	struct receiver rc;
 	receiver_start(&rc);
 	char url[64];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", rc.port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", rc.server.port);
 	struct rm_config *cfg = config_with(NULL, url);
 	struct notifier *n = notifier_new(cfg);
 	struct notify_event ev = { .event = NOTIFY_DEPLOYMENT_FAILURE,
@@ -243,7 +209,7 @@ static void test_webhook_receives(void **state)
 	notifier_send(n, &ev);
 	assert_int_equal(notifier_flush(n, 10), 0);
 	pthread_mutex_lock(&rc.lock);
-	assert_int_equal(rc.requests, 1);
+	assert_int_equal(atomic_load(&rc.server.requests), 1);
 	assert_non_null(strstr(rc.seen.data, "POST /hook "));
 	assert_non_null(strcasestr(rc.seen.data, "X-Token: secret-1"));
 	assert_non_null(strstr(rc.seen.data, "\"event\":\"deployment_failure\""));

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "integration/loopback_server.h"
+#include "loopback_server.h"
 #include "rm/config.h"
 #include "rm/source_prom.h"
 #include "rm/util.h"
@@ -59,23 +59,10 @@ static void collect_at(int port, double timeout, struct outcome *o)
 	config_free(cfg);
 }
 
-static char *canned(void *ctx, size_t *len)
-{
-	*len = strlen(ctx);
-	return xstrdup(ctx);
-}
-
-static char *http_answer(int status, const char *reason, const char *body)
-{
-	return xasprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
-	                 "%zu\r\nConnection: close\r\n\r\n%s",
-	                 status, reason, strlen(body), body);
-}
-
 /* Serves answer to every request and collects against it. */
 static void collect_canned(char *answer, double timeout, struct outcome *o)
 {
-	struct lserver s = { .mode = LS_RESPOND, .respond = canned, .ctx = answer };
+	struct lserver s = { .mode = LS_RESPOND, .respond = lserver_canned, .ctx = answer };
 	assert_int_equal(lserver_start(&s), 0);
 	collect_at(s.port, timeout, o);
 	lserver_stop(&s);
@@ -85,7 +72,7 @@ static void collect_canned(char *answer, double timeout, struct outcome *o)
 static void test_refused(void **state)
 {
 	struct outcome o;
-	int port = lserver_unused_port();
+	int port = loopback_unused_port();
 	collect_at(port, 2, &o);
 	assert_int_equal(o.r, -ECONNREFUSED);
 	char where[64];
@@ -120,18 +107,20 @@ static void test_http_500(void **state)
 static void test_prometheus_errors(void **state)
 {
 	struct outcome o;
-	collect_canned(http_answer(400, "Bad Request",
-	                           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":"
-	                           "\"1:1: parse error: no expression found in input\"}"),
-	               2, &o);
+	collect_canned(
+	        lserver_json_answer(400, "Bad Request",
+	                            "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":"
+	                            "\"1:1: parse error: no expression found in input\"}"),
+	        2, &o);
 	assert_int_equal(o.r, -EINVAL);
 	assert_non_null(strstr(o.err, "bad_data"));
 	assert_non_null(strstr(o.err, "no expression found in input"));
 
-	collect_canned(http_answer(503, "Service Unavailable",
-	                           "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":"
-	                           "\"query timed out in expression evaluation\"}"),
-	               2, &o);
+	collect_canned(
+	        lserver_json_answer(503, "Service Unavailable",
+	                            "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":"
+	                            "\"query timed out in expression evaluation\"}"),
+	        2, &o);
 	assert_int_equal(o.r, -ETIMEDOUT);
 	assert_non_null(strstr(o.err, "query timed out"));
 }
@@ -139,21 +128,23 @@ static void test_prometheus_errors(void **state)
 static void test_malformed_json(void **state)
 {
 	struct outcome o;
-	collect_canned(http_answer(200, "OK", "{not json at all"), 2, &o);
+	collect_canned(lserver_json_answer(200, "OK", "{not json at all"), 2, &o);
 	assert_int_equal(o.r, -EBADMSG);
 	assert_non_null(strstr(o.err, "not the API's JSON"));
 
-	collect_canned(http_answer(200, "OK",
-	                           "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\","
-	                           "\"result\":[{\"metric\":{\"name\":\"web\"},\"value\":[17"),
-	               2, &o);
+	collect_canned(
+	        lserver_json_answer(200, "OK",
+	                            "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\","
+	                            "\"result\":[{\"metric\":{\"name\":\"web\"},\"value\":[17"),
+	        2, &o);
 	assert_int_equal(o.r, -EBADMSG);
 
 	/* Valid JSON of the wrong shape for these queries. */
-	collect_canned(http_answer(200, "OK",
-	                           "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\","
-	                           "\"result\":[1,\"1\"]}}"),
-	               2, &o);
+	collect_canned(
+	        lserver_json_answer(200, "OK",
+	                            "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\","
+	                            "\"result\":[1,\"1\"]}}"),
+	        2, &o);
 	assert_int_equal(o.r, -EBADMSG);
 	assert_non_null(strstr(o.err, "scalar"));
 }

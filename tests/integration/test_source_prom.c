@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "integration/loopback_server.h"
+#include "loopback_server.h"
 #include "rm/config.h"
 #include "rm/log.h"
 #include "rm/prom.h"
@@ -98,7 +98,7 @@ static void put_counter(struct strbuf *sb, const char *metric, const struct tcon
 }
 
 /* The exporter: every metric as one group, as the text format wants. */
-static char *exporter_body(void *ctx, size_t *len)
+static char *exporter_body(void *ctx, const char *request, size_t request_len, size_t *len)
 {
 	pthread_mutex_lock(&t.lock);
 	double el = time_wall() - t.t0;

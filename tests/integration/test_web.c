@@ -126,6 +126,35 @@ static json_t *body_json(const struct resp *r)
 	return j;
 }
 
+/* request(), which must answer status. */
+static void request_expect(int port, const char *method, const char *path, const char *headers,
+                           const char *body, int status, struct resp *r)
+{
+	request(port, method, path, headers, body, r);
+	if (r->status != status)
+		fail_msg("%s %.80s: %d, not %d", method, path, r->status, status);
+}
+
+/* A request whose answer matters only by its status. */
+static void expect_status(int port, const char *method, const char *path, const char *headers,
+                          const char *body, int status)
+{
+	struct resp r;
+	request_expect(port, method, path, headers, body, status, &r);
+	resp_free(&r);
+}
+
+/* The JSON body of a request that must answer status. */
+static json_t *request_json(int port, const char *method, const char *path, const char *headers,
+                            const char *body, int status)
+{
+	struct resp r;
+	request_expect(port, method, path, headers, body, status, &r);
+	json_t *j = body_json(&r);
+	resp_free(&r);
+	return j;
+}
+
 /* ---- the daemon side: a command callback over a sample view ---- */
 
 struct daemon {
@@ -303,9 +332,7 @@ static void test_health(void **state)
 	json_decref(j);
 	resp_free(&r);
 	/* A query string is fine; HEAD has no body. */
-	request(port, "GET", "/health?x=1", NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	expect_status(port, "GET", "/health?x=1", NULL, NULL, 200);
 	request(port, "HEAD", "/health", NULL, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "");
@@ -341,46 +368,31 @@ static void test_status_service_history(void **state)
 	json_decref(j);
 	resp_free(&r);
 
-	request(port, "GET", "/api/v1/services/postgres", NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	j = body_json(&r);
+	j = request_json(port, "GET", "/api/v1/services/postgres", NULL, NULL, 200);
 	assert_string_equal(json_string_value(json_object_get(j, "class")), "critical");
 	assert_true(json_is_object(json_object_get(j, "points")));
 	json_decref(j);
-	resp_free(&r);
 
-	request(port, "GET", "/api/v1/services/nope", NULL, NULL, &r);
-	assert_int_equal(r.status, 404);
-	j = body_json(&r);
+	j = request_json(port, "GET", "/api/v1/services/nope", NULL, NULL, 404);
 	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "nope"));
 	json_decref(j);
-	resp_free(&r);
 
-	request(port, "GET", "/api/v1/history?service=postgres&limit=1", NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	j = body_json(&r);
+	j = request_json(port, "GET", "/api/v1/history?service=postgres&limit=1", NULL, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
 	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 2);
 	json_decref(j);
-	resp_free(&r);
 
-	request(port, "GET", "/api/v1/history", NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	j = body_json(&r);
+	j = request_json(port, "GET", "/api/v1/history", NULL, NULL, 200);
 	assert_int_equal(json_array_size(json_object_get(j, "events")), 3);
 	json_decref(j);
-	resp_free(&r);
 
 	static const char *const bad[] = { "/api/v1/history?limit=0", "/api/v1/history?limit=abc",
 		                           "/api/v1/history?limit=1001",
 		                           "/api/v1/history?limit=99999999999999999999" };
 	for (size_t i = 0; i < RM_ARRAY_SIZE(bad); i++) {
-		request(port, "GET", bad[i], NULL, NULL, &r);
-		assert_int_equal(r.status, 400);
-		j = body_json(&r);
+		j = request_json(port, "GET", bad[i], NULL, NULL, 400);
 		assert_non_null(json_string_value(json_object_get(j, "error")));
 		json_decref(j);
-		resp_free(&r);
 	}
 }
 
@@ -467,30 +479,20 @@ static void test_csrf_and_auth_refused(void **state)
 	char hdr[256];
 	int before = calls(main_daemon);
 	/* Token but no CSRF header. */
-	request(port, "POST", "/api/v1/services/grafana/approve", AUTH, "{}", &r);
-	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/grafana/approve", AUTH, "{}", 403);
 	/* A wrong CSRF header value. */
-	request(port, "POST", "/api/v1/services/grafana/approve", AUTH "X-Requested-By: evil\r\n",
-	        "{}", &r);
-	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/grafana/approve",
+	              AUTH "X-Requested-By: evil\r\n", "{}", 403);
 	/* Cross-site Origin. */
-	request(port, "POST", "/api/v1/services/grafana/approve",
-	        AUTH CSRF "Origin: http://evil.example\r\n", "{}", &r);
-	assert_int_equal(r.status, 403);
-	resp_free(&r);
-	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: null\r\n", NULL, &r);
-	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/grafana/approve",
+	              AUTH CSRF "Origin: http://evil.example\r\n", "{}", 403);
+	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: null\r\n", NULL,
+	              403);
 	/* Not UTF-8, quoted in the message: still a JSON error. */
-	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: http://\xff\xfe\r\n",
-	        NULL, &r);
-	assert_int_equal(r.status, 403);
-	json_t *e = body_json(&r);
+	json_t *e = request_json(port, "POST", "/api/v1/automation/pause",
+	                         AUTH CSRF "Origin: http://\xff\xfe\r\n", NULL, 403);
 	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "http://??"));
 	json_decref(e);
-	resp_free(&r);
 	/* CSRF header but no or bad credentials. */
 	static const char *const bad[] = {
 		CSRF,
@@ -522,13 +524,10 @@ static void test_commands_accepted(void **state)
 	char hdr[256];
 	int before = calls(main_daemon);
 	snprintf(hdr, sizeof(hdr), AUTH CSRF ORIGIN, port);
-	request(port, "POST", "/api/v1/services/grafana/approve", hdr, NULL, &r);
-	assert_int_equal(r.status, 200);
-	json_t *j = body_json(&r);
+	json_t *j = request_json(port, "POST", "/api/v1/services/grafana/approve", hdr, NULL, 200);
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_string_equal(json_string_value(json_object_get(j, "message")), "approved grafana");
 	json_decref(j);
-	resp_free(&r);
 	assert_int_equal(calls(main_daemon), before + 1);
 	assert_int_equal(last_cmd(main_daemon).kind, WEB_CMD_APPROVE);
 	assert_string_equal(last_cmd(main_daemon).user, "token");
@@ -539,18 +538,13 @@ static void test_commands_accepted(void **state)
 	json_decref(j);
 	resp_free(&r);
 	/* Approving again is refused by the daemon: 409 with its message. */
-	request(port, "POST", "/api/v1/services/grafana/reject", AUTH CSRF, "{}", &r);
-	assert_int_equal(r.status, 409);
-	j = body_json(&r);
+	j = request_json(port, "POST", "/api/v1/services/grafana/reject", AUTH CSRF, "{}", 409);
 	assert_true(json_is_false(json_object_get(j, "ok")));
 	assert_non_null(strstr(json_string_value(json_object_get(j, "message")), "no decision"));
 	json_decref(j);
-	resp_free(&r);
 	/* Unknown service: 404 before the daemon is asked. */
 	int n = calls(main_daemon);
-	request(port, "POST", "/api/v1/services/nope/approve", AUTH CSRF, NULL, &r);
-	assert_int_equal(r.status, 404);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/nope/approve", AUTH CSRF, NULL, 404);
 	assert_int_equal(calls(main_daemon), n);
 	/* Forward-auth user. */
 	request(port, "POST", "/api/v1/automation/pause", CSRF "X-Forwarded-User: alice\r\n", NULL,
@@ -565,24 +559,18 @@ static void test_commands_accepted(void **state)
 	assert_true(json_is_true(json_object_get(json_object_get(j, "automation"), "paused")));
 	json_decref(j);
 	resp_free(&r);
-	request(port, "POST", "/api/v1/automation/resume",
-	        CSRF "X-Auth-Request-User: bob@example.com\r\n", NULL, &r);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/automation/resume",
+	              CSRF "X-Auth-Request-User: bob@example.com\r\n", NULL, 200);
 	assert_string_equal(last_cmd(main_daemon).user, "bob@example.com");
 	/* Deploy with units and with numbers. */
-	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
-	        "{\"cpu\": \"1500m\", \"memory\": \"512M\"}", &r);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+	              "{\"cpu\": \"1500m\", \"memory\": \"512M\"}", 200);
 	assert_int_equal(last_cmd(main_daemon).kind, WEB_CMD_DEPLOY);
 	assert_true(last_cmd(main_daemon).has_cpu && last_cmd(main_daemon).cpu == 1.5);
 	assert_true(last_cmd(main_daemon).has_memory &&
 	            last_cmd(main_daemon).memory == 512ull << 20);
-	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
-	        "{\"memory\": 1048576}", &r);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+	              "{\"memory\": 1048576}", 200);
 	assert_false(last_cmd(main_daemon).has_cpu);
 	assert_int_equal(last_cmd(main_daemon).memory, 1048576);
 	/* Outside the configured bounds: 400 with the daemon's reason as the error. */
@@ -622,12 +610,8 @@ static void test_malformed_and_oversized(void **state)
 		json_decref(j);
 		resp_free(&r);
 	}
-	request(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF, NULL, &r);
-	assert_int_equal(r.status, 400);
-	resp_free(&r);
-	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF, "{not json", &r);
-	assert_int_equal(r.status, 400);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF, NULL, 400);
+	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF, "{not json", 400);
 
 	/* Declared larger than web.max_body: 413 without reading it. */
 	char *req = xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\nHost: x\r\n" AUTH CSRF
@@ -642,9 +626,7 @@ static void test_malformed_and_oversized(void **state)
 	char *body = xmalloc(big + 1);
 	memset(body, ' ', big);
 	body[big] = '\0';
-	request(port, "POST", "/api/v1/automation/pause", AUTH CSRF, body, &r);
-	assert_int_equal(r.status, 413);
-	resp_free(&r);
+	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF, body, 413);
 	free(body);
 	assert_int_equal(calls(main_daemon), before);
 
@@ -653,9 +635,7 @@ static void test_malformed_and_oversized(void **state)
 	memset(path, 'a', sizeof(path) - 1);
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
-	request(port, "GET", path, NULL, NULL, &r);
-	assert_int_equal(r.status, 414);
-	resp_free(&r);
+	expect_status(port, "GET", path, NULL, NULL, 414);
 	/* Headers beyond civetweb's buffer. */
 	char *huge = xmalloc(20000);
 	int o = snprintf(huge, 20000, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
@@ -680,14 +660,10 @@ static void test_no_credentials_configured(void **state)
 	struct daemon *d = start(cfg);
 	int p = web_port(d->w);
 	struct resp r;
-	request(p, "POST", "/api/v1/automation/pause", AUTH CSRF "X-Forwarded-User: alice\r\n",
-	        NULL, &r);
-	assert_int_equal(r.status, 403);
-	resp_free(&r);
+	expect_status(p, "POST", "/api/v1/automation/pause",
+	              AUTH CSRF "X-Forwarded-User: alice\r\n", NULL, 403);
 	assert_int_equal(calls(d), 0);
-	request(p, "GET", "/health", NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
+	expect_status(p, "GET", "/health", NULL, NULL, 200);
 	stop(d);
 	/* metrics.enabled: false serves nothing. */
 	cfg->metrics.enabled = false;
@@ -707,30 +683,18 @@ static void test_read_requires_auth(void **state)
 	cfg->metrics.path = xstrdup("/prom");
 	struct daemon *d = start(cfg);
 	int p = web_port(d->w);
-	struct resp r;
 	static const char *const guarded[] = { "/api/v1/status", "/api/v1/services/grafana",
 		                               "/api/v1/history", "/prom" };
 	for (size_t i = 0; i < RM_ARRAY_SIZE(guarded); i++) {
-		request(p, "GET", guarded[i], NULL, NULL, &r);
-		assert_int_equal(r.status, 401);
-		resp_free(&r);
-		request(p, "GET", guarded[i], AUTH, NULL, &r);
-		assert_int_equal(r.status, 200);
-		resp_free(&r);
-		request(p, "GET", guarded[i], "X-Forwarded-User: carol\r\n", NULL, &r);
-		assert_int_equal(r.status, 200);
-		resp_free(&r);
+		expect_status(p, "GET", guarded[i], NULL, NULL, 401);
+		expect_status(p, "GET", guarded[i], AUTH, NULL, 200);
+		expect_status(p, "GET", guarded[i], "X-Forwarded-User: carol\r\n", NULL, 200);
 	}
 	static const char *const open[] = { "/health", "/", "/assets/app.js" };
-	for (size_t i = 0; i < RM_ARRAY_SIZE(open); i++) {
-		request(p, "GET", open[i], NULL, NULL, &r);
-		assert_int_equal(r.status, 200);
-		resp_free(&r);
-	}
+	for (size_t i = 0; i < RM_ARRAY_SIZE(open); i++)
+		expect_status(p, "GET", open[i], NULL, NULL, 200);
 	/* metrics.path moves /metrics. */
-	request(p, "GET", "/metrics", AUTH, NULL, &r);
-	assert_int_equal(r.status, 404);
-	resp_free(&r);
+	expect_status(p, "GET", "/metrics", AUTH, NULL, 404);
 	stop(d);
 	config_free(cfg);
 }
