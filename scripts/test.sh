@@ -34,16 +34,23 @@ if [ ${#c_files[@]} -gt 0 ]; then
   clang-format --dry-run --Werror "${c_files[@]}" || rm_die "clang-format: run 'clang-format -i' on the files above"
 fi
 
+RUN="$RM_ROOT/.run/test"
+mkdir -p "$RUN"
+
 rm_log "building build/ (warnings are errors)"
 rm_build build
 if [ "$quick" -eq 0 ]; then
-  rm_log "building build-asan/ (AddressSanitizer + UBSan)"
+  # The image's static binary (for the Compose end-to-end test) compiles
+  # libcurl and civetweb from Debian's sources: beside the ASan tree rather
+  # than inside that test.
+  rm_log "building build-asan/ (AddressSanitizer + UBSan) and, beside it, build-static/ (the image's binary)"
+  scripts/build-static.sh >"$RUN/build-static.log" 2>&1 &
+  static_pid=$!
   rm_build build-asan -DRM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  wait "$static_pid" || { cat "$RUN/build-static.log" >&2; rm_die "scripts/build-static.sh failed"; }
 fi
 
-RUN="$RM_ROOT/.run/test"
 rm -rf "$RUN/prom-data" "$RUN/am-data" "$RUN/prom-targets"
-mkdir -p "$RUN"
 trap 'rm_stop_all' EXIT
 rm_start_dockerd "$RUN"
 rm_build_workload_image "$RUN"
@@ -62,59 +69,70 @@ export DOCKER_HOST="$RM_TEST_DOCKER_HOST"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# Most tests wait on containers, peers and timeouts rather than compute:
-# ctest runs three at a time (the heavy ones take two slots, see
-# tests/CMakeLists.txt). RM_TEST_JOBS=1 runs them one by one.
-jobs=${RM_TEST_JOBS:-3}
-status=0
-trees=(build)
-[ "$quick" -eq 1 ] || trees+=(build-asan)
-for tree in "${trees[@]}"; do
-  rm_log "ctest in $tree/ ($jobs at a time)"
-  # The sanitizer tree skips the long end-to-end runs (label slow) that the
-  # normal tree already ran.
-  extra=()
-  [ "$tree" = build-asan ] && extra=(-LE slow)
-  (cd "$tree" && ctest --output-on-failure --timeout 600 -j"$jobs" "${extra[@]}" "${ctest_args[@]}") || status=1
-done
+# Most tests wait on containers, peers and timeouts rather than compute, so
+# ctest runs several at once: RM_TEST_JOBS slots (default 4; 1 runs them one
+# by one). The runs that load the machine take two slots each (see
+# tests/CMakeLists.txt).
+jobs=${RM_TEST_JOBS:-4}
+run_ctest() { # tree slots [ctest args]
+  local tree=$1 slots=$2
+  shift 2
+  (cd "$tree" && ctest --output-on-failure --timeout 600 -j"$slots" "$@" "${ctest_args[@]}")
+}
 
-if [ "$quick" -eq 0 ]; then
-  # The web layer runs handlers on civetweb's worker threads while the loop
-  # publishes: its tests also run under ThreadSanitizer (clang's runtime).
+# The web layer runs handlers on civetweb's worker threads while the loop
+# publishes: its tests also run under ThreadSanitizer (clang's runtime). Then
+# each parser is fuzzed for RM_FUZZ_SECONDS (libFuzzer), nproc at a time.
+tsan_and_fuzz() {
+  local st=0 fuzz_seconds=${RM_FUZZ_SECONDS:-15} name i
   rm_log "building the web tests with clang and ThreadSanitizer (build-tsan/) and running them"
   CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure --timeout 600 -R '^test_(web|render)$') || status=1
-fi
-
-if [ "$quick" -eq 0 ]; then
-  fuzz_seconds=${RM_FUZZ_SECONDS:-15}
+    ctest --output-on-failure --timeout 600 -R '^test_(web|render)$') || st=1
+  local fuzzers=()
   mapfile -t fuzzers < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
   rm_log "building the fuzz targets with clang and libFuzzer (build-fuzz/); fuzzing each parser for $fuzz_seconds s, $(nproc) at a time"
   CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
   mkdir -p "$RUN/fuzz"
   fuzz_one() { # name: fuzzes from a copy of the corpus; 0, or 1 on a crash
-    local name=$1 corpus="$RUN/fuzz/${1#fuzz_}"
+    local corpus="$RUN/fuzz/${1#fuzz_}"
     rm -rf "$corpus"; mkdir -p "$corpus"
-    cp "tests/fuzz/corpus/${name#fuzz_}/"* "$corpus/" 2>/dev/null || true
-    "build-fuzz/tests/$name" -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=1024 \
-      -artifact_prefix="$RUN/fuzz/$name-" "$corpus" >"$RUN/fuzz/$name.log" 2>&1
+    cp "tests/fuzz/corpus/${1#fuzz_}/"* "$corpus/" 2>/dev/null || true
+    "build-fuzz/tests/$1" -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=1024 \
+      -artifact_prefix="$RUN/fuzz/$1-" "$corpus" >"$RUN/fuzz/$1.log" 2>&1
   }
-  pids=() names=()
+  fuzz_done() { # pid name
+    wait "$1" && return 0
+    tail -30 "$RUN/fuzz/$2.log"
+    rm_log "$2 found a crash: input saved under $RUN/fuzz/"
+    st=1
+  }
+  local pids=() names=()
   for name in "${fuzzers[@]}"; do
     fuzz_one "$name" &
     pids+=($!) names+=("$name")
-    # At most nproc fuzzers at once: wait for the oldest.
-    if [ ${#pids[@]} -ge "$(nproc)" ]; then
-      wait "${pids[0]}" || { tail -30 "$RUN/fuzz/${names[0]}.log" >&2
-        rm_log "${names[0]} found a crash: input saved under $RUN/fuzz/"; status=1; }
+    if [ ${#pids[@]} -ge "$(nproc)" ]; then # wait for the oldest
+      fuzz_done "${pids[0]}" "${names[0]}"
       pids=("${pids[@]:1}") names=("${names[@]:1}")
     fi
   done
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || { tail -30 "$RUN/fuzz/${names[$i]}.log" >&2
-      rm_log "${names[$i]} found a crash: input saved under $RUN/fuzz/"; status=1; }
-  done
+  for i in "${!pids[@]}"; do fuzz_done "${pids[$i]}" "${names[$i]}"; done
+  return $st
+}
+
+status=0
+rm_log "ctest in build/ ($jobs slots)"
+run_ctest build "$jobs" || status=1
+if [ "$quick" -eq 0 ]; then
+  # The sanitizer tree skips the long end-to-end runs (label slow) that the
+  # normal tree already ran; its short tests run beside the TSan and fuzz
+  # step, whose report follows theirs.
+  rm_log "ctest in build-asan/ (3 slots); beside it, the TSan web tests and the fuzzers (report below)"
+  tsan_and_fuzz >"$RUN/tsan-fuzz.log" 2>&1 &
+  extras_pid=$!
+  run_ctest build-asan 3 -LE slow || status=1
+  wait "$extras_pid" || status=1
+  cat "$RUN/tsan-fuzz.log"
 fi
 
 rm_log "done in $(( $(date +%s) - start )) s: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"

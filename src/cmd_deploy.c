@@ -213,8 +213,7 @@ static const char *const metric_families[] = {
 	"blue_green_memory_limit_bytes",
 };
 static const char *const metric_helps[] = {
-	"Blue-green deployments of the service by outcome (success or failure), from the state "
-	"file.",
+	"Blue-green deployments of the service by outcome (success or failure).",
 	"Duration of the service's last blue-green deployment.",
 	"When the service's last blue-green deployment ended (epoch seconds).",
 	"CPU limit (cores) in effect after the service's last blue-green deployment.",
