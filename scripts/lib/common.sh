@@ -6,7 +6,7 @@
 RM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RM_STARTED_PIDS=()
 
-rm_log() { printf '==> %s\n' "$*" >&2; }
+rm_log() { printf '==> [%3d s] %s\n' "$SECONDS" "$*" >&2; }
 rm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 RM_BUILD_PACKAGES=(build-essential cmake pkg-config curl libcurl4-openssl-dev libjansson-dev
