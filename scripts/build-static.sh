@@ -10,6 +10,12 @@ cd "$RM_ROOT"
 
 DEPS="$RM_ROOT/.deps"
 PREFIX="$DEPS/prefix"
+# One build at a time in a checkout (scripts/test.sh starts one early and the
+# image test may ask for another meanwhile): the second waits for the first,
+# then finds everything built.
+mkdir -p "$DEPS"
+exec 9>"$DEPS/.lock"
+flock 9
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" dpkg-dev
 
 fetch_sources() {

@@ -37,17 +37,30 @@ fi
 RUN="$RM_ROOT/.run/test"
 mkdir -p "$RUN"
 
+# Builds that only later steps need run in the background from the start:
+# the image's static binary (for the Compose end-to-end test; it compiles
+# libcurl and civetweb from Debian's sources, and the image test's own call
+# waits for it through build-static.sh's lock), then, at the lowest CPU
+# priority so that the tests keep the processors, the ThreadSanitizer and
+# libFuzzer trees (clang).
+bg_pid=
+fuzzers=()
+mapfile -t fuzzers < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+if [ "$quick" -eq 0 ]; then
+  rm_log "building build-static/ (the image's binary), then build-tsan/ and build-fuzz/ (clang), in the background"
+  ( scripts/build-static.sh >"$RUN/build-static.log" 2>&1 \
+      || { cat "$RUN/build-static.log"; rm_die "scripts/build-static.sh failed"; }
+    renice -n 19 -p "$BASHPID" >/dev/null
+    CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+    CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+  ) >"$RUN/background-builds.log" 2>&1 &
+  bg_pid=$!
+fi
 rm_log "building build/ (warnings are errors)"
 rm_build build
 if [ "$quick" -eq 0 ]; then
-  # The image's static binary (for the Compose end-to-end test) compiles
-  # libcurl and civetweb from Debian's sources: beside the ASan tree rather
-  # than inside that test.
-  rm_log "building build-asan/ (AddressSanitizer + UBSan) and, beside it, build-static/ (the image's binary)"
-  scripts/build-static.sh >"$RUN/build-static.log" 2>&1 &
-  static_pid=$!
+  rm_log "building build-asan/ (AddressSanitizer + UBSan)"
   rm_build build-asan -DRM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-  wait "$static_pid" || { cat "$RUN/build-static.log" >&2; rm_die "scripts/build-static.sh failed"; }
 fi
 
 rm -rf "$RUN/prom-data" "$RUN/am-data" "$RUN/prom-targets"
@@ -85,14 +98,10 @@ run_ctest() { # tree slots [ctest args]
 # each parser is fuzzed for RM_FUZZ_SECONDS (libFuzzer), nproc at a time.
 tsan_and_fuzz() {
   local st=0 fuzz_seconds=${RM_FUZZ_SECONDS:-15} name i
-  rm_log "building the web tests with clang and ThreadSanitizer (build-tsan/) and running them"
-  CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+  rm_log "the web tests under ThreadSanitizer (build-tsan/)"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --output-on-failure --timeout 600 -R '^test_(web|render)$') || st=1
-  local fuzzers=()
-  mapfile -t fuzzers < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
-  rm_log "building the fuzz targets with clang and libFuzzer (build-fuzz/); fuzzing each parser for $fuzz_seconds s, $(nproc) at a time"
-  CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+  rm_log "fuzzing each parser for $fuzz_seconds s (build-fuzz/, libFuzzer), $(nproc) at a time"
   mkdir -p "$RUN/fuzz"
   fuzz_one() { # name: fuzzes from a copy of the corpus; 0, or 1 on a crash
     local corpus="$RUN/fuzz/${1#fuzz_}"
@@ -124,15 +133,24 @@ status=0
 rm_log "ctest in build/ ($jobs slots)"
 run_ctest build "$jobs" || status=1
 if [ "$quick" -eq 0 ]; then
+  extras_pid=
+  if wait "$bg_pid"; then
+    tsan_and_fuzz >"$RUN/tsan-fuzz.log" 2>&1 &
+    extras_pid=$!
+  else
+    cat "$RUN/background-builds.log" >&2
+    rm_log "a background build failed (above): no TSan or fuzz step"
+    status=1
+  fi
   # The sanitizer tree skips the long end-to-end runs (label slow) that the
   # normal tree already ran; its short tests run beside the TSan and fuzz
   # step, whose report follows theirs.
-  rm_log "ctest in build-asan/ (3 slots); beside it, the TSan web tests and the fuzzers (report below)"
-  tsan_and_fuzz >"$RUN/tsan-fuzz.log" 2>&1 &
-  extras_pid=$!
+  rm_log "ctest in build-asan/ (3 slots)${extras_pid:+; beside it, the TSan web tests and the fuzzers (report below)}"
   run_ctest build-asan 3 -LE slow || status=1
-  wait "$extras_pid" || status=1
-  cat "$RUN/tsan-fuzz.log"
+  if [ -n "$extras_pid" ]; then
+    wait "$extras_pid" || status=1
+    cat "$RUN/tsan-fuzz.log"
+  fi
 fi
 
 rm_log "done in $(( $(date +%s) - start )) s: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"
