@@ -40,17 +40,17 @@ mkdir -p "$RUN"
 # Builds that only later steps need run in the background from the start:
 # the image's static binary (for the Compose end-to-end test; it compiles
 # libcurl and civetweb from Debian's sources, and the image test's own call
-# waits for it through build-static.sh's lock), then, at the lowest CPU
-# priority so that the tests keep the processors, the ThreadSanitizer and
-# libFuzzer trees (clang).
+# waits for it through build-static.sh's lock; that test runs last of the
+# heavy ones), then the ThreadSanitizer and libFuzzer trees (clang). All at
+# the lowest CPU priority, so that the foreground keeps the processors.
 bg_pid=
 fuzzers=()
 mapfile -t fuzzers < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
 if [ "$quick" -eq 0 ]; then
   rm_log "building build-static/ (the image's binary), then build-tsan/ and build-fuzz/ (clang), in the background"
-  ( scripts/build-static.sh >"$RUN/build-static.log" 2>&1 \
+  ( renice -n 19 -p "$BASHPID" >/dev/null
+    scripts/build-static.sh >"$RUN/build-static.log" 2>&1 \
       || { cat "$RUN/build-static.log"; rm_die "scripts/build-static.sh failed"; }
-    renice -n 19 -p "$BASHPID" >/dev/null
     CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
     CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
   ) >"$RUN/background-builds.log" 2>&1 &
