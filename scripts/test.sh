@@ -37,30 +37,31 @@ fi
 RUN="$RM_ROOT/.run/test"
 mkdir -p "$RUN"
 
-# Builds that only later steps need run in the background from the start:
-# the image's static binary (for the Compose end-to-end test; it compiles
-# libcurl and civetweb from Debian's sources, and the image test's own call
-# waits for it through build-static.sh's lock; that test runs last of the
-# heavy ones), then the ThreadSanitizer and libFuzzer trees (clang). All at
-# the lowest CPU priority, so that the foreground keeps the processors.
+# The image's static binary (for the Compose end-to-end test) compiles libcurl
+# and civetweb from Debian's sources: it builds beside the normal and ASan
+# trees (build-static.sh takes a lock, so the image test's own call finds it
+# built). The ThreadSanitizer and libFuzzer trees (clang) then build in the
+# background at the lowest CPU priority while the tests run.
 bg_pid=
 fuzzers=()
 mapfile -t fuzzers < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
 if [ "$quick" -eq 0 ]; then
-  rm_log "building build-static/ (the image's binary), then build-tsan/ and build-fuzz/ (clang), in the background"
-  ( renice -n 19 -p "$BASHPID" >/dev/null
-    scripts/build-static.sh >"$RUN/build-static.log" 2>&1 \
-      || { cat "$RUN/build-static.log"; rm_die "scripts/build-static.sh failed"; }
-    CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
-    CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
-  ) >"$RUN/background-builds.log" 2>&1 &
-  bg_pid=$!
+  rm_log "building build-static/ (the image's binary) in the background"
+  scripts/build-static.sh >"$RUN/build-static.log" 2>&1 &
+  static_pid=$!
 fi
 rm_log "building build/ (warnings are errors)"
 rm_build build
 if [ "$quick" -eq 0 ]; then
   rm_log "building build-asan/ (AddressSanitizer + UBSan)"
   rm_build build-asan -DRM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  wait "$static_pid" || { cat "$RUN/build-static.log" >&2; rm_die "scripts/build-static.sh failed"; }
+  rm_log "building build-tsan/ and build-fuzz/ (clang) in the background, at nice 19"
+  ( renice -n 19 -p "$BASHPID" >/dev/null
+    CC=clang RM_TARGETS="test_web test_render" rm_build build-tsan -DRM_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+    CC=clang RM_TARGETS="${fuzzers[*]}" rm_build build-fuzz -DRM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+  ) >"$RUN/background-builds.log" 2>&1 &
+  bg_pid=$!
 fi
 
 rm -rf "$RUN/prom-data" "$RUN/am-data" "$RUN/prom-targets"
