@@ -75,14 +75,14 @@ docker inspect "$web" >"$out/blue.json" || bad "inspect blue"
 blue=$(python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["Id"])' <"$out/blue.json")
 
 # Requests through the balancer by 4 clients, from before the daemon starts
-# until after the change; one line each, "<start epoch> <HTTP status>" (000:
+# until after the change; one line each, "<start epoch> <HTTP status> <end epoch>" (000:
 # no answer). Bounded: 500 requests per client, 75 s.
 load_client() {
   local n=0 end=$((SECONDS + 75)) t code
   while [ "$n" -lt 500 ] && [ "$SECONDS" -lt "$end" ] && [ ! -e "$out/stop-load" ]; do
     t=$EPOCHREALTIME
     code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$lbport/" 2>>"$out/load-errors")
-    echo "$t $code"; n=$((n+1)); sleep 0.02
+    echo "$t $code $EPOCHREALTIME"; n=$((n+1)); sleep 0.02
   done >>"$out/load"
 }
 loads=()
@@ -159,7 +159,8 @@ grep -q 'cpus: "0.25"' "$out/override.yml" && grep -q 'memory: 64M' "$out/overri
   || { bad "export-overrides output:"; cat "$out/override.yml"; }
 
 # The load: every request answered; requests were under way while green
-# started and while blue stopped (the phases' times in the daemon's log).
+# started and while blue stopped (the phases' times in the daemon's log; a
+# request counts for a span when it was in flight during it).
 python3 - "$out/run.log" "$out/load" <<'PY' && ok "requests through the cut-over" || bad "no requests through the cut-over"
 import datetime, sys
 def at(phase):
@@ -167,9 +168,10 @@ def at(phase):
     t = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
     return t.replace(tzinfo=datetime.timezone.utc).timestamp()
 start, stop, done = at("create_green -> start_green"), at("drain_blue -> stop_blue"), at("finalize -> done")
-t = [float(l.split()[0]) for l in open(sys.argv[2])]
-n_all, n_stop = sum(start <= x <= done for x in t), sum(stop <= x <= done for x in t)
-print(f"{n_all} requests in the {done - start:.1f} s from green's start to done, {n_stop} while blue stopped")
+t = [tuple(map(float, (l.split()[0], l.split()[2]))) for l in open(sys.argv[2])]
+n_all = sum(a <= done and b >= start for a, b in t)
+n_stop = sum(a <= done and b >= stop for a, b in t)
+print(f"{n_all} requests in flight in the {done - start:.1f} s from green's start to done, {n_stop} while blue stopped")
 assert n_all >= 10 and n_stop >= 1
 PY
 read -r n f < <(awk '{n++} $2 != "200" {f++} END {print n + 0, f + 0}' "$out/load")
