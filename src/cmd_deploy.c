@@ -113,15 +113,7 @@ static int journal_cb(void *ctx, const struct state_journal *j)
 	if (!x->cfg->state.path)
 		return 0;
 	struct rm_state *s = state_open(x);
-	struct state_journal *e = state_journal_add(s, j->service);
-	e->strategy = j->strategy ? xstrdup(j->strategy) : NULL;
-	e->machine = j->machine;
-	e->blue_id = j->blue_id ? xstrdup(j->blue_id) : NULL;
-	e->blue_name = j->blue_name ? xstrdup(j->blue_name) : NULL;
-	e->green_id = j->green_id ? xstrdup(j->green_id) : NULL;
-	e->green_name = j->green_name ? xstrdup(j->green_name) : NULL;
-	e->from = j->from;
-	e->to = j->to;
+	state_journal_put(s, j);
 	int r = state_store(x, s);
 	state_free(s);
 	return r;
@@ -488,39 +480,42 @@ out:
 	return rc;
 }
 
-/* Common shape of `rollback SERVICE`, `status SERVICE`, `reconcile SERVICE`. */
-static int service_args(int argc, char **argv, const char *cmd, const char **config,
-                        const char **service)
+/* Common start of `rollback SERVICE`, `status SERVICE`, `reconcile SERVICE`:
+ * the arguments, then the configuration. Returns 0, or non-zero after saying
+ * what was wrong. */
+static int service_begin(int argc, char **argv, struct cli_ctx *x, struct rm_config **cfg,
+                         const char **service)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *config = NULL;
 	int o;
 	optind = 1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "+:c:", opts, NULL)) != -1) {
 		if (o != 'c') {
-			fprintf(stderr, "resource-manager %s: bad option '%s'; see --help\n", cmd,
-			        argv[optind - 1]);
+			fprintf(stderr, "resource-manager %s: bad option '%s'; see --help\n",
+			        x->cmd, argv[optind - 1]);
 			return DEPLOY_EXIT_INVALID;
 		}
-		*config = optarg;
+		config = optarg;
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "resource-manager %s: expected SERVICE; see --help\n", cmd);
+		fprintf(stderr, "resource-manager %s: expected SERVICE; see --help\n", x->cmd);
 		return DEPLOY_EXIT_INVALID;
 	}
 	*service = argv[optind];
-	return 0;
+	return load(x, config, cfg);
 }
 
 static int rollback_cmd(int argc, char **argv)
 {
 	struct cli_ctx x = { .cmd = "rollback" };
-	const char *config = NULL, *service = NULL;
+	const char *service = NULL;
 	struct rm_config *cfg = NULL;
-	if (service_args(argc, argv, x.cmd, &config, &service) || load(&x, config, &cfg))
+	if (service_begin(argc, argv, &x, &cfg, &service))
 		return DEPLOY_EXIT_INVALID;
 	int rc = DEPLOY_EXIT_INVALID;
 	struct rm_state *s = state_open(&x);
@@ -581,9 +576,9 @@ static void print_container(struct docker_client *c, const char *id)
 static int status_cmd(int argc, char **argv)
 {
 	struct cli_ctx x = { .cmd = "status" };
-	const char *config = NULL, *service = NULL;
+	const char *service = NULL;
 	struct rm_config *cfg = NULL;
-	if (service_args(argc, argv, x.cmd, &config, &service) || load(&x, config, &cfg))
+	if (service_begin(argc, argv, &x, &cfg, &service))
 		return DEPLOY_EXIT_INVALID;
 	struct docker_client *c = NULL;
 	int rc = open_docker(&x, &c);
@@ -645,9 +640,9 @@ out:
 static int reconcile_cmd(int argc, char **argv)
 {
 	struct cli_ctx x = { .cmd = "reconcile" };
-	const char *config = NULL, *service = NULL;
+	const char *service = NULL;
 	struct rm_config *cfg = NULL;
-	if (service_args(argc, argv, x.cmd, &config, &service) || load(&x, config, &cfg))
+	if (service_begin(argc, argv, &x, &cfg, &service))
 		return DEPLOY_EXIT_INVALID;
 	struct docker_client *c = NULL;
 	int rc = open_docker(&x, &c);

@@ -303,15 +303,7 @@ static int journal_cb(void *ctx, const struct state_journal *j)
 	struct daemon *d = job->d;
 	char err[256];
 	pthread_mutex_lock(&d->lock);
-	struct state_journal *e = state_journal_add(d->state, j->service);
-	e->strategy = j->strategy ? xstrdup(j->strategy) : NULL;
-	e->machine = j->machine;
-	e->blue_id = j->blue_id ? xstrdup(j->blue_id) : NULL;
-	e->blue_name = j->blue_name ? xstrdup(j->blue_name) : NULL;
-	e->green_id = j->green_id ? xstrdup(j->green_id) : NULL;
-	e->green_name = j->green_name ? xstrdup(j->green_name) : NULL;
-	e->from = j->from;
-	e->to = j->to;
+	state_journal_put(d->state, j);
 	struct svc *s = svc_find(d, j->service);
 	if (s) {
 		snprintf(s->phase, sizeof(s->phase), "%s", bg_phase_to_string(j->machine.phase));

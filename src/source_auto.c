@@ -164,19 +164,22 @@ const char *source_used_name(const struct source *s)
 	return used_names[a->used];
 }
 
+/* The part of s that is the backend named so, or NULL. */
+static const struct source *backend_of(const struct source *s, const char *backend)
+{
+	if (s->ops != &auto_ops)
+		return s->ops && strcmp(s->ops->name, backend) == 0 ? s : NULL;
+	const struct source_auto *a = s->impl;
+	const struct source *b = strcmp(backend, "prometheus") == 0 ? &a->prom
+	                         : strcmp(backend, "docker") == 0   ? &a->docker
+	                                                            : NULL;
+	return b && b->ops ? b : NULL;
+}
+
 enum source_result source_backend_result(const struct source *s, const char *backend,
                                          const char **ret_error)
 {
-	const struct source *b = NULL;
-	if (s->ops == &auto_ops) {
-		const struct source_auto *a = s->impl;
-		if (strcmp(backend, "prometheus") == 0)
-			b = a->prom.ops ? &a->prom : NULL;
-		else if (strcmp(backend, "docker") == 0)
-			b = a->docker.ops ? &a->docker : NULL;
-	} else if (s->ops && strcmp(s->ops->name, backend) == 0) {
-		b = s;
-	}
+	const struct source *b = backend_of(s, backend);
 	if (ret_error)
 		*ret_error = b && b->last == SOURCE_FAILED ? b->last_error : "";
 	return b ? b->last : SOURCE_NOT_ASKED;
@@ -184,12 +187,7 @@ enum source_result source_backend_result(const struct source *s, const char *bac
 
 bool source_has_backend(const struct source *s, const char *backend)
 {
-	if (s->ops != &auto_ops)
-		return s->ops && strcmp(s->ops->name, backend) == 0;
-	const struct source_auto *a = s->impl;
-	return strcmp(backend, "prometheus") == 0 ? a->prom.ops != NULL
-	       : strcmp(backend, "docker") == 0   ? a->docker.ops != NULL
-	                                          : false;
+	return backend_of(s, backend) != NULL;
 }
 
 void source_skip_engine(struct source *s, const char *why_or_null)

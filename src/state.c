@@ -138,6 +138,19 @@ struct state_journal *state_journal_add(struct rm_state *s, const char *service)
 	return j;
 }
 
+void state_journal_put(struct rm_state *s, const struct state_journal *j)
+{
+	struct state_journal *e = state_journal_add(s, j->service);
+	e->strategy = dup_or_null(j->strategy);
+	e->machine = j->machine;
+	e->blue_id = dup_or_null(j->blue_id);
+	e->blue_name = dup_or_null(j->blue_name);
+	e->green_id = dup_or_null(j->green_id);
+	e->green_name = dup_or_null(j->green_name);
+	e->from = j->from;
+	e->to = j->to;
+}
+
 void state_journal_remove(struct rm_state *s, const char *service)
 {
 	struct state_journal *j = state_journal_find(s, service);

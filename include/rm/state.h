@@ -118,6 +118,9 @@ void state_history_add(struct rm_state *s, const struct state_event *ev, size_t 
 /* The journal entry of a service, or NULL; add returns a zeroed entry to fill. */
 struct state_journal *state_journal_find(struct rm_state *s, const char *service);
 struct state_journal *state_journal_add(struct rm_state *s, const char *service);
+/* Puts a copy of j (its strings duplicated) in s, replacing the entry of
+ * j->service if there is one; j is not an entry of s. */
+void state_journal_put(struct rm_state *s, const struct state_journal *j);
 void state_journal_remove(struct rm_state *s, const char *service);
 
 struct state_pending *state_pending_find(struct rm_state *s, const char *service);
