@@ -170,11 +170,15 @@ docker run -d --pull=never --name "$db" --label com.docker.compose.service="$db"
   --cpus 0.5 --memory 64m "$img" alloc 40 >/dev/null
 sleep 2
 id0=$(docker inspect "$db" --format '{{.Id}} {{.State.StartedAt}}')
-deploy "$db" 1 128M >"$out/deploy3.log" 2>&1
+# (--metrics to a folder that does not exist: said, and the exit code stays
+# the deployment's.)
+deploy "$db" 1 128M --metrics="$out/no/such/dir/bg.prom" >"$out/deploy3.log" 2>&1
 rc=$?
 cat "$out/deploy3.log"
 [ "$rc" -eq 0 ] && grep -q "strategy in-place (stateful" "$out/deploy3.log" && ok "stateful goes in place" \
   || bad "stateful deploy exit $rc"
+grep -q "deploy: --metrics: cannot create $out/no/such/dir/bg.prom.tmp: No such file or directory; the deployment's outcome above stands" \
+  "$out/deploy3.log" && ok "an unwritable --metrics file is named, the deployment stands" || bad "no --metrics error"
 [ "$(docker inspect "$db" --format '{{.Id}} {{.State.StartedAt}}')" = "$id0" ] && ok "same container, not restarted" \
   || bad "container restarted"
 [ "$(docker inspect "$db" --format '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')" = "1000000000 134217728" ] \
