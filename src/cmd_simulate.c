@@ -34,6 +34,8 @@ struct sim_opts {
 	const char *trace;
 	enum sim_format format;
 	bool all;
+	bool compare; /* both policies side by side */
+	bool oracle;  /* and the hindsight oracle */
 };
 
 static int simulate_parse(int argc, char **argv, struct sim_opts *o)
@@ -43,6 +45,8 @@ static int simulate_parse(int argc, char **argv, struct sim_opts *o)
 		{ "trace", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "compare", no_argument, NULL, 'C' },
+		{ "oracle", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, f;
@@ -70,6 +74,12 @@ static int simulate_parse(int argc, char **argv, struct sim_opts *o)
 		case 'a':
 			o->all = true;
 			break;
+		case 'C':
+			o->compare = true;
+			break;
+		case 'O':
+			o->oracle = true;
+			break;
 		case ':':
 			fprintf(stderr, "resource-manager simulate: option %s needs a value\n",
 			        argv[optind - 1]);
@@ -95,13 +105,38 @@ static int simulate_parse(int argc, char **argv, struct sim_opts *o)
 	return EXIT_OK;
 }
 
+/* Runs what o asks for: one policy (the configured one), or with --compare
+ * and --oracle several results of the same trace. Returns how many. */
+static int simulate_results(const struct sim_opts *o, struct rm_config *cfg,
+                            const struct simulate_trace *t, struct simulate_result **rs, char *err,
+                            size_t errlen)
+{
+	static const enum adjustment_policy both[] = { POLICY_THRESHOLD, POLICY_PERCENTILE };
+	int n = 0;
+	if (!o->compare && !o->oracle)
+		return simulate_run(cfg, t, o->all, &rs[n], err, errlen) < 0 ? -EINVAL : 1;
+	for (size_t i = 0; o->compare && i < 2; i++) {
+		cfg->adjustment.policy = both[i];
+		if (simulate_run(cfg, t, o->all, &rs[n], err, errlen) < 0)
+			return -EINVAL;
+		n++;
+	}
+	if (o->oracle) {
+		if (simulate_oracle(cfg, t, &rs[n], err, errlen) < 0)
+			return -EINVAL;
+		n++;
+	}
+	return n;
+}
+
 static int simulate_cmd_run(int argc, char **argv)
 {
 	struct sim_opts o = { .format = SIM_FORMAT_TABLE };
 	struct rm_config *cfg = NULL;
 	struct simulate_trace *t = NULL;
-	struct simulate_result *res = NULL;
+	struct simulate_result *rs[3] = { NULL };
 	char err[512] = "";
+	int n = 0, r;
 	int rc = simulate_parse(argc, argv, &o);
 	if (rc)
 		return rc;
@@ -109,13 +144,17 @@ static int simulate_cmd_run(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (simulate_trace_load(o.trace, &t, err, sizeof(err)) < 0 ||
-	    simulate_run(cfg, t, o.all, &res, err, sizeof(err)) < 0) {
+	    (n = simulate_results(&o, cfg, t, rs, err, sizeof(err))) < 0) {
 		fprintf(stderr, "resource-manager simulate: %s\n", err);
 		rc = EXIT_INVALID;
 		goto out;
 	}
-	int r = o.format == SIM_FORMAT_JSON ? simulate_write_json(res, stdout)
-	                                    : simulate_write_table(res, stdout);
+	bool json = o.format == SIM_FORMAT_JSON;
+	if (o.compare || o.oracle)
+		r = json ? simulate_write_compare_json(rs, (size_t)n, stdout)
+		         : simulate_write_compare_table(rs, (size_t)n, stdout);
+	else
+		r = json ? simulate_write_json(rs[0], stdout) : simulate_write_table(rs[0], stdout);
 	if (r < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "resource-manager simulate: cannot write the report: %s\n",
 		        strerror(errno ? errno : EIO));
@@ -124,7 +163,8 @@ static int simulate_cmd_run(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	simulate_result_free(res);
+	for (size_t i = 0; i < 3; i++)
+		simulate_result_free(rs[i]);
 	simulate_trace_free(t);
 	config_free(cfg);
 	return rc;
@@ -135,6 +175,7 @@ const struct cli_command cmd_simulate = {
 	.summary = "replay a usage trace offline through the decision engine",
 	.usage = "Usage: resource-manager simulate [--config FILE] --trace FILE.csv\n"
 	         "                                 [--format table|json] [--all]\n"
+	         "                                 [--compare] [--oracle]\n"
 	         "\n"
 	         "Replays a CSV usage trace through the same decision engine and state\n"
 	         "handling as the daemon, as if every decision were applied at once, to tune\n"
@@ -143,7 +184,7 @@ const struct cli_command cmd_simulate = {
 	         "and p95 slack ((limit - use) / limit) and the final limits.\n"
 	         "\n"
 	         "Trace: '#' comment lines, then rows\n"
-	         "  time,service,cpu_used,mem_used[,oom_kills,throttled_ratio]\n"
+	         "  time,service,cpu_used,mem_used[,oom_kills,throttled_ratio,cpu_demand]\n"
 	         "time in seconds from the start, cpu in cores, memory in bytes or 512M;\n"
 	         "an empty field is unknown. Header comments:\n"
 	         "  # start: 2024-03-09T00:00:00Z   wall-clock time of t=0 (daily cap, TZ)\n"
@@ -156,6 +197,14 @@ const struct cli_command cmd_simulate = {
 	         "  -t, --trace FILE     the trace to replay\n"
 	         "  -f, --format FORMAT  table (default) or json\n"
 	         "  -a, --all            print every check's decision, not only changes\n"
+	         "      --compare        replay under both policies (threshold, percentile)\n"
+	         "                       and print their quality side by side\n"
+	         "      --oracle         add the hindsight daily oracle to the comparison\n"
+	         "\n"
+	         "Rows denser than monitoring.check_interval become one check each (CPU\n"
+	         "averaged, memory at its maximum); quality is measured on every row. With\n"
+	         "cpu_demand the replay is closed-loop: use is capped at the limit in force,\n"
+	         "throttling follows, and memory above the limit is an OOM kill.\n"
 	         "\n"
 	         "The local day for max_adjustments_per_day follows TZ.\n"
 	         "Exit status: 0 done, 1 invalid config or trace (file:line says where),\n"

@@ -22,6 +22,7 @@ extern const size_t rm_embedded_config_len;
 static const char *const source_names[_SOURCE_MAX] = { "auto", "prometheus", "docker" };
 static const char *const memory_metric_names[_MEMORY_METRIC_MAX] = { "working_set", "usage" };
 static const char *const strategy_names[_STRATEGY_MAX] = { "auto", "blue-green", "in-place" };
+static const char *const policy_names[_POLICY_MAX] = { "percentile", "threshold" };
 static const char *const class_names[_CLASS_MAX] = { "normal", "critical", "optional" };
 static const char *const level_names[_LOG_LEVEL_MAX] = { "debug", "info", "warn", "error" };
 static const char *const format_names[_LOG_FORMAT_MAX] = { "text", "json" };
@@ -47,6 +48,7 @@ static int name_lookup(const char *const *names, int n, const char *s)
 ENUM_FUNCS(metrics_source, enum metrics_source, source_names, _SOURCE_MAX)
 ENUM_FUNCS(memory_metric, enum memory_metric, memory_metric_names, _MEMORY_METRIC_MAX)
 ENUM_FUNCS(deploy_strategy, enum deploy_strategy, strategy_names, _STRATEGY_MAX)
+ENUM_FUNCS(adjustment_policy, enum adjustment_policy, policy_names, _POLICY_MAX)
 ENUM_FUNCS(service_class, enum service_class, class_names, _CLASS_MAX)
 
 /* ---- the key table ---- */
@@ -134,6 +136,21 @@ static const struct key_def keys[] = {
 	  true },
 	{ "adjustment.manage_unlimited", K_BOOL, OFF(adjustment.manage_unlimited), "false", NULL,
 	  true },
+	{ "adjustment.policy", K_ENUM, OFF(adjustment.policy), "percentile", "ADJUSTMENT_POLICY",
+	  true, ENUM(policy_names) },
+
+	{ "recommender.cpu_percentile", K_RATIO, OFF(recommender.cpu_percentile), "0.98", NULL,
+	  true },
+	{ "recommender.memory_percentile", K_RATIO, OFF(recommender.memory_percentile), "0.99",
+	  NULL, true },
+	{ "recommender.cpu_margin", K_DOUBLE, OFF(recommender.cpu_margin), "0.15", NULL, true },
+	{ "recommender.memory_margin", K_DOUBLE, OFF(recommender.memory_margin), "0.15", NULL,
+	  true },
+	{ "recommender.half_life", K_DURATION, OFF(recommender.half_life), "24h", NULL, true },
+	{ "recommender.min_history", K_DURATION, OFF(recommender.min_history), "24h", NULL, true },
+	{ "recommender.tolerance", K_RATIO, OFF(recommender.tolerance), "0.2", NULL, true },
+	{ "recommender.decrease_interval", K_DURATION, OFF(recommender.decrease_interval), "24h",
+	  NULL, true },
 
 	{ "services.monitored", K_LIST, OFF(services.monitored),
 	  "traefik,postgres,redis,prometheus,grafana,loki,crowdsec,oauth,alertmanager,jaeger,"
@@ -1253,6 +1270,35 @@ static void validate_adjustment(struct vctx *v)
 		     "must be 1 or more (to stop all changes, set automation.enabled: false)");
 }
 
+static void validate_recommender(struct vctx *v)
+{
+	const struct rm_config *c = v->cfg;
+	const struct {
+		const char *path;
+		double val;
+	} pct[] = {
+		{ "recommender.cpu_percentile", c->recommender.cpu_percentile },
+		{ "recommender.memory_percentile", c->recommender.memory_percentile },
+	}, margin[] = {
+		{ "recommender.cpu_margin", c->recommender.cpu_margin },
+		{ "recommender.memory_margin", c->recommender.memory_margin },
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(pct); i++)
+		if (!(pct[i].val >= 0.5))
+			verr(v, CONFIG_ERROR, pct[i].path, 0,
+			     "%g must be at least 0.5 and at most 1 (0.98 is the 98th percentile)",
+			     pct[i].val);
+	for (size_t i = 0; i < RM_ARRAY_SIZE(margin); i++)
+		if (!(margin[i].val >= 0 && margin[i].val <= 4))
+			verr(v, CONFIG_ERROR, margin[i].path, 0,
+			     "%g must be between 0 and 4 (0.15 means +15%%)", margin[i].val);
+	if (!(c->recommender.half_life >= 60))
+		verr(v, CONFIG_ERROR, "recommender.half_life", 0, "must be at least 1m");
+	if (!(c->recommender.tolerance > 0))
+		verr(v, CONFIG_ERROR, "recommender.tolerance", 0,
+		     "must be above 0 (0.2: act when the limit is 20%% away from the target)");
+}
+
 static void validate_durations(struct vctx *v)
 {
 	const struct rm_config *c = v->cfg;
@@ -1420,6 +1466,7 @@ static void validate(const struct rm_config *cfg, struct config_report *r)
 	struct vctx v = { cfg, r };
 	validate_thresholds(&v);
 	validate_adjustment(&v);
+	validate_recommender(&v);
 	validate_durations(&v);
 	validate_services(&v);
 	validate_endpoints(&v);

@@ -33,6 +33,10 @@ static const char *const reason_names[_ENGINE_REASON_MAX] = {
 	[ENGINE_REASON_OPTIONAL_SCALE_DOWN] = "optional_scale_down",
 	[ENGINE_REASON_NO_LIMIT] = "no_limit",
 	[ENGINE_REASON_INITIAL_LIMIT] = "initial_limit",
+	[ENGINE_REASON_CPU_RECOMMENDED] = "cpu_recommended",
+	[ENGINE_REASON_MEM_RECOMMENDED] = "mem_recommended",
+	[ENGINE_REASON_LEARNING] = "learning",
+	[ENGINE_REASON_DECREASE_PACED] = "decrease_paced",
 };
 
 static const char *const result_names[_ENGINE_RESULT_MAX] = {
@@ -74,6 +78,8 @@ bool engine_reason_is_change(enum engine_reason r)
 	case ENGINE_REASON_THROTTLED:
 	case ENGINE_REASON_OPTIONAL_SCALE_DOWN:
 	case ENGINE_REASON_INITIAL_LIMIT:
+	case ENGINE_REASON_CPU_RECOMMENDED:
+	case ENGINE_REASON_MEM_RECOMMENDED:
 		return true;
 	default:
 		return false;
@@ -211,7 +217,12 @@ struct res {
 	enum engine_reason outcome;
 	bool change;
 	double to;
-	char text[150];
+	/* Percentile policy: the recommendation of this resource (NULL: none),
+	 * and whether the want is urgent (OOM, throttling, sustained pressure:
+	 * never held by the cooldown or the daily cap). */
+	const struct rec_resource *rec;
+	bool urgent;
+	char text[400];
 };
 
 static unsigned bump(unsigned c)
@@ -222,6 +233,18 @@ static unsigned bump(unsigned c)
 static bool sane(double v, double max)
 {
 	return isfinite(v) && v >= 0 && v <= max;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) RM_PRINTF(3, 4);
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
 }
 
 /* "512" for whole MiB, else one decimal. */
@@ -404,6 +427,140 @@ static void res_wants(const struct engine_input *in, const struct engine_state *
 	}
 }
 
+static bool percentile_policy(const struct rm_config *cfg)
+{
+	return cfg->adjustment.policy == POLICY_PERCENTILE;
+}
+
+/* "p98 0.52 cores over 3.1d (half-life 1d) + 22% margin = 0.60 cores" */
+static void fmt_rec(const struct engine_input *in, const struct rec_resource *rc, bool is_cpu,
+                    char *buf, size_t len)
+{
+	const struct rm_config *cfg = in->cfg;
+	double pct = is_cpu ? cfg->recommender.cpu_percentile : cfg->recommender.memory_percentile;
+	char p[32], t[32], hist[32], hl[32];
+	fmt_amount(is_cpu, rc->percentile, p, sizeof(p));
+	fmt_amount(is_cpu, rc->target, t, sizeof(t));
+	units_format_duration(in->rec->history, hist, sizeof(hist));
+	units_format_duration(cfg->recommender.half_life, hl, sizeof(hl));
+	snprintf(buf, len, "p%g %s %s over %s (half-life %s) + %.0f%% margin = %s %s", pct * 100, p,
+	         unit_of(is_cpu), hist, hl, rc->margin * 100, t, unit_of(is_cpu));
+}
+
+/* Percentile policy: what one resource wants. Urgent raises first (sustained
+ * use above the high threshold, CPU throttling), then the recommendation's
+ * bounds. The OOM kill is handled by mem_wants before this. */
+static void pct_wants(const struct engine_input *in, const struct engine_state *st, struct res *r,
+                      bool is_cpu)
+{
+	const struct rm_config *cfg = in->cfg;
+	const char *name = is_cpu ? "cpu" : "mem", *unit = unit_of(is_cpu);
+	unsigned n = checks_needed(cfg);
+	unsigned high = is_cpu ? st->cpu_high : st->mem_high;
+	unsigned throttled = is_cpu ? st->throttled : 0;
+	double high_at = is_cpu ? cfg->thresholds.cpu_high : cfg->thresholds.memory_high;
+	bool host_short = is_cpu ? in->host_short_cpu : in->host_short_mem;
+	const struct rec_resource *rc = r->rec;
+	char lim_s[32], rec_s[200], lo[32], hi[32];
+	if (!r->valid || r->unlimited) {
+		res_wants(in, st, r, is_cpu);
+		return;
+	}
+	fmt_amount(is_cpu, r->limit, lim_s, sizeof(lim_s));
+	if (high >= n || throttled >= n) {
+		r->want = WANT_UP;
+		r->urgent = true;
+		if (high >= n) {
+			r->cause = is_cpu ? ENGINE_REASON_CPU_HIGH : ENGINE_REASON_MEM_HIGH;
+			snprintf(r->text, sizeof(r->text),
+			         "%s %.1f%% of %s %s > %g%% for %u checks", name, r->ratio * 100,
+			         lim_s, unit, high_at * 100, high);
+		} else {
+			r->cause = ENGINE_REASON_THROTTLED;
+			snprintf(r->text, sizeof(r->text),
+			         "cpu throttled in %.1f%% of periods > %g%% for %u checks (use "
+			         "%.1f%% of %s cores)",
+			         in->obs->cpu_throttled * 100,
+			         cfg->thresholds.cpu_throttle_high * 100, throttled, r->ratio * 100,
+			         lim_s);
+		}
+		return;
+	}
+	if (host_short && in->policy->class == CLASS_OPTIONAL &&
+	    cfg->automation.actions.scale_down_optional) {
+		res_wants(in, st, r, is_cpu);
+		return;
+	}
+	if (!rc || !rc->known) {
+		r->outcome = ENGINE_REASON_LEARNING;
+		snprintf(r->text, sizeof(r->text), "%s %.1f%% of %s %s, no usage history yet", name,
+		         r->ratio * 100, lim_s, unit);
+		return;
+	}
+	fmt_rec(in, rc, is_cpu, rec_s, sizeof(rec_s));
+	fmt_amount(is_cpu, rc->lower, lo, sizeof(lo));
+	fmt_amount(is_cpu, rc->upper, hi, sizeof(hi));
+	bool below = r->limit<rc->lower, above = r->limit> rc->upper;
+	snprintf(r->text, sizeof(r->text), "%s %s; limit %s %s %s [%s, %s]", name, rec_s, lim_s,
+	         unit,
+	         below   ? "below"
+	         : above ? "above"
+	                 : "within",
+	         lo, hi);
+	if (!below && !above) {
+		r->outcome = ENGINE_REASON_NONE;
+		return;
+	}
+	r->want = below ? WANT_UP : WANT_DOWN;
+	r->cause = is_cpu ? ENGINE_REASON_CPU_RECOMMENDED : ENGINE_REASON_MEM_RECOMMENDED;
+	if (below)
+		return;
+	double decreased = is_cpu ? st->cpu_decreased : st->mem_decreased;
+	char d[32], w[32];
+	if (in->policy->class == CLASS_CRITICAL) {
+		r->want = WANT_NONE;
+		r->outcome = ENGINE_REASON_CRITICAL_FLOOR;
+		append(r->text, sizeof(r->text), ": not decreased (critical service)");
+	} else if (is_cpu && in->obs->cpu_throttled_known && in->obs->cpu_throttled > 0) {
+		r->want = WANT_NONE;
+		r->outcome = ENGINE_REASON_NONE;
+		append(r->text, sizeof(r->text), ": not decreased while throttled (%.1f%%)",
+		       in->obs->cpu_throttled * 100);
+	} else if (in->rec->history < cfg->recommender.min_history) {
+		r->want = WANT_NONE;
+		r->outcome = ENGINE_REASON_LEARNING;
+		units_format_duration(cfg->recommender.min_history, w, sizeof(w));
+		append(r->text, sizeof(r->text), ": no decrease before %s of history", w);
+	} else if (decreased > 0 && in->now - decreased < cfg->recommender.decrease_interval) {
+		r->want = WANT_NONE;
+		r->outcome = ENGINE_REASON_DECREASE_PACED;
+		units_format_duration(cfg->recommender.decrease_interval - (in->now - decreased), d,
+		                      sizeof(d));
+		units_format_duration(cfg->recommender.decrease_interval, w, sizeof(w));
+		append(r->text, sizeof(r->text), ": one decrease per %s, next in %s", w, d);
+	}
+}
+
+/* Which want rule applies to a resource under the configured policy. */
+static void wants(const struct engine_input *in, const struct engine_state *st, struct res *r,
+                  bool is_cpu)
+{
+	if (percentile_policy(in->cfg))
+		pct_wants(in, st, r, is_cpu);
+	else
+		res_wants(in, st, r, is_cpu);
+}
+
+/* Percentile policy: a reading above the high threshold is pressure only when
+ * the use is also beyond what the history expects (the percentile plus half
+ * its margin): a limit at its target keeps its usual peaks above the
+ * threshold. Otherwise the counter restarts. */
+static void pressure_only(const struct res *r, const struct rec_resource *rc, unsigned *c_high)
+{
+	if (r->valid && rc->known && r->use <= rc->percentile * (1 + rc->margin / 2))
+		*c_high = 0;
+}
+
 static bool oom_pending(const struct observation *o)
 {
 	return o->oom_known && o->oom_kills > 0 && o->mem_limit_known && o->mem_limit > 0;
@@ -413,29 +570,24 @@ static bool oom_pending(const struct observation *o)
 static void mem_wants(const struct engine_input *in, const struct engine_state *st, struct res *r)
 {
 	const struct observation *o = in->obs;
-	if (oom_pending(o)) {
+	bool remembered = percentile_policy(in->cfg) && st->oom_pending && o->mem_limit_known &&
+	                  o->mem_limit > 0;
+	if (oom_pending(o) || remembered) {
 		char lim_s[32];
 		fmt_mib((double)o->mem_limit, lim_s, sizeof(lim_s));
 		r->want = WANT_UP;
 		r->cause = ENGINE_REASON_OOM;
+		r->urgent = percentile_policy(in->cfg);
 		r->limit = (double)o->mem_limit;
-		snprintf(r->text, sizeof(r->text), "mem %u OOM kill%s at %s MiB", o->oom_kills,
-		         o->oom_kills == 1 ? "" : "s", lim_s);
+		if (oom_pending(o))
+			snprintf(r->text, sizeof(r->text), "mem %u OOM kill%s at %s MiB",
+			         o->oom_kills, o->oom_kills == 1 ? "" : "s", lim_s);
+		else
+			snprintf(r->text, sizeof(r->text),
+			         "mem OOM kill not answered yet (limit %s MiB)", lim_s);
 		return;
 	}
-	res_wants(in, st, r, false);
-}
-
-static void append(char *buf, size_t len, const char *fmt, ...) RM_PRINTF(3, 4);
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	if (used + 1 >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
+	wants(in, st, r, false);
 }
 
 /* Applies the gates that hold every want: backoff, daily cap, cooldown (not
@@ -451,11 +603,12 @@ static void gate(const struct engine_input *in, const struct engine_state *st, s
 		held = ENGINE_REASON_BACKOFF;
 		snprintf(why, sizeof(why), "held by backoff after %u failed change%s, %.0fs left",
 		         st->failures, st->failures == 1 ? "" : "s", st->backoff_until - in->now);
-	} else if (st->changes_today >= cfg->adjustment.max_adjustments_per_day) {
+	} else if (!r->urgent && st->changes_today >= cfg->adjustment.max_adjustments_per_day) {
 		held = ENGINE_REASON_DAILY_CAP;
 		snprintf(why, sizeof(why), "held by daily cap, %u of %u changes made today",
 		         st->changes_today, cfg->adjustment.max_adjustments_per_day);
-	} else if (r->cause != ENGINE_REASON_OOM && st->last_result == ENGINE_RESULT_APPLIED &&
+	} else if (r->cause != ENGINE_REASON_OOM && !r->urgent &&
+	           st->last_result == ENGINE_RESULT_APPLIED &&
 	           in->now - st->last_change < cfg->adjustment.cooldown_period) {
 		held = ENGINE_REASON_COOLDOWN;
 		snprintf(why, sizeof(why), "held by cooldown, %.0fs of %.0fs left",
@@ -572,6 +725,14 @@ static double want_target(const struct engine_input *in, const struct res *r, bo
 	const struct rm_config *cfg = in->cfg;
 	const struct engine_policy *p = in->policy;
 	double target, high;
+	if (r->rec && r->rec->known && r->want != WANT_INITIAL &&
+	    r->cause != ENGINE_REASON_OPTIONAL_SCALE_DOWN) {
+		/* Percentile: the target; an urgent raise is at least one step up. */
+		if (r->urgent)
+			return fmax(r->rec->target,
+			            r->limit * fmax(cfg->adjustment.increase_factor, 1.0));
+		return r->rec->target;
+	}
 	if (r->want == WANT_UP)
 		return r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
 	if (r->want == WANT_DOWN)
@@ -587,10 +748,19 @@ static double want_target(const struct engine_input *in, const struct res *r, bo
 	return high > 0 ? fmax(target, r->use / high) : target;
 }
 
+/* Percentile policy: what the new limit leaves unused on average. */
+static void note_slack(struct res *r)
+{
+	if (r->change && r->rec && r->rec->known && r->to > 0)
+		append(r->text, sizeof(r->text), ", expected slack %.0f%%",
+		       fmax(0, 1 - r->rec->mean / r->to) * 100);
+}
+
 static void cpu_target(const struct engine_input *in, struct res *r)
 {
 	if (r->want != WANT_NONE)
 		settle(in, r, true, want_target(in, r, true), 0, NULL);
+	note_slack(r);
 }
 
 /* Memory never goes below its peak and the safety margin, but to grow. */
@@ -609,6 +779,7 @@ static void mem_target(const struct engine_input *in, struct res *r)
 	         cfg->adjustment.memory_safety_margin * 100);
 	settle(in, r, false, want_target(in, r, false), r->want == WANT_UP ? 0 : peak * margin,
 	       note);
+	note_slack(r);
 }
 
 /* Headline rank: lower is more important. Changes first, then the gates. */
@@ -622,6 +793,8 @@ static int reason_rank(enum engine_reason r)
 		ENGINE_REASON_OPTIONAL_SCALE_DOWN,
 		ENGINE_REASON_CPU_LOW,
 		ENGINE_REASON_MEM_LOW,
+		ENGINE_REASON_CPU_RECOMMENDED,
+		ENGINE_REASON_MEM_RECOMMENDED,
 		ENGINE_REASON_INITIAL_LIMIT,
 		ENGINE_REASON_BACKOFF,
 		ENGINE_REASON_DAILY_CAP,
@@ -630,6 +803,8 @@ static int reason_rank(enum engine_reason r)
 		ENGINE_REASON_CRITICAL_FLOOR,
 		ENGINE_REASON_AT_BOUND,
 		ENGINE_REASON_BELOW_MIN_STEP,
+		ENGINE_REASON_DECREASE_PACED,
+		ENGINE_REASON_LEARNING,
 		ENGINE_REASON_WARMING_UP,
 		ENGINE_REASON_UNKNOWN_DATA,
 		ENGINE_REASON_HYSTERESIS,
@@ -650,18 +825,21 @@ static void reset_counters(struct engine_state *st)
 static bool quiet(enum engine_reason r)
 {
 	return r == ENGINE_REASON_NONE || r == ENGINE_REASON_HYSTERESIS ||
-	       r == ENGINE_REASON_WARMING_UP || r == ENGINE_REASON_NO_LIMIT;
+	       r == ENGINE_REASON_WARMING_UP || r == ENGINE_REASON_NO_LIMIT ||
+	       r == ENGINE_REASON_LEARNING;
 }
 
 /* Joins the per-resource texts into the one-line explanation. When something
  * changes, quiet resources (none, hysteresis, warming up, no limit) are left out. */
-static void explain(struct engine_decision *d, const struct res *cpu, const struct res *mem)
+static void explain(struct engine_decision *d, const struct res *cpu, const struct res *mem,
+                    bool percentile)
 {
 	const struct res *rs[2] = { cpu, mem };
 	bool changing = d->change_cpu || d->change_mem;
 	d->explanation[0] = '\0';
 	if (d->reason == ENGINE_REASON_NONE)
-		append(d->explanation, sizeof(d->explanation), "within thresholds: ");
+		append(d->explanation, sizeof(d->explanation),
+		       "%s: ", percentile ? "within recommendation" : "within thresholds");
 	for (int i = 0, n = 0; i < 2; i++) {
 		const struct res *r = rs[i];
 		if (!r->text[0])
@@ -723,7 +901,23 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 	else
 		count(mem.ratio, cfg->thresholds.memory_high, cfg->thresholds.memory_low,
 		      &st.mem_high, &st.mem_low);
+	if (percentile_policy(cfg) && in->rec) {
+		pressure_only(&cpu, &in->rec->cpu, &st.cpu_high);
+		pressure_only(&mem, &in->rec->mem, &st.mem_high);
+	}
 
+	if (percentile_policy(cfg)) {
+		/* The low counters mean nothing here; an OOM kill is kept until answered. */
+		st.cpu_low = st.mem_low = 0;
+		if (oom_pending(o))
+			st.oom_pending = true;
+		if (in->rec) {
+			cpu.rec = &in->rec->cpu;
+			mem.rec = &in->rec->mem;
+		}
+	}
+	bool oom_due = oom_pending(o) || (percentile_policy(cfg) && st.oom_pending &&
+	                                  o->mem_limit_known && o->mem_limit > 0);
 	if (young) {
 		char up[32], min[32];
 		units_format_duration(o->uptime, up, sizeof(up));
@@ -733,7 +927,7 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 		snprintf(cpu.text, sizeof(cpu.text), "warming up: up %s < min_uptime %s", up, min);
 		/* A quick OOM is the one thing a young container is judged on (VPA does
 		 * the same): the restart it caused would otherwise hide it for good. */
-		if (!oom_pending(o)) {
+		if (!oom_due) {
 			mem.outcome = ENGINE_REASON_WARMING_UP;
 			mem.text[0] = '\0';
 		} else {
@@ -741,8 +935,8 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 		}
 	}
 	if (!young)
-		res_wants(in, &st, &cpu, true);
-	if (!young || oom_pending(o))
+		wants(in, &st, &cpu, true);
+	if (!young || oom_due)
 		mem_wants(in, &st, &mem);
 
 	gate(in, &st, &cpu);
@@ -761,7 +955,7 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 		d.mem_to = (uint64_t)mem.to;
 	}
 	d.reason = reason_rank(cpu.outcome) <= reason_rank(mem.outcome) ? cpu.outcome : mem.outcome;
-	explain(&d, &cpu, &mem);
+	explain(&d, &cpu, &mem, percentile_policy(cfg));
 out:
 	*ret_state = st;
 	*ret = d;
@@ -784,6 +978,12 @@ void engine_apply_result(const struct rm_config *cfg, struct engine_state *state
 		state->failures = 0;
 		state->backoff_until = 0;
 		reset_counters(state);
+		if (d->change_mem && d->mem_to > d->mem_from)
+			state->oom_pending = false;
+		if (d->change_cpu && d->cpu_to < d->cpu_from)
+			state->cpu_decreased = now;
+		if (d->change_mem && d->mem_to < d->mem_from)
+			state->mem_decreased = now;
 		return;
 	}
 	state->last_result = ENGINE_RESULT_FAILED;

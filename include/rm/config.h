@@ -44,6 +44,15 @@ enum deploy_strategy {
 const char *deploy_strategy_to_string(enum deploy_strategy s);
 int deploy_strategy_from_string(const char *s);
 
+/* adjustment.policy: how a service's new limits are chosen (docs/engine.md). */
+enum adjustment_policy {
+	POLICY_PERCENTILE, /* usage histograms: a percentile plus a margin */
+	POLICY_THRESHOLD,  /* the original's rule: steps when use leaves the band */
+	_POLICY_MAX,
+};
+const char *adjustment_policy_to_string(enum adjustment_policy p);
+int adjustment_policy_from_string(const char *s);
+
 enum service_class {
 	CLASS_NORMAL,
 	CLASS_CRITICAL,
@@ -126,7 +135,20 @@ struct rm_config {
 		double min_change_cpu;       /* cores */
 		uint64_t min_change_memory;  /* bytes */
 		bool manage_unlimited;
+		enum adjustment_policy policy;
 	} adjustment;
+
+	/* The percentile recommender (adjustment.policy: percentile). */
+	struct {
+		double cpu_percentile;    /* of the decayed CPU histogram, (0, 1] */
+		double memory_percentile; /* of the decayed memory-peak histogram */
+		double cpu_margin;        /* added to the percentile, a fraction */
+		double memory_margin;
+		double half_life;         /* seconds: a sample's weight halves per half-life */
+		double min_history;       /* seconds of history before any decrease */
+		double tolerance;         /* share away from the target before acting */
+		double decrease_interval; /* seconds between two decreases of one resource */
+	} recommender;
 
 	struct {
 		struct strlist monitored;

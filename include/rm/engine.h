@@ -20,6 +20,7 @@
 
 #include "rm/config.h"
 #include "rm/observation.h"
+#include "rm/recommender.h"
 
 /* Why the engine decided what it did. One name table serves both ways. */
 enum engine_reason {
@@ -43,6 +44,10 @@ enum engine_reason {
 	ENGINE_REASON_OPTIONAL_SCALE_DOWN, /* optional service shrunk: host is short */
 	ENGINE_REASON_NO_LIMIT,            /* no limit on the resource; not managed */
 	ENGINE_REASON_INITIAL_LIMIT,       /* no limit; adjustment.manage_unlimited sets one */
+	ENGINE_REASON_CPU_RECOMMENDED,     /* percentile: CPU limit outside its recommendation */
+	ENGINE_REASON_MEM_RECOMMENDED,     /* percentile: memory limit outside its recommendation */
+	ENGINE_REASON_LEARNING,            /* percentile: too little history for this change */
+	ENGINE_REASON_DECREASE_PACED,      /* percentile: a decrease within decrease_interval */
 	_ENGINE_REASON_MAX,
 };
 
@@ -101,6 +106,10 @@ struct engine_state {
 	double backoff_until;   /* no change before this (epoch s), after a failure */
 	int32_t day;            /* local day number changes_today counts for */
 	unsigned changes_today; /* attempted changes (failures too) on `day` */
+	/* Percentile policy: an OOM kill not yet answered by a memory increase. */
+	bool oom_pending;
+	/* Percentile policy: when each resource was last decreased (epoch s). */
+	double cpu_decreased, mem_decreased;
 };
 
 /* Everything one decision depends on. All pointers are borrowed for the call. */
@@ -114,9 +123,12 @@ struct engine_input {
 	/* Host short of CPU / memory (engine_host_short); lets optional services shrink. */
 	bool host_short_cpu;
 	bool host_short_mem;
+	/* The service's recommendation (recommender_recommend), read under
+	 * adjustment.policy percentile; NULL means no history yet. */
+	const struct recommendation *rec;
 };
 
-#define ENGINE_EXPLANATION_MAX 320
+#define ENGINE_EXPLANATION_MAX 640
 
 struct engine_decision {
 	enum engine_reason reason; /* the headline reason */

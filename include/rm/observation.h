@@ -36,6 +36,10 @@ struct observation {
 	/* Highest memory use seen over the recent window (for safe decreases). */
 	bool mem_peak_known;
 	uint64_t mem_peak;
+	/* Highest memory use since the previous check (the recommender's sample);
+	 * unknown when the source has no such view (mem_used stands in). */
+	bool mem_interval_peak_known;
+	uint64_t mem_interval_peak;
 	/* Memory limit in bytes, summed; known with value 0 means "no limit". */
 	bool mem_limit_known;
 	uint64_t mem_limit;

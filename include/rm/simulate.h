@@ -10,12 +10,21 @@
  *   # host: cpu=4 memory=8G           optional: host totals (optional scale-down)
  *   # limits:
  *   #   web: cpu=1.0 memory=512M      initial limits; "none" = no limit
- *   time,service,cpu_used,mem_used,oom_kills,throttled_ratio
- *   0,web,0.42,300M,0,0.01
+ *   time,service,cpu_used,mem_used,oom_kills,throttled_ratio,cpu_demand
+ *   0,web,0.42,300M,0,0.01,0.42
  *
  * time is seconds from t=0, never decreasing; cpu_used in cores; mem_used in
- * bytes or with a unit; the last two columns are optional. An empty field is
- * an unknown value (no decision on it). */
+ * bytes or with a unit; the last three columns are optional. An empty field is
+ * an unknown value (no decision on it).
+ *
+ * Rows denser than monitoring.check_interval are aggregated into one check
+ * each, as the daemon would see them: CPU averaged, memory at its maximum,
+ * OOM kills summed, throttling averaged. Quality is measured on every row.
+ *
+ * With a cpu_demand column the replay is closed-loop: what the workload wants
+ * meets the limits in force. CPU use is min(demand, limit) and the row counts
+ * as throttled when the demand is above the limit; memory above the limit is
+ * an OOM kill (counted, fed to the engine, the container restarts). */
 #ifndef RM_SIMULATE_H
 #define RM_SIMULATE_H
 
@@ -41,6 +50,8 @@ struct simulate_sample {
 	unsigned oom_kills;
 	bool throttled_known;
 	double throttled; /* 0..1 */
+	bool demand_known;
+	double cpu_demand; /* cores the workload wants (closed loop) */
 	int line;
 };
 
@@ -65,6 +76,7 @@ struct simulate_trace {
 	size_t n_services;
 	struct simulate_sample *samples;
 	size_t n_samples;
+	bool closed_loop; /* some row has a cpu_demand */
 };
 
 /* Parses a trace (len bytes, need not be NUL-terminated). name is used in
@@ -85,25 +97,44 @@ struct simulate_event {
 	struct engine_decision decision;
 };
 
-/* Decision quality per service. Slack is (limit - use) / limit per sample,
- * over samples with a known use and a limit; p95 is nearest-rank. */
+/* Decision quality per service, measured on every row against the limits in
+ * force. Slack is (limit - use) / limit per row, 0 for a row over the limit,
+ * over rows with a known use and a limit; p95 is nearest-rank. CPU "use" is
+ * the demand when the trace has one. */
 struct simulate_summary {
 	size_t samples;
 	size_t changes;
-	size_t cpu_samples, cpu_over; /* samples measured, with use above the limit */
+	size_t cpu_samples, cpu_over; /* rows measured, with use above the limit */
 	size_t mem_samples, mem_over;
+	size_t oom_events; /* checks with an OOM kill (closed loop: memory above the limit) */
+	double days;       /* span of the service's rows, days (changes per service-day) */
 	double cpu_slack_mean, cpu_slack_p95;
 	double mem_slack_mean, mem_slack_p95;
 	double final_cpu;   /* cores, 0 = no limit */
 	uint64_t final_mem; /* bytes, 0 = no limit */
 };
 
+/* The same measures over every service: shares and slack pooled over rows,
+ * OOM events and changes summed. */
+struct simulate_fleet {
+	size_t services;
+	size_t changes, oom_events;
+	double days;
+	double cpu_over, mem_over; /* shares of rows */
+	double cpu_slack, mem_slack;
+	double changes_per_day; /* per service-day */
+};
+
 struct simulate_result {
 	const struct simulate_trace *trace; /* borrowed: must outlive the result */
+	const char *policy;                 /* static: "threshold", "percentile", "oracle" */
 	struct simulate_event *events;      /* owned */
 	size_t n_events;
 	struct simulate_summary *summaries; /* owned, one per trace service */
 	bool all;                           /* events hold every decision, not only changes */
+	double interval;                    /* monitoring.check_interval */
+	double row_step; /* smallest spacing of one service's rows (0: one row) */
+	bool aggregated; /* rows were denser than the interval */
 };
 
 /* Replays t through the engine under cfg. all keeps no-change decisions too.
@@ -111,11 +142,24 @@ struct simulate_result {
  * "name:line: reason" in err (unknown service, no initial limit). */
 int simulate_run(const struct rm_config *cfg, const struct simulate_trace *t, bool all,
                  struct simulate_result **ret, char *err, size_t errlen);
+/* The hindsight daily oracle, measured the same way: each local day it sets
+ * every service's limits to that day's 99th percentile of CPU use (demand)
+ * and its highest memory use + 5 %, within the adjustment bounds. No engine:
+ * a yardstick, not a policy. Same returns as simulate_run. */
+int simulate_oracle(const struct rm_config *cfg, const struct simulate_trace *t,
+                    struct simulate_result **ret, char *err, size_t errlen);
 void simulate_result_free(struct simulate_result *r);
+
+/* Pools the summaries of r. */
+void simulate_fleet_of(const struct simulate_result *r, struct simulate_fleet *ret);
 
 /* Writes the decisions then the summary; deterministic (no wall clock).
  * Return 0 or -EIO. */
 int simulate_write_table(const struct simulate_result *r, FILE *out);
 int simulate_write_json(const struct simulate_result *r, FILE *out);
+/* Writes n results of the same trace side by side: fleet lines, then per
+ * service. Return 0 or -EIO. */
+int simulate_write_compare_table(struct simulate_result *const *rs, size_t n, FILE *out);
+int simulate_write_compare_json(struct simulate_result *const *rs, size_t n, FILE *out);
 
 #endif

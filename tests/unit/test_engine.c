@@ -24,8 +24,12 @@
 #define NO_CPU  (-1.0)
 #define UNKNOWN UINT64_MAX
 
-/* Defaults, plus baselines for "web" (normal) and "jaeger" (optional). */
-static const char test_yaml[] = "services:\n"
+/* Defaults under the threshold policy (the percentile policy has its own
+ * tests in test_recommender.c), plus baselines for "web" (normal) and
+ * "jaeger" (optional). */
+static const char test_yaml[] = "adjustment:\n"
+                                "  policy: threshold\n"
+                                "services:\n"
                                 "  monitored: [web, traefik, jaeger, db]\n"
                                 "  critical: [traefik]\n"
                                 "  optional: [jaeger]\n"
