@@ -727,10 +727,14 @@ static double want_target(const struct engine_input *in, const struct res *r, bo
 	double target, high;
 	if (r->rec && r->rec->known && r->want != WANT_INITIAL &&
 	    r->cause != ENGINE_REASON_OPTIONAL_SCALE_DOWN) {
-		/* Percentile: the target; an urgent raise is at least one step up. */
+		/* Percentile: the target; an urgent raise is at least one step up,
+		 * and after an OOM kill one step plus the margin (the size of the
+		 * peak that killed it is not known). */
+		double step = fmax(cfg->adjustment.increase_factor, 1.0);
+		if (r->cause == ENGINE_REASON_OOM)
+			step *= 1 + cfg->recommender.memory_margin;
 		if (r->urgent)
-			return fmax(r->rec->target,
-			            r->limit * fmax(cfg->adjustment.increase_factor, 1.0));
+			return fmax(r->rec->target, r->limit * step);
 		return r->rec->target;
 	}
 	if (r->want == WANT_UP)

@@ -8,7 +8,7 @@
 /* History below one hour counts as one hour for the confidence. */
 #define MIN_CONFIDENCE_DAYS (1.0 / 24)
 /* The margin widens by 1 + CONFIDENCE_WIDEN / days, at most MAX_WIDEN times. */
-#define CONFIDENCE_WIDEN 0.5
+#define CONFIDENCE_WIDEN 0.2
 #define MAX_WIDEN        3.0
 /* An OOM kill is recorded with this share of the histogram's weight, so that
  * the limit it happened at stays above the percentile for a few half-lives. */
@@ -82,7 +82,9 @@ static void recommend_one(const struct histogram *h, double pct, double margin, 
 	r->max = histogram_percentile(h, 1.0) * scale;
 	r->margin = margin * widen;
 	r->target = r->percentile * (1 + r->margin);
-	r->lower = r->target / (1 + tolerance);
+	/* Too tight once half the margin above the percentile is gone: raises
+	 * come before use reaches the limit, not after. */
+	r->lower = r->percentile * (1 + r->margin / 2);
 	r->upper = r->target * (1 + tolerance);
 }
 

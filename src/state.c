@@ -93,6 +93,7 @@ struct state_service *state_service_get(struct rm_state *s, const char *name)
 	struct state_service *sv = &s->services[s->n_services++];
 	memset(sv, 0, sizeof(*sv));
 	sv->name = xstrdup(name);
+	usage_history_init(&sv->usage);
 	return sv;
 }
 

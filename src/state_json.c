@@ -190,6 +190,9 @@ static void read_engine(struct pctx *p, json_t *o, const char *path, struct engi
 	e->backoff_until = get_num(p, o, "backoff_until", path, 0);
 	e->day = (int32_t)get_int(p, o, "day", path, -1000000, 1000000);
 	e->changes_today = (unsigned)get_int(p, o, "changes_today", path, 0, 1000000);
+	e->oom_pending = get_bool(p, o, "oom_pending", path, false);
+	e->cpu_decreased = get_num(p, o, "cpu_decreased", path, 0);
+	e->mem_decreased = get_num(p, o, "mem_decreased", path, 0);
 	char *r = get_str(p, o, "last_result", path);
 	if (r) {
 		int v = engine_result_from_string(r);
@@ -203,12 +206,78 @@ static void read_engine(struct pctx *p, json_t *o, const char *path, struct engi
 
 static json_t *write_engine(const struct engine_state *e)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:f, s:s, s:i, s:f, s:i, s:i}", "cpu_high",
-	                 (int)e->cpu_high, "cpu_low", (int)e->cpu_low, "mem_high", (int)e->mem_high,
-	                 "mem_low", (int)e->mem_low, "throttled", (int)e->throttled, "last_change",
-	                 e->last_change, "last_result", engine_result_to_string(e->last_result),
-	                 "failures", (int)e->failures, "backoff_until", e->backoff_until, "day",
-	                 (int)e->day, "changes_today", (int)e->changes_today);
+	json_t *o = json_pack(
+	        "{s:i, s:i, s:i, s:i, s:i, s:f, s:s, s:i, s:f, s:i, s:i}", "cpu_high",
+	        (int)e->cpu_high, "cpu_low", (int)e->cpu_low, "mem_high", (int)e->mem_high,
+	        "mem_low", (int)e->mem_low, "throttled", (int)e->throttled, "last_change",
+	        e->last_change, "last_result", engine_result_to_string(e->last_result), "failures",
+	        (int)e->failures, "backoff_until", e->backoff_until, "day", (int)e->day,
+	        "changes_today", (int)e->changes_today);
+	json_object_set_new(o, "oom_pending", json_boolean(e->oom_pending));
+	json_object_set_new(o, "cpu_decreased", json_real(e->cpu_decreased));
+	json_object_set_new(o, "mem_decreased", json_real(e->mem_decreased));
+	return o;
+}
+
+/* A histogram: its times, count and weighted sum, and its buckets from the
+ * first to the last that has weight ("offset" is the first one's index). The
+ * total is recomputed and everything checked (histogram_validate). */
+static void read_histogram(struct pctx *p, json_t *o, const char *path, struct histogram *h)
+{
+	h->ref = get_num(p, o, "ref", path, 0);
+	h->first = get_num(p, o, "first", path, 0);
+	h->last = get_num(p, o, "last", path, 0);
+	h->sum = get_num(p, o, "sum", path, 0);
+	h->samples = (uint32_t)get_int(p, o, "samples", path, 0, UINT32_MAX);
+	long long off = get_int(p, o, "offset", path, 0, HISTOGRAM_BUCKETS - 1);
+	json_t *w = get_member(p, o, "weights", path, TYPE_BIT(JSON_ARRAY), "expected an array");
+	size_t i;
+	json_t *v;
+	if (w && (size_t)off + json_array_size(w) > HISTOGRAM_BUCKETS)
+		perr_key(p, path, "weights", "more buckets than a histogram has");
+	else if (w)
+		json_array_foreach(w, i, v)
+		{
+			if (!json_is_number(v) || !(json_number_value(v) >= 0)) {
+				perr_key(p, path, "weights", "expected numbers >= 0");
+				break;
+			}
+			h->bucket[(size_t)off + i] = json_number_value(v);
+		}
+	histogram_recount(h);
+	if (!p->failed && histogram_validate(h) < 0)
+		perr(p, path, "not a valid histogram (weights, sum or times out of range)");
+}
+
+static json_t *write_histogram(const struct histogram *h)
+{
+	size_t lo = 0, hi = 0;
+	for (size_t i = 0; i < HISTOGRAM_BUCKETS; i++)
+		if (h->bucket[i] > 0) {
+			if (hi == 0)
+				lo = i;
+			hi = i + 1;
+		}
+	json_t *w = json_array();
+	for (size_t i = lo; i < hi; i++)
+		json_array_append_new(w, json_real(h->bucket[i]));
+	return json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:o}", "ref", h->ref, "first", h->first,
+	                 "last", h->last, "sum", h->sum, "samples", (json_int_t)h->samples,
+	                 "offset", (json_int_t)lo, "weights", w);
+}
+
+static void read_usage(struct pctx *p, json_t *o, const char *path, struct usage_history *u)
+{
+	static const char *const keys[] = { "cpu", "memory" };
+	struct histogram *hs[] = { &u->cpu, &u->mem };
+	for (size_t i = 0; i < 2; i++) {
+		json_t *h = get_obj(p, o, keys[i], path);
+		if (!h)
+			continue;
+		char *hp = xasprintf("%s.%s", path, keys[i]);
+		read_histogram(p, h, hp, hs[i]);
+		free(hp);
+	}
 }
 
 static void read_counters(struct pctx *p, json_t *o, const char *path, struct state_counters *c)
@@ -261,6 +330,12 @@ static void read_services(struct pctx *p, json_t *root, struct rm_state *s)
 				char *cp = xasprintf("%s.counters", path);
 				read_counters(p, c, cp, &sv->counters);
 				free(cp);
+			}
+			json_t *u = get_obj(p, v, "usage", path);
+			if (u) {
+				char *up = xasprintf("%s.usage", path);
+				read_usage(p, u, up, &sv->usage);
+				free(up);
 			}
 			sv->replicas = (unsigned)get_int(p, v, "replicas", path, 0, 1000000);
 			read_limits(p, v, "last_good", path, &sv->last_good);
@@ -404,12 +479,17 @@ char *state_json_serialize(const struct rm_state *s)
 	json_t *svcs = json_object();
 	for (size_t i = 0; i < s->n_services; i++) {
 		const struct state_service *sv = &s->services[i];
-		json_object_set_new(
-		        svcs, sv->name,
-		        json_pack("{s:o, s:o, s:i, s:o, s:o}", "engine", write_engine(&sv->engine),
-		                  "counters", write_counters(&sv->counters), "replicas",
-		                  (int)sv->replicas, "last_good", write_limits(&sv->last_good),
-		                  "applied", write_limits(&sv->applied)));
+		json_t *o = json_pack("{s:o, s:o, s:i, s:o, s:o}", "engine",
+		                      write_engine(&sv->engine), "counters",
+		                      write_counters(&sv->counters), "replicas", (int)sv->replicas,
+		                      "last_good", write_limits(&sv->last_good), "applied",
+		                      write_limits(&sv->applied));
+		if (!histogram_empty(&sv->usage.cpu) || !histogram_empty(&sv->usage.mem))
+			json_object_set_new(o, "usage",
+			                    json_pack("{s:o, s:o}", "cpu",
+			                              write_histogram(&sv->usage.cpu), "memory",
+			                              write_histogram(&sv->usage.mem)));
+		json_object_set_new(svcs, sv->name, o);
 	}
 	json_object_set_new(root, "services", svcs);
 	json_t *jr = json_array();

@@ -15,8 +15,12 @@
 
 #include "rm/bluegreen.h"
 #include "rm/engine.h"
+#include "rm/recommender.h"
 
-#define STATE_FORMAT_VERSION 1
+/* 1: the first format. 2: per-service usage histograms ("usage") and the
+ * percentile policy's engine fields; a version 1 file loads as a service with
+ * no history (it is written back as version 2). */
+#define STATE_FORMAT_VERSION 2
 
 /* Limits as applied to a service (sums over its replicas). */
 struct state_limits {
@@ -43,6 +47,7 @@ struct state_service {
 	unsigned replicas;             /* containers seen at the last change (export-overrides) */
 	struct state_limits last_good; /* before the last change: what rollback restores */
 	struct state_limits applied;   /* what the last change applied (drift detection) */
+	struct usage_history usage;    /* the percentile recommender's histograms */
 };
 
 /* One deployment in flight, written before each side effect. */

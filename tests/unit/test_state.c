@@ -116,9 +116,10 @@ static void test_unknown_keys_and_versions(void **state)
 	assert_int_equal(state_json_parse(future, strlen(future), &t, err, sizeof(err)), 0);
 	assert_int_equal(state_service_find(t, "a")->engine.day, 3);
 	state_free(t);
-	const char *newer = "{\"version\":2}";
+	char *newer = xasprintf("{\"version\":%d}", STATE_FORMAT_VERSION + 1);
 	assert_int_equal(state_json_parse(newer, strlen(newer), &t, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "newer"));
+	free(newer);
 	const char *bad = "{\"services\":{\"a\":{\"engine\":{\"day\":\"monday\"}}}}";
 	assert_int_equal(state_json_parse(bad, strlen(bad), &t, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "services.a.engine.day"));
