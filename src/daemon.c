@@ -53,6 +53,8 @@ struct svc {
 	bool has_decision;
 	struct engine_decision decision;
 	double decision_time;
+	bool has_rec; /* percentile policy: the last recommendation */
+	struct recommendation rec;
 	char last_reco[96]; /* the last recommendation logged (dedup) */
 	bool deploying;
 	char phase[24];
@@ -546,6 +548,19 @@ static void pending_decision(const struct state_pending *p, struct engine_decisi
 	         p->explanation ? p->explanation : "approved change");
 }
 
+/* Feeds one check into the service's histograms, weighted by the time since
+ * the previous sample (a check interval for the first, at most two: a
+ * stopped daemon's gap is not usage). */
+static void observe_usage(const struct rm_config *cfg, struct state_service *ss,
+                          const struct observation *o, double now)
+{
+	double interval = cfg->monitoring.check_interval, last = ss->usage.cpu.last;
+	if (ss->usage.mem.last > last)
+		last = ss->usage.mem.last;
+	double w = last > 0 && now > last ? fmin(now - last, 2 * interval) : interval;
+	recommender_observe(cfg, &ss->usage, o, now, w);
+}
+
 /* Decides for one measured service; appends a due change to due[]. */
 static void decide(struct daemon *d, struct svc *s, double now, struct engine_rank_item *due,
                    struct engine_decision *due_dec, size_t *n_due)
@@ -577,6 +592,12 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 		.host_short_cpu = short_cpu,
 		.host_short_mem = short_mem,
 	};
+	if (cfg->adjustment.policy == POLICY_PERCENTILE) {
+		observe_usage(cfg, ss, &s->obs, now);
+		recommender_recommend(cfg, &ss->usage, &s->rec);
+		s->has_rec = true;
+		in.rec = &s->rec;
+	}
 	struct engine_state before = ss->engine;
 	struct engine_decision dec;
 	engine_decide(&in, &ss->engine, &ss->engine, &dec);
@@ -725,6 +746,7 @@ static struct view *build_view(struct daemon *d)
 	v->paused = d->paused;
 	v->dry_run = dry_run(d);
 	v->manual_approval = cfg->automation.manual_approval;
+	snprintf(v->policy, sizeof(v->policy), "%s", adjustment_policy_to_string(cfg->adjustment.policy));
 	v->thresholds.cpu_high = cfg->thresholds.cpu_high;
 	v->thresholds.cpu_low = cfg->thresholds.cpu_low;
 	v->thresholds.memory_high = cfg->thresholds.memory_high;
@@ -785,6 +807,13 @@ static struct view *build_view(struct daemon *d)
 		o->has_decision = s->has_decision;
 		o->decision = s->decision;
 		o->decision_time = s->decision_time;
+		if (s->has_rec) {
+			struct engine_policy pol;
+			engine_policy_for(cfg, s->name, &pol);
+			o->has_rec = true;
+			o->rec = s->rec;
+			engine_recommended_limits(&pol, &s->rec, &o->rec_cpu, &o->rec_mem);
+		}
 		const struct state_pending *p = state_pending_find(d->state, s->name);
 		if (p) {
 			o->pending = true;

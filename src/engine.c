@@ -1000,6 +1000,21 @@ void engine_apply_result(const struct rm_config *cfg, struct engine_state *state
 	state->backoff_until = now + fmin(wait, cap);
 }
 
+void engine_recommended_limits(const struct engine_policy *p, const struct recommendation *rec,
+                               double *ret_cpu, uint64_t *ret_mem)
+{
+	double cpu = 0, mem = 0;
+	if (rec->cpu.known) {
+		cpu = fmin(fmax(round(rec->cpu.target * 100) / 100, p->cpu_floor), p->cpu_ceiling);
+	}
+	if (rec->mem.known) {
+		mem = round(rec->mem.target / (double)UNITS_MIB) * (double)UNITS_MIB;
+		mem = fmin(fmax(mem, (double)p->mem_floor), (double)p->mem_ceiling);
+	}
+	*ret_cpu = cpu;
+	*ret_mem = (uint64_t)mem;
+}
+
 void engine_host_short(double host_cpus, uint64_t host_mem, double sum_cpu_limits,
                        uint64_t sum_mem_limits, bool *ret_short_cpu, bool *ret_short_mem)
 {

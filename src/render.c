@@ -169,6 +169,83 @@ static json_t *engine_json(const struct engine_state *e, unsigned needed)
 	return h;
 }
 
+/* One resource of a recommendation; memory in bytes (whole), CPU in cores. */
+static json_t *rec_resource_json(const struct rec_resource *r, bool is_cpu, double limit)
+{
+	if (!r->known)
+		return json_null();
+	int dec = is_cpu ? 3 : 0;
+	json_t *o = json_object();
+	json_object_set_new(o, "percentile", jnum(r->percentile, dec));
+	json_object_set_new(o, "p50", jnum(r->p50, dec));
+	json_object_set_new(o, "p90", jnum(r->p90, dec));
+	json_object_set_new(o, "p99", jnum(r->p99, dec));
+	json_object_set_new(o, "max", jnum(r->max, dec));
+	json_object_set_new(o, "mean", jnum(r->mean, dec));
+	json_object_set_new(o, "margin", jnum(r->margin, 4));
+	json_object_set_new(o, "target", jnum(r->target, dec));
+	json_object_set_new(o, "lower", jnum(r->lower, dec));
+	json_object_set_new(o, "upper", jnum(r->upper, dec));
+	json_object_set_new(o, "limit", limit > 0 ? jnum(limit, dec) : json_null());
+	json_object_set_new(o, "expected_slack",
+	                    limit > 0 ? jnum(fmax(0, 1 - r->mean / limit), 4) : json_null());
+	json_object_set_new(o, "samples", json_integer((json_int_t)r->samples));
+	return o;
+}
+
+/* The percentile policy's recommendation: the histograms' percentiles, the
+ * target and its bounds, and the limit asked for within the service's bounds
+ * ("limit"); null under the threshold policy or before any sample. */
+static json_t *recommendation_json(const struct view_service *s)
+{
+	if (!s->has_rec)
+		return json_null();
+	json_t *o = json_object();
+	json_object_set_new(o, "history", jnum(s->rec.history, 0));
+	json_object_set_new(o, "confidence_days", jnum(s->rec.confidence, 3));
+	json_object_set_new(o, "cpu", rec_resource_json(&s->rec.cpu, true, s->rec_cpu));
+	json_object_set_new(o, "memory",
+	                    rec_resource_json(&s->rec.mem, false, (double)s->rec_mem));
+	return o;
+}
+
+/* Fleet totals: limits in force, recommended limits and use, per resource,
+ * over the services that have all three; reclaimable = limits - recommended. */
+static json_t *fleet_json(const struct view *v)
+{
+	double lim[2] = { 0 }, rec[2] = { 0 }, use[2] = { 0 };
+	size_t n = 0;
+	for (size_t i = 0; i < v->n_services; i++) {
+		const struct view_service *s = &v->services[i];
+		const struct observation *o = &s->obs;
+		if (!s->has_rec || !s->measured)
+			continue;
+		if (s->rec_cpu > 0 && o->cpu_limit_known && o->cpu_limit > 0 && o->cpu_used_known) {
+			lim[0] += o->cpu_limit;
+			rec[0] += s->rec_cpu;
+			use[0] += o->cpu_used;
+		}
+		if (s->rec_mem > 0 && o->mem_limit_known && o->mem_limit > 0 && o->mem_used_known) {
+			lim[1] += (double)o->mem_limit;
+			rec[1] += (double)s->rec_mem;
+			use[1] += (double)o->mem_used;
+		}
+		n++;
+	}
+	json_t *f = json_object();
+	static const char *const names[] = { "cpu", "memory" };
+	for (size_t k = 0; k < 2; k++) {
+		int dec = k == 0 ? 3 : 0;
+		json_object_set_new(f, names[k],
+		                    json_pack("{s:o, s:o, s:o, s:o}", "limits", jnum(lim[k], dec),
+		                              "recommended", jnum(rec[k], dec), "usage",
+		                              jnum(use[k], dec), "reclaimable",
+		                              jnum(lim[k] - rec[k], dec)));
+	}
+	json_object_set_new(f, "services", json_integer((json_int_t)n));
+	return f;
+}
+
 static json_t *service_json(const struct view *v, const struct view_service *s)
 {
 	json_t *o = json_object();
@@ -224,6 +301,7 @@ static json_t *service_json(const struct view *v, const struct view_service *s)
 	}
 	json_object_set_new(o, "last_deployment", l);
 	json_object_set_new(o, "counters", counters_json(&s->counters));
+	json_object_set_new(o, "recommendation", recommendation_json(s));
 	return o;
 }
 
@@ -268,6 +346,7 @@ char *render_status_json(const struct view *v, double now)
 	json_object_set_new(a, "paused", json_boolean(v->paused));
 	json_object_set_new(a, "dry_run", json_boolean(v->dry_run));
 	json_object_set_new(a, "manual_approval", json_boolean(v->manual_approval));
+	json_object_set_new(a, "policy", json_string(v->policy));
 	json_object_set_new(o, "automation", a);
 	json_t *t = json_object();
 	json_object_set_new(t, "cpu_high", jnum(v->thresholds.cpu_high, 4));
@@ -293,6 +372,7 @@ char *render_status_json(const struct view *v, double now)
 	}
 	json_object_set_new(o, "pending_approvals", json_integer((json_int_t)pending));
 	json_object_set_new(o, "services", svcs);
+	json_object_set_new(o, "fleet", fleet_json(v));
 	return dump(o);
 }
 

@@ -163,6 +163,12 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 void engine_apply_result(const struct rm_config *cfg, struct engine_state *state,
                          const struct engine_decision *d, bool success, double now, int32_t day);
 
+/* The limits a recommendation asks for: each known target rounded (0.01
+ * cores, 1 MiB) and kept within the policy's floor and ceiling; 0 for a
+ * resource the recommendation does not know. Pure. */
+void engine_recommended_limits(const struct engine_policy *p, const struct recommendation *rec,
+                               double *ret_cpu, uint64_t *ret_mem);
+
 /* Host shortage, from Docker's /info totals and the sum of the limits of the
  * managed containers: short when the limits add up to more than the host has.
  * A total of 0 (unknown) is never short. Pure. */

@@ -71,6 +71,12 @@ struct view_service {
 	double last_deploy_duration;
 	double last_deploy_cpu; /* cores, the limits it set */
 	uint64_t last_deploy_mem;
+	/* Percentile policy: the latest recommendation, and the limits it asks
+	 * for within the service's bounds (0 = not known). */
+	bool has_rec;
+	struct recommendation rec;
+	double rec_cpu;
+	uint64_t rec_mem;
 };
 
 struct view_dependency {
@@ -97,6 +103,7 @@ struct view {
 	bool paused; /* paused through the API */
 	bool dry_run;
 	bool manual_approval;
+	char policy[16]; /* adjustment.policy */
 	struct {
 		double cpu_high, cpu_low, memory_high, memory_low;
 		unsigned consecutive_checks;

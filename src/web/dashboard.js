@@ -253,6 +253,7 @@
       $('.memory', el).textContent = s.measured ?
         pct(s.memory.ratio) + ' of ' + bytes(s.memory.limit) + ' (' + bytes(s.memory.used) +
         ' used)' : 'unknown';
+      $('.recommended', el).textContent = recommendedText(s.recommendation);
       $('.hysteresis', el).textContent = hysteresisText(s.hysteresis);
       $('.cooldown', el).textContent = s.cooldown_remaining > 0 ?
         duration(s.cooldown_remaining) : s.backoff_remaining > 0 ?
@@ -275,6 +276,75 @@
     }
     $('#service-count').textContent = st.services.length;
     $('#services-empty').hidden = st.services.length > 0;
+  }
+
+  // "0.45 cores [0.39–0.54], 612 MiB [560 MiB–700 MiB] (3.2 days of history)"
+  function recommendedText(r) {
+    if (!r) return 'no recommendation (threshold policy or no history yet)';
+    const part = (x, fmt) => x ? fmt(x.limit) + ' [' + fmt(x.lower) + '–' + fmt(x.upper) + ']' :
+      'learning';
+    return 'cpu ' + part(r.cpu, cores) + ', memory ' + part(r.memory, bytes) + ' (' +
+      duration(r.history) + ' of history)';
+  }
+
+  // What each service's recommendation would give back: limit - recommended.
+  function reclaimable(s, key) {
+    const r = s.recommendation && s.recommendation[key];
+    const lim = s[key] && s[key].limit;
+    return r && r.limit && lim ? lim - r.limit : null;
+  }
+
+  let sortKey = 'cpu';
+
+  function renderRecommendations(st) {
+    const tbody = $('#recommendations tbody');
+    const rows = st.services.filter((s) => s.recommendation);
+    rows.sort((a, b) => (reclaimable(b, sortKey) || 0) - (reclaimable(a, sortKey) || 0) ||
+      a.name.localeCompare(b.name));
+    tbody.replaceChildren();
+    const pair = (r, fmt) => r ? fmt(r.p50) + ' / ' + fmt(r.p99) : '—';
+    const num = (x, fmt) => x === null || x === undefined ? '—' : fmt(x);
+    // Reclaimable can be 0 or negative (the service needs more than it has).
+    const delta = (x, fmt) => x === null || x === undefined ? '—' : x === 0 ? '0' :
+      x < 0 ? '−' + fmt(-x) : fmt(x);
+    for (const s of rows) {
+      const r = s.recommendation;
+      const tr = document.createElement('tr');
+      tr.dataset.service = s.name;
+      const cells = [s.name, num(s.cpu.limit, cores), pair(r.cpu, cores),
+        num(r.cpu && r.cpu.limit, cores), delta(reclaimable(s, 'cpu'), cores),
+        num(s.memory.limit, bytes), pair(r.memory, bytes), num(r.memory && r.memory.limit, bytes),
+        delta(reclaimable(s, 'memory'), bytes)];
+      cells.forEach((text, i) => {
+        const td = document.createElement('td');
+        td.textContent = text;
+        if (i > 0) td.className = 'num';
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    }
+    const f = st.fleet;
+    $('#recommendations tfoot').replaceChildren();
+    if (f && f.services) {
+      const tr = document.createElement('tr');
+      [ 'fleet', cores(f.cpu.limits), '', cores(f.cpu.recommended), delta(f.cpu.reclaimable, cores),
+        bytes(f.memory.limits), '', bytes(f.memory.recommended), delta(f.memory.reclaimable, bytes) ]
+        .forEach((text, i) => {
+          const td = document.createElement('td');
+          td.textContent = text;
+          if (i > 0) td.className = 'num';
+          tr.appendChild(td);
+        });
+      $('#recommendations tfoot').appendChild(tr);
+      $('#fleet').textContent = 'Fleet (' + f.services + ' services): CPU limits ' +
+        cores(f.cpu.limits) + ', recommended ' + cores(f.cpu.recommended) + ', used ' +
+        cores(f.cpu.usage) + '; memory limits ' + bytes(f.memory.limits) + ', recommended ' +
+        bytes(f.memory.recommended) + ', used ' + bytes(f.memory.usage) + '.';
+    } else {
+      $('#fleet').textContent = st.automation.policy === 'percentile' ?
+        'No recommendation yet: the histograms fill at every check.' :
+        'Recommendations come with adjustment.policy: percentile.';
+    }
   }
 
   function renderHistory(h) {
@@ -308,6 +378,7 @@
       renderDependencies(st);
       renderPending(st);
       renderServices(st);
+      renderRecommendations(st);
       renderHistory(h);
       document.body.dataset.loaded = 'true';
     } catch (e) {
@@ -362,6 +433,9 @@
       charts.clear();
       refresh();
     });
+    for (const b of document.querySelectorAll('#recommendations .sort')) {
+      b.addEventListener('click', () => { sortKey = b.dataset.key; refresh(); });
+    }
     refresh();
     timer = setInterval(refresh, REFRESH_MS);
     document.addEventListener('visibilitychange', () => {
