@@ -260,7 +260,7 @@ static void cron_sample(struct svc *s, const struct when *w, double *cpu, double
 	}
 	double n = noise_next(&s->cpu_noise, r), m = noise_next(&s->mem_noise, r);
 	if (w->t < s->until) {
-		*cpu = s->size * fmin(1.1, n);
+		*cpu = fmin(2.0, s->size * fmin(1.1, fmax(0.9, n))); /* a job runs flat out */
 		*mem = (s->mem_base +
 		        (s->mem_size - s->mem_base) * fmin(1.0, (sec + s->step) / 60)) *
 		       m;
