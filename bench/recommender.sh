@@ -41,8 +41,9 @@ for s in $seeds; do
   [[ $s =~ ^[0-9]{1,19}$ ]] || rm_die "--seeds: '$s' is not a whole number; nothing run"
 done
 [ -n "${seeds// /}" ] || rm_die "--seeds: empty list; nothing run"
-[[ $days =~ ^[0-9]{1,3}$ ]] && [ "$days" -ge 1 ] && [ "$days" -le 366 ] ||
+if ! [[ $days =~ ^[0-9]{1,3}$ ]] || [ "$days" -lt 1 ] || [ "$days" -gt 366 ]; then
   rm_die "--days: '$days' is not a number of days from 1 to 366; nothing run"
+fi
 [ -r "$config" ] || rm_die "--config: cannot read '$config'; nothing run"
 
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" python3
