@@ -280,15 +280,15 @@ static void jvm_init(struct svc *s)
 	s->cpu_amp = rng_range(r, 0.10, 0.30);
 	s->peak = rng_range(r, 10, 16);
 	s->weekend = rng_range(r, 0.6, 0.8);
-	s->mem_base = rng_range(r, 120, 220) * MIB; /* off-heap */
-	s->size = rng_range(r, 128, 256) * MIB;     /* initial heap */
-	s->cap = rng_range(r, 768, 1536) * MIB;     /* heap plateau */
-	s->mem_size = rng_range(r, 64, 192) * MIB;  /* heap step */
-	s->len = rng_range(r, 30, 90) * 60;         /* mean time between steps */
-	s->rate = rng_range(r, 120, 480);           /* GC period, seconds */
-	s->mem_amp = rng_range(r, 0.15, 0.35);      /* sawtooth share of the heap */
-	s->factor = rng_range(r, 0.4, 1.0);         /* GC CPU spike, cores */
-	s->alpha = rng_range(r, 1.0, 2.0);          /* warm-up CPU, cores */
+	s->mem_base = rng_range(r, 120, 220) * MIB;             /* off-heap */
+	s->size = rng_range(r, 128, 256) * MIB;                 /* initial heap */
+	s->cap = rng_range(r, 768, 1536) * MIB;                 /* heap plateau */
+	s->mem_size = (s->cap - s->size) / rng_range(r, 6, 12); /* heap step */
+	s->len = rng_range(r, 40, 100) * 60;                    /* mean time between steps */
+	s->rate = rng_range(r, 120, 480);                       /* GC period, seconds */
+	s->mem_amp = rng_range(r, 0.15, 0.35);                  /* sawtooth share of the heap */
+	s->factor = rng_range(r, 0.4, 1.0);                     /* GC CPU spike, cores */
+	s->alpha = rng_range(r, 1.0, 2.0);                      /* warm-up CPU, cores */
 	s->at = floor(rng_range(r, 2, 7)) * DAY + rng_range(r, 2, 5) * HOUR; /* restart */
 	s->level = s->cap; /* committed heap: up for days at t=0 */
 	s->last = -7 * DAY;
