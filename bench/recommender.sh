@@ -9,13 +9,13 @@
 # the seeds and the worst seed.
 #
 #   bench/recommender.sh [--seeds "1 2 3 4 5"] [--days 14] [--config FILE]
-#                        [--per-service] [--keep DIR]
+#                        [--per-service] [--keep DIR] [--results FILE]
 #     --per-service  also a table per service and policy (means over the seeds)
 #     --keep DIR     keep the traces and simulate's JSON in DIR
+#     --results FILE where the table goes too (bench/results/recommender.md)
 #
 # Builds build-bench/ (resource-manager and tracegen) unless RM_BINARY and
-# RM_TRACEGEN name binaries to use. The table also goes to
-# bench/results/recommender.md (ignored by git). Nothing leaves this machine.
+# RM_TRACEGEN name binaries to use. Nothing leaves this machine.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/common.sh"
 cd "$RM_ROOT"
@@ -25,6 +25,7 @@ days=14
 config=config/config.yml
 per_service=0
 keep=
+results=bench/results/recommender.md
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds=${2:?--seeds needs a list like \"1 2 3\"}; shift ;;
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --config) config=${2:?--config needs a file}; shift ;;
     --per-service) per_service=1 ;;
     --keep) keep=${2:?--keep needs a folder}; shift ;;
+    --results) results=${2:?--results needs a file}; shift ;;
     -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
@@ -85,8 +87,8 @@ for s in $seeds; do
   jsons+=("$work/sim-$s.json")
 done
 
-mkdir -p bench/results
-/usr/bin/python3 - "$days" "$config" "$per_service" "${jsons[@]}" <<'EOF' | tee bench/results/recommender.md
+mkdir -p "$(dirname "$results")"
+/usr/bin/python3 - "$days" "$config" "$per_service" "${jsons[@]}" <<'EOF' | tee "$results"
 """Aggregates simulate --compare --oracle JSON over seeds: mean and worst."""
 import json
 import re
