@@ -108,10 +108,17 @@ def die(msg):
     sys.exit("error: " + msg)
 
 
+# Per service, simulate may name a figure as its summary table does.
+ALIASES = {"cpu_over": "cpu_over_limit", "cpu_slack": "cpu_slack", "mem_slack": "memory_slack",
+           "oom_kills": "oom_kills", "changes_per_service_day": "changes_per_day"}
+
+
 def figures(path, where, obj):
     out = {}
     for key, _, _ in COLS:
-        v = obj.get(key)
+        v = obj.get(key, obj.get(ALIASES[key]))
+        if isinstance(v, dict):  # {"mean": ..., "p95": ...}
+            v = v.get("mean")
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             die(f"{path}: {where}: '{key}' missing or not a number ({v!r}); nothing aggregated")
         out[key] = float(v)
@@ -132,10 +139,11 @@ def load(path):
         if not isinstance(name, str) or not isinstance(p.get("fleet"), dict):
             die(f"{path}: a policy without 'policy' or 'fleet'")
         svcs = {}
-        for s in p.get("services") or []:
+        for s in (p.get("services") or []) if per_service else []:
             svcs[s.get("service", "?")] = figures(path, f"{name}/{s.get('service')}", s)
         run[name] = (figures(path, f"{name}/fleet", p["fleet"]), svcs)
-    return doc.get("check_interval"), run
+    interval = doc.get("check_interval")
+    return f"{interval:g}" if isinstance(interval, (int, float)) else str(interval), run
 
 
 def cell(values, fmt):

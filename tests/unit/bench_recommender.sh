@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_recommender: bench/recommender.sh's aggregation, with a stand-in for
 # `simulate --compare --oracle --format json` (test data: it prints the JSON
-# shape the real one prints, with figures chosen per seed): mean and worst
+# shape the real one prints: fleet figures, per-service figures as in its
+# summary, with figures chosen per seed): mean and worst
 # seed per policy and column, issue 13's goals judged on the worst seed, a
 # clear error on JSON of another shape and on a failing simulate. The real
 # tracegen makes the traces (skipped, 77, when the benchmarks are not built).
@@ -44,15 +45,21 @@ fleet() { # cpu_over cpu_slack mem_slack oom changes
 	printf '{"cpu_over": %s, "cpu_slack": %s, "mem_slack": %s, "oom_kills": %s, "changes_per_service_day": %s, "service_days": 10}' "$@"
 }
 if [ "$seed" = 1 ]; then
-	t=$(fleet 0.07 0.61 0.52 3 4.6) p=$(fleet 0.02 0.50 0.25 1 0.8) o=$(fleet 0.007 0.3 0.2 0 0.9)
+	tf="0.07 0.61 0.52 3 4.6" pf="0.02 0.50 0.25 1 0.8" of="0.007 0.3 0.2 0 0.9"
 else
-	t=$(fleet 0.08 0.65 0.50 5 4.4) p=$(fleet 0.03 0.40 0.27 2 0.6) o=$(fleet 0.005 0.3 0.2 0 0.9)
+	tf="0.08 0.65 0.50 5 4.4" pf="0.03 0.40 0.27 2 0.6" of="0.005 0.3 0.2 0 0.9"
 fi
-svc() { printf '[{"service": "web", %s]' "${1#\{}"; }
-printf '{"check_interval": 300, "policies": [%s, %s, %s]}\n' \
-	"{\"policy\": \"threshold\", \"fleet\": $t, \"services\": $(svc "$t")}" \
-	"{\"policy\": \"percentile\", \"fleet\": $p, \"services\": $(svc "$p")}" \
-	"{\"policy\": \"oracle\", \"fleet\": $o, \"services\": $(svc "$o")}"
+# shellcheck disable=SC2086 # five figures each
+t=$(fleet $tf) p=$(fleet $pf) o=$(fleet $of)
+svc() { # one service in the per-service shape of simulate's summary
+	local f
+	read -ra f <<<"$1"
+	printf '[{"service": "web", "cpu_over_limit": %s, "cpu_slack": {"mean": %s, "p95": 0.9}, "memory_slack": {"mean": %s, "p95": 0.9}, "oom_kills": %s, "changes_per_day": %s}]' "${f[@]}"
+}
+printf '{"check_interval": 300.0, "policies": [%s, %s, %s]}\n' \
+	"{\"policy\": \"threshold\", \"fleet\": $t, \"services\": $(svc "$tf")}" \
+	"{\"policy\": \"percentile\", \"fleet\": $p, \"services\": $(svc "$pf")}" \
+	"{\"policy\": \"oracle\", \"fleet\": $o, \"services\": $(svc "$of")}"
 EOF
 chmod +x "$out/fake-simulate"
 
