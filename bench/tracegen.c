@@ -117,6 +117,11 @@ static double noise_next(struct noise *n, struct rng *r)
 	return exp(n->x - n->sigma * n->sigma / 2.0);
 }
 
+static double round_up(double v, double unit)
+{
+	return ceil(v / unit - 1e-9) * unit;
+}
+
 /* Daily curve: 1 at the peak hour, 0 twelve hours away, low all night. */
 static double diurnal(double hour, double peak)
 {
@@ -137,7 +142,7 @@ struct family {
 	void (*init)(struct svc *s);
 	/* Demand at w: CPU in cores, memory in bytes. */
 	void (*sample)(struct svc *s, const struct when *w, double *cpu, double *mem);
-	/* Optional: adjusts the whole series, then the limits. */
+	/* Optional, after the generic limits: adjusts the series or the limits. */
 	void (*finish)(struct svc *s);
 };
 
@@ -157,7 +162,6 @@ struct svc {
 	double *cpu, *mem; /* owned: demand per sample, cores and bytes */
 	size_t n;
 	double cpu_limit, mem_limit; /* cores, bytes */
-	double usual_mem_max;        /* oomer: the highest memory outside the spike */
 };
 
 /* Starts an episode at t with probability per_hour * step / 3600 when none runs. */
@@ -395,6 +399,13 @@ static void sidecar_sample(struct svc *s, const struct when *w, double *cpu, dou
 	*mem = s->mem_base * noise_next(&s->mem_noise, &s->rng);
 }
 
+/* The limits a compose file often carries for a sidecar. */
+static void sidecar_finish(struct svc *s)
+{
+	s->cpu_limit = 1.0;
+	s->mem_limit = 512 * MIB;
+}
+
 /* step: diurnal like web, and at a random moment of days 4-9 (of 14; scaled
  * to --days) the traffic doubles for good: CPU x2, memory +30-50 %. */
 static void step_init(struct svc *s)
@@ -427,7 +438,7 @@ static void step_sample(struct svc *s, const struct when *w, double *cpu, double
 
 /* oomer: a steady service (a reporting app) whose memory goes once to
  * 1.3-1.8x its usual maximum for 2-10 min (a big report or import), above
- * its tight initial limit. The excursion is set by oomer_finish. */
+ * its tight initial limit. oomer_finish sets the excursion and the limit. */
 static void oomer_init(struct svc *s)
 {
 	struct rng *r = &s->rng;
@@ -460,15 +471,17 @@ static bool oomer_in_spike(const struct svc *s, size_t k)
 	return t >= s->at && t < s->at + s->len;
 }
 
+/* Memory limit 1.1-1.2x the usual maximum: the excursion goes above it. */
 static void oomer_finish(struct svc *s)
 {
-	s->usual_mem_max = 0;
+	double usual = 0;
 	for (size_t k = 0; k < s->n; k++)
 		if (!oomer_in_spike(s, k))
-			s->usual_mem_max = fmax(s->usual_mem_max, s->mem[k]);
+			usual = fmax(usual, s->mem[k]);
 	for (size_t k = 0; k < s->n; k++)
 		if (oomer_in_spike(s, k))
-			s->mem[k] = s->usual_mem_max * s->factor * rng_range(&s->rng, 1.0, 1.03);
+			s->mem[k] = usual * s->factor * rng_range(&s->rng, 1.0, 1.03);
+	s->mem_limit = round_up(usual * rng_range(&s->rng, 1.1, 1.2), 16 * MIB);
 }
 
 /* throttled: CPU demand of 0.6-1.0 cores with a diurnal swing, above its
@@ -493,6 +506,11 @@ static void throttled_sample(struct svc *s, const struct when *w, double *cpu, d
 	*mem = s->mem_base * noise_next(&s->mem_noise, r);
 }
 
+static void throttled_finish(struct svc *s)
+{
+	s->cpu_limit = 0.5;
+}
+
 /* The families, in the order of the trace's services. */
 static const struct family families[] = {
 	{ "web", web_init, web_sample, NULL },
@@ -501,21 +519,15 @@ static const struct family families[] = {
 	{ "jvm", jvm_init, jvm_sample, NULL },
 	{ "leak", leak_init, leak_sample, NULL },
 	{ "db", db_init, db_sample, NULL },
-	{ "sidecar", sidecar_init, sidecar_sample, NULL },
+	{ "sidecar", sidecar_init, sidecar_sample, sidecar_finish },
 	{ "step", step_init, step_sample, NULL },
 	{ "oomer", oomer_init, oomer_sample, oomer_finish },
-	{ "throttled", throttled_init, throttled_sample, NULL },
+	{ "throttled", throttled_init, throttled_sample, throttled_finish },
 };
 #define N_FAMILIES (sizeof(families) / sizeof(families[0]))
 
-static double round_up(double v, double unit)
-{
-	return ceil(v / unit - 1e-9) * unit;
-}
-
-/* Limits set by hand: 2-4x the peak, within the default bounds; sidecar gets
- * the usual 1 core and 512M, oomer memory 1.1-1.2x its usual maximum,
- * throttled 0.5 core. */
+/* Limits set by hand: 2-4x the peak, CPU within a small host, memory within
+ * the default bounds (families with other limits change them afterwards). */
 static void svc_limits(struct svc *s)
 {
 	double cpu_peak = 0, mem_peak = 0;
@@ -525,14 +537,6 @@ static void svc_limits(struct svc *s)
 	}
 	s->cpu_limit = fmin(MAX_CPU, round_up(cpu_peak * rng_range(&s->rng, 2, 4), 0.25));
 	s->mem_limit = fmin(MAX_MEM, round_up(mem_peak * rng_range(&s->rng, 2, 4), 64 * MIB));
-	if (strcmp(s->fam->name, "sidecar") == 0) {
-		s->cpu_limit = 1.0;
-		s->mem_limit = 512 * MIB;
-	} else if (strcmp(s->fam->name, "oomer") == 0) {
-		s->mem_limit = round_up(s->usual_mem_max * rng_range(&s->rng, 1.1, 1.2), 16 * MIB);
-	} else if (strcmp(s->fam->name, "throttled") == 0) {
-		s->cpu_limit = 0.5;
-	}
 }
 
 /* A stream per family: seed and name hashed (FNV-1a) together. */
@@ -568,9 +572,9 @@ static void svc_generate(struct svc *s, const struct family *fam, uint64_t seed,
 		s->cpu[k] = fmax(cpu, 0.001);
 		s->mem[k] = fmax(mem, MIB);
 	}
+	svc_limits(s);
 	if (fam->finish)
 		fam->finish(s);
-	svc_limits(s);
 }
 
 struct opts {
