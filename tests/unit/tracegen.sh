@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tracegen: the recommender benchmark's trace generator (bench/tracegen.c) is
 # deterministic for a seed, writes simulate's format with ten services of one
-# row per 30 s each, every family shows its signature on two seeds, a family
-# alone gives the same rows as in the full trace, and bad arguments exit 2
-# with a message. Skipped (77) when the benchmarks are not built (RM_BENCH=OFF).
-# RM_TRACEGEN_SEEDS="1 2 3 ..." checks the signatures on more seeds (default 1 2).
+# row per 30 s each, simulate reads it, every family shows its signature on
+# two seeds, a family alone gives the same rows as in the full trace, and bad
+# arguments exit 2 with a message. Skipped (77) when the benchmarks are not
+# built (RM_BENCH=OFF). RM_TRACEGEN_SEEDS="1 2 3 ..." checks the signatures on
+# more seeds (default 1 2).
 set -uo pipefail
 : "${RM_BINARY:?}" "${RM_TEST_OUTPUT:?}"
 tracegen=${RM_TRACEGEN:-$(dirname "$RM_BINARY")/bench/tracegen}
@@ -30,6 +31,23 @@ cmp -s "$out/a.csv" "$out/c.csv" && fail "seeds 7 and 8: identical outputs"
 # Parameters too differ between seeds, not only the noise: the limits header.
 [ "$(grep '^#   ' "$out/a.csv")" != "$(grep '^#   ' "$out/c.csv")" ] ||
 	fail "seeds 7 and 8: same limits"
+
+# simulate reads the trace (the first four columns where its parser predates
+# cpu_demand).
+sim() {
+	env -i PATH="$PATH" TZ=UTC "$RM_BINARY" simulate \
+		--config "${RM_SOURCE_DIR:-$(dirname "$0")/../..}/config/config.yml" --trace "$1"
+}
+if ! sim "$out/a.csv" >"$out/sim.out" 2>"$out/sim.err"; then
+	if grep -q "expected 4 to 6 fields" "$out/sim.err"; then
+		cut -d, -f1-4 "$out/a.csv" >"$out/a4.csv"
+		sim "$out/a4.csv" >"$out/sim.out" 2>"$out/sim.err" ||
+			fail "simulate on the 4-column trace: $(cat "$out/sim.err")"
+	else
+		fail "simulate on the trace: $(cat "$out/sim.err")"
+	fi
+fi
+grep -q '^throttled ' "$out/sim.out" || fail "simulate: no summary line for throttled"
 
 # A family alone has the rows it has in the full trace (its own stream).
 "$tracegen" --seed 7 --days 2 --family cron --family oomer >"$out/two.csv"
