@@ -746,7 +746,8 @@ static struct view *build_view(struct daemon *d)
 	v->paused = d->paused;
 	v->dry_run = dry_run(d);
 	v->manual_approval = cfg->automation.manual_approval;
-	snprintf(v->policy, sizeof(v->policy), "%s", adjustment_policy_to_string(cfg->adjustment.policy));
+	snprintf(v->policy, sizeof(v->policy), "%s",
+	         adjustment_policy_to_string(cfg->adjustment.policy));
 	v->thresholds.cpu_high = cfg->thresholds.cpu_high;
 	v->thresholds.cpu_low = cfg->thresholds.cpu_low;
 	v->thresholds.memory_high = cfg->thresholds.memory_high;

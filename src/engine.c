@@ -732,7 +732,7 @@ static double want_target(const struct engine_input *in, const struct res *r, bo
 		 * peak that killed it is not known). */
 		double step = fmax(cfg->adjustment.increase_factor, 1.0);
 		if (r->cause == ENGINE_REASON_OOM)
-			step *= 1 + cfg->recommender.memory_margin;
+			step = fmax(2.0, step * (1 + cfg->recommender.memory_margin));
 		if (r->urgent)
 			return fmax(r->rec->target, r->limit * step);
 		return r->rec->target;
@@ -760,10 +760,21 @@ static void note_slack(struct res *r)
 		       fmax(0, 1 - r->rec->mean / r->to) * 100);
 }
 
+/* CPU: a decrease never goes below a limit that throttled recently (the
+ * percentile policy's floor). */
 static void cpu_target(const struct engine_input *in, struct res *r)
 {
-	if (r->want != WANT_NONE)
-		settle(in, r, true, want_target(in, r, true), 0, NULL);
+	double floor = 0;
+	char note[64] = "", age[32];
+	if (r->want == WANT_NONE)
+		return;
+	if (r->want == WANT_DOWN && r->rec && r->rec->floor > 0 &&
+	    r->cause != ENGINE_REASON_OPTIONAL_SCALE_DOWN) {
+		floor = r->rec->floor;
+		units_format_duration(r->rec->floor_age, age, sizeof(age));
+		snprintf(note, sizeof(note), "throttled %s ago", age);
+	}
+	settle(in, r, true, want_target(in, r, true), floor, note);
 	note_slack(r);
 }
 

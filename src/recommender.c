@@ -13,11 +13,14 @@
 /* An OOM kill is recorded with this share of the histogram's weight, so that
  * the limit it happened at stays above the percentile for a few half-lives. */
 #define OOM_SHARE 0.05
+/* Where throttled time goes in the CPU histogram, relative to the limit. */
+#define THROTTLED_ABOVE 1.05
 
 void usage_history_init(struct usage_history *u)
 {
 	histogram_init(&u->cpu, HISTOGRAM_CPU_BASE);
 	histogram_init(&u->mem, HISTOGRAM_MEM_BASE);
+	u->cpu_floor = u->cpu_floor_time = 0;
 }
 
 static bool known_value(bool known, double v)
@@ -38,6 +41,33 @@ static void observe_oom(struct usage_history *u, const struct observation *o, do
 	histogram_add(&u->mem, (double)o->mem_limit / (double)UNITS_MIB, w, now, half_life);
 }
 
+/* CPU use is capped at the limit while throttled, so its average understates
+ * the demand. With a throttled share f of the interval, f of the weight goes
+ * above the limit (demand was at least the limit then) and the rest at the
+ * average of the unthrottled time: once throttling takes more than
+ * 1 - cpu_percentile of the time, the percentile is above the limit and the
+ * recommendation raises it. */
+static void observe_cpu(struct usage_history *u, const struct observation *o, double now, double w,
+                        double hl, double pct)
+{
+	double use = o->cpu_used, lim = o->cpu_limit;
+	double f = known_value(o->cpu_throttled_known, o->cpu_throttled) ? o->cpu_throttled : 0;
+	if (!(f > 0) || f > 1 || !o->cpu_limit_known || !(lim > 0)) {
+		histogram_add(&u->cpu, use, w, now, hl);
+		return;
+	}
+	if (f < 1)
+		histogram_add(&u->cpu, fmax(0, (use - f * lim) / (1 - f)), w * (1 - f), now, hl);
+	histogram_add(&u->cpu, lim * THROTTLED_ABOVE, w * f, now, hl);
+	/* The 5-minute averages hide the bursts that throttle: once the limit is
+	 * raised the evidence fades from the histogram, so it is kept apart. */
+	bool expired = now - u->cpu_floor_time > RECOMMENDER_THROTTLE_MEMORY * hl;
+	if (f > 1 - pct && (expired || lim * (1 + f) >= u->cpu_floor)) {
+		u->cpu_floor = lim * (1 + f);
+		u->cpu_floor_time = now;
+	}
+}
+
 void recommender_observe(const struct rm_config *cfg, struct usage_history *u,
                          const struct observation *o, double now, double interval)
 {
@@ -49,12 +79,8 @@ void recommender_observe(const struct rm_config *cfg, struct usage_history *u,
 		observe_oom(u, o, now, w, hl);
 	if (!o->uptime_known || o->uptime < cfg->thresholds.min_uptime)
 		return;
-	if (known_value(o->cpu_used_known, o->cpu_used)) {
-		double use = o->cpu_used;
-		if (known_value(o->cpu_throttled_known, o->cpu_throttled) && o->cpu_throttled <= 1)
-			use *= 1 + o->cpu_throttled;
-		histogram_add(&u->cpu, use, w, now, hl);
-	}
+	if (known_value(o->cpu_used_known, o->cpu_used))
+		observe_cpu(u, o, now, w, hl, cfg->recommender.cpu_percentile);
 	double peak = -1;
 	if (o->mem_used_known)
 		peak = (double)o->mem_used;
@@ -67,7 +93,7 @@ void recommender_observe(const struct rm_config *cfg, struct usage_history *u,
 /* Fills one resource from its histogram; scale converts the histogram's unit
  * to the recommendation's (1 for cores, bytes per MiB for memory). */
 static void recommend_one(const struct histogram *h, double pct, double margin, double widen,
-                          double tolerance, double scale, struct rec_resource *r)
+                          double tolerance, double guard, double scale, struct rec_resource *r)
 {
 	*r = (struct rec_resource){ 0 };
 	if (histogram_empty(h))
@@ -82,9 +108,10 @@ static void recommend_one(const struct histogram *h, double pct, double margin, 
 	r->max = histogram_percentile(h, 1.0) * scale;
 	r->margin = margin * widen;
 	r->target = r->percentile * (1 + r->margin);
-	/* Too tight once half the margin above the percentile is gone: raises
-	 * come before use reaches the limit, not after. */
-	r->lower = r->percentile * (1 + r->margin / 2);
+	/* Too tight once the percentile reaches the limit (CPU: throttling
+	 * beyond the percentile's share of time), or for memory once half the
+	 * margin is gone: memory is raised before use reaches the limit. */
+	r->lower = r->percentile * (1 + r->margin * guard);
 	r->upper = r->target * (1 + tolerance);
 }
 
@@ -96,7 +123,13 @@ void recommender_recommend(const struct rm_config *cfg, const struct usage_histo
 	double widen = fmin(1 + CONFIDENCE_WIDEN / days, MAX_WIDEN);
 	*ret = (struct recommendation){ .history = span, .confidence = span / 86400.0 };
 	recommend_one(&u->cpu, cfg->recommender.cpu_percentile, cfg->recommender.cpu_margin, widen,
-	              cfg->recommender.tolerance, 1.0, &ret->cpu);
+	              cfg->recommender.tolerance, 0, 1.0, &ret->cpu);
+	double age = u->cpu.last - u->cpu_floor_time;
+	if (ret->cpu.known && u->cpu_floor > 0 &&
+	    age <= RECOMMENDER_THROTTLE_MEMORY * cfg->recommender.half_life) {
+		ret->cpu.floor = u->cpu_floor;
+		ret->cpu.floor_age = fmax(age, 0);
+	}
 	recommend_one(&u->mem, cfg->recommender.memory_percentile, cfg->recommender.memory_margin,
-	              widen, cfg->recommender.tolerance, (double)UNITS_MIB, &ret->mem);
+	              widen, cfg->recommender.tolerance, 0.5, (double)UNITS_MIB, &ret->mem);
 }

@@ -204,8 +204,7 @@ static json_t *recommendation_json(const struct view_service *s)
 	json_object_set_new(o, "history", jnum(s->rec.history, 0));
 	json_object_set_new(o, "confidence_days", jnum(s->rec.confidence, 3));
 	json_object_set_new(o, "cpu", rec_resource_json(&s->rec.cpu, true, s->rec_cpu));
-	json_object_set_new(o, "memory",
-	                    rec_resource_json(&s->rec.mem, false, (double)s->rec_mem));
+	json_object_set_new(o, "memory", rec_resource_json(&s->rec.mem, false, (double)s->rec_mem));
 	return o;
 }
 

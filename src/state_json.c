@@ -206,13 +206,13 @@ static void read_engine(struct pctx *p, json_t *o, const char *path, struct engi
 
 static json_t *write_engine(const struct engine_state *e)
 {
-	json_t *o = json_pack(
-	        "{s:i, s:i, s:i, s:i, s:i, s:f, s:s, s:i, s:f, s:i, s:i}", "cpu_high",
-	        (int)e->cpu_high, "cpu_low", (int)e->cpu_low, "mem_high", (int)e->mem_high,
-	        "mem_low", (int)e->mem_low, "throttled", (int)e->throttled, "last_change",
-	        e->last_change, "last_result", engine_result_to_string(e->last_result), "failures",
-	        (int)e->failures, "backoff_until", e->backoff_until, "day", (int)e->day,
-	        "changes_today", (int)e->changes_today);
+	json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:f, s:s, s:i, s:f, s:i, s:i}", "cpu_high",
+	                      (int)e->cpu_high, "cpu_low", (int)e->cpu_low, "mem_high",
+	                      (int)e->mem_high, "mem_low", (int)e->mem_low, "throttled",
+	                      (int)e->throttled, "last_change", e->last_change, "last_result",
+	                      engine_result_to_string(e->last_result), "failures", (int)e->failures,
+	                      "backoff_until", e->backoff_until, "day", (int)e->day,
+	                      "changes_today", (int)e->changes_today);
 	json_object_set_new(o, "oom_pending", json_boolean(e->oom_pending));
 	json_object_set_new(o, "cpu_decreased", json_real(e->cpu_decreased));
 	json_object_set_new(o, "mem_decreased", json_real(e->mem_decreased));
@@ -479,11 +479,11 @@ char *state_json_serialize(const struct rm_state *s)
 	json_t *svcs = json_object();
 	for (size_t i = 0; i < s->n_services; i++) {
 		const struct state_service *sv = &s->services[i];
-		json_t *o = json_pack("{s:o, s:o, s:i, s:o, s:o}", "engine",
-		                      write_engine(&sv->engine), "counters",
-		                      write_counters(&sv->counters), "replicas", (int)sv->replicas,
-		                      "last_good", write_limits(&sv->last_good), "applied",
-		                      write_limits(&sv->applied));
+		json_t *o =
+		        json_pack("{s:o, s:o, s:i, s:o, s:o}", "engine", write_engine(&sv->engine),
+		                  "counters", write_counters(&sv->counters), "replicas",
+		                  (int)sv->replicas, "last_good", write_limits(&sv->last_good),
+		                  "applied", write_limits(&sv->applied));
 		if (!histogram_empty(&sv->usage.cpu) || !histogram_empty(&sv->usage.mem))
 			json_object_set_new(o, "usage",
 			                    json_pack("{s:o, s:o}", "cpu",

@@ -24,7 +24,15 @@
 struct usage_history {
 	struct histogram cpu;
 	struct histogram mem;
+	/* The highest CPU limit throttled more than 1 - cpu_percentile of a check
+	 * (times 1 + that share), and when: CPU is not decreased below it for
+	 * RECOMMENDER_THROTTLE_MEMORY half-lives. 0 = none. */
+	double cpu_floor;
+	double cpu_floor_time;
 };
+
+/* How long a throttled limit is remembered, in half-lives (a week at 24h). */
+#define RECOMMENDER_THROTTLE_MEMORY 7
 
 /* Empties both histograms (the valid initial state). */
 void usage_history_init(struct usage_history *u);
@@ -50,6 +58,8 @@ struct rec_resource {
 	double lower;              /* below this the limit is too tight */
 	double upper;              /* above this it is too loose */
 	double samples;            /* samples behind it */
+	double floor;              /* CPU: no decrease below this (a throttled limit), 0 = none */
+	double floor_age;          /* seconds since that throttling */
 };
 
 struct recommendation {
