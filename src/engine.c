@@ -49,6 +49,8 @@ static const char *const result_names[_ENGINE_RESULT_MAX] = {
 #define COUNTER_MAX 1000000u
 /* Values beyond these are garbage, not measurements. */
 #define CPU_SANE_MAX 1e6
+/* Percentile policy: an OOM kill at least doubles the memory limit. */
+#define OOM_STEP 2.0
 /* Longest failure backoff, unless failure_backoff itself is longer. */
 #define BACKOFF_CAP 86400.0
 
@@ -222,7 +224,7 @@ struct res {
 	 * never held by the cooldown or the daily cap). */
 	const struct rec_resource *rec;
 	bool urgent;
-	char text[400];
+	char text[512];
 };
 
 static unsigned bump(unsigned c)
@@ -438,13 +440,15 @@ static void fmt_rec(const struct engine_input *in, const struct rec_resource *rc
 {
 	const struct rm_config *cfg = in->cfg;
 	double pct = is_cpu ? cfg->recommender.cpu_percentile : cfg->recommender.memory_percentile;
-	char p[32], t[32], hist[32], hl[32];
+	char p[24], t[24], hist[24], hl[24];
 	fmt_amount(is_cpu, rc->percentile, p, sizeof(p));
 	fmt_amount(is_cpu, rc->target, t, sizeof(t));
 	units_format_duration(in->rec->history, hist, sizeof(hist));
 	units_format_duration(cfg->recommender.half_life, hl, sizeof(hl));
-	snprintf(buf, len, "p%g %s %s over %s (half-life %s) + %.0f%% margin = %s %s", pct * 100, p,
-	         unit_of(is_cpu), hist, hl, rc->margin * 100, t, unit_of(is_cpu));
+	snprintf(buf, len,
+	         "p%g %s %s over %s (half-life %s, confidence %.1fd) + %.0f%% margin = %s %s",
+	         pct * 100, p, unit_of(is_cpu), hist, hl, in->rec->confidence, rc->margin * 100, t,
+	         unit_of(is_cpu));
 }
 
 /* Percentile policy: what one resource wants. Urgent raises first (sustained
@@ -461,7 +465,7 @@ static void pct_wants(const struct engine_input *in, const struct engine_state *
 	double high_at = is_cpu ? cfg->thresholds.cpu_high : cfg->thresholds.memory_high;
 	bool host_short = is_cpu ? in->host_short_cpu : in->host_short_mem;
 	const struct rec_resource *rc = r->rec;
-	char lim_s[32], rec_s[200], lo[32], hi[32];
+	char lim_s[32], rec_s[256], lo[32], hi[32];
 	if (!r->valid || r->unlimited) {
 		res_wants(in, st, r, is_cpu);
 		return;
@@ -553,11 +557,13 @@ static void wants(const struct engine_input *in, const struct engine_state *st, 
 
 /* Percentile policy: a reading above the high threshold is pressure only when
  * the use is also beyond what the history expects (the percentile plus half
- * its margin): a limit at its target keeps its usual peaks above the
+ * its margin), or within half a margin of the limit itself (a leak that the
+ * history follows): a limit at its target keeps its usual peaks above the
  * threshold. Otherwise the counter restarts. */
 static void pressure_only(const struct res *r, const struct rec_resource *rc, unsigned *c_high)
 {
-	if (r->valid && rc->known && r->use <= rc->percentile * (1 + rc->margin / 2))
+	double guard = 1 + rc->margin / 2;
+	if (r->valid && rc->known && r->use <= rc->percentile * guard && r->use <= r->limit / guard)
 		*c_high = 0;
 }
 
@@ -725,18 +731,20 @@ static double want_target(const struct engine_input *in, const struct res *r, bo
 	const struct rm_config *cfg = in->cfg;
 	const struct engine_policy *p = in->policy;
 	double target, high;
+	double step = fmax(cfg->adjustment.increase_factor, 1.0);
+	/* Percentile: after an OOM kill the size of the peak that killed it is
+	 * not known: at least double, so that one kill is answered at once. */
+	if (r->urgent && r->cause == ENGINE_REASON_OOM)
+		step = fmax(OOM_STEP, step * (1 + cfg->recommender.memory_margin));
 	if (r->rec && r->rec->known && r->want != WANT_INITIAL &&
 	    r->cause != ENGINE_REASON_OPTIONAL_SCALE_DOWN) {
-		/* Percentile: the target; an urgent raise is at least one step up,
-		 * and after an OOM kill one step plus the margin (the size of the
-		 * peak that killed it is not known). */
-		double step = fmax(cfg->adjustment.increase_factor, 1.0);
-		if (r->cause == ENGINE_REASON_OOM)
-			step = fmax(2.0, step * (1 + cfg->recommender.memory_margin));
+		/* Percentile: the target; an urgent raise is at least one step up. */
 		if (r->urgent)
 			return fmax(r->rec->target, r->limit * step);
 		return r->rec->target;
 	}
+	if (r->urgent)
+		return r->limit * step;
 	if (r->want == WANT_UP)
 		return r->limit * fmax(cfg->adjustment.increase_factor, 1.0);
 	if (r->want == WANT_DOWN)

@@ -100,11 +100,18 @@ double histogram_percentile(const struct histogram *h, double p)
 	for (size_t i = 0; i < HISTOGRAM_BUCKETS; i++) {
 		if (h->bucket[i] <= 0)
 			continue;
+		double before = acc;
 		acc += h->bucket[i];
 		last = i;
 		/* The relative slack absorbs rounding in the running sum. */
-		if (acc >= want * (1 - 1e-12))
-			return histogram_bucket_upper(h, i);
+		if (acc >= want * (1 - 1e-12)) {
+			/* Within the bucket, as if its weight were spread evenly
+			 * over it on the log scale (linearly in bucket 0). */
+			double frac = fmin(fmax((want - before) / h->bucket[i], 0), 1);
+			if (i == 0)
+				return h->base * frac;
+			return histogram_bucket_upper(h, i - 1) * pow(HISTOGRAM_RATIO, frac);
+		}
 	}
 	return histogram_bucket_upper(h, last);
 }
@@ -119,14 +126,6 @@ double histogram_span(const struct histogram *h)
 	return h->samples > 1 && h->last > h->first ? h->last - h->first : 0;
 }
 
-void histogram_recount(struct histogram *h)
-{
-	double total = 0;
-	for (size_t i = 0; i < HISTOGRAM_BUCKETS; i++)
-		total += h->bucket[i];
-	h->total = total;
-}
-
 int histogram_validate(const struct histogram *h)
 {
 	double total = 0;
@@ -138,7 +137,7 @@ int histogram_validate(const struct histogram *h)
 			return -EINVAL;
 		total += h->bucket[i];
 	}
-	if (!isfinite(total) || fabs(total - h->total) > 1e-6 * fmax(total, h->total))
+	if (!isfinite(total) || fabs(total - h->total) > 1e-9 * fmax(total, h->total))
 		return -EINVAL;
 	return 0;
 }

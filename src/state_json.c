@@ -219,15 +219,17 @@ static json_t *write_engine(const struct engine_state *e)
 	return o;
 }
 
-/* A histogram: its times, count and weighted sum, and its buckets from the
- * first to the last that has weight ("offset" is the first one's index). The
- * total is recomputed and everything checked (histogram_validate). */
+/* A histogram: its times, count, weighted sum and total weight, and its
+ * buckets from the first to the last that has weight ("offset" is the first
+ * one's index). Everything is checked (histogram_validate: the total must be
+ * the buckets' sum). */
 static void read_histogram(struct pctx *p, json_t *o, const char *path, struct histogram *h)
 {
 	h->ref = get_num(p, o, "ref", path, 0);
 	h->first = get_num(p, o, "first", path, 0);
 	h->last = get_num(p, o, "last", path, 0);
 	h->sum = get_num(p, o, "sum", path, 0);
+	h->total = get_num(p, o, "total", path, 0);
 	h->samples = (uint32_t)get_int(p, o, "samples", path, 0, UINT32_MAX);
 	long long off = get_int(p, o, "offset", path, 0, HISTOGRAM_BUCKETS - 1);
 	json_t *w = get_member(p, o, "weights", path, TYPE_BIT(JSON_ARRAY), "expected an array");
@@ -244,7 +246,6 @@ static void read_histogram(struct pctx *p, json_t *o, const char *path, struct h
 			}
 			h->bucket[(size_t)off + i] = json_number_value(v);
 		}
-	histogram_recount(h);
 	if (!p->failed && histogram_validate(h) < 0)
 		perr(p, path, "not a valid histogram (weights, sum or times out of range)");
 }
@@ -261,14 +262,18 @@ static json_t *write_histogram(const struct histogram *h)
 	json_t *w = json_array();
 	for (size_t i = lo; i < hi; i++)
 		json_array_append_new(w, json_real(h->bucket[i]));
-	return json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:o}", "ref", h->ref, "first", h->first,
-	                 "last", h->last, "sum", h->sum, "samples", (json_int_t)h->samples,
-	                 "offset", (json_int_t)lo, "weights", w);
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:o}", "ref", h->ref, "first",
+	                 h->first, "last", h->last, "sum", h->sum, "total", h->total, "samples",
+	                 (json_int_t)h->samples, "offset", (json_int_t)lo, "weights", w);
 }
 
 static void read_usage(struct pctx *p, json_t *o, const char *path, struct usage_history *u)
 {
 	static const char *const keys[] = { "cpu", "memory" };
+	u->cpu_floor = get_num(p, o, "cpu_floor", path, 0);
+	u->cpu_floor_time = get_num(p, o, "cpu_floor_time", path, 0);
+	if (u->cpu_floor < 0)
+		perr_key(p, path, "cpu_floor", "expected a number >= 0");
 	struct histogram *hs[] = { &u->cpu, &u->mem };
 	for (size_t i = 0; i < 2; i++) {
 		json_t *h = get_obj(p, o, keys[i], path);
@@ -486,9 +491,11 @@ char *state_json_serialize(const struct rm_state *s)
 		                  "applied", write_limits(&sv->applied));
 		if (!histogram_empty(&sv->usage.cpu) || !histogram_empty(&sv->usage.mem))
 			json_object_set_new(o, "usage",
-			                    json_pack("{s:o, s:o}", "cpu",
+			                    json_pack("{s:o, s:o, s:f, s:f}", "cpu",
 			                              write_histogram(&sv->usage.cpu), "memory",
-			                              write_histogram(&sv->usage.mem)));
+			                              write_histogram(&sv->usage.mem), "cpu_floor",
+			                              sv->usage.cpu_floor, "cpu_floor_time",
+			                              sv->usage.cpu_floor_time));
 		json_object_set_new(svcs, sv->name, o);
 	}
 	json_object_set_new(root, "services", svcs);

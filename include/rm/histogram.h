@@ -2,14 +2,15 @@
  * of the percentile recommender (one per resource per service).
  *
  * PURE: values and their times in, percentiles out; no clock, no I/O, no
- * allocation. Bounded: HISTOGRAM_BUCKETS doubles (2.4 KiB) whatever the
- * input.
+ * allocation. Bounded: HISTOGRAM_BUCKETS doubles (5.5 KiB) whatever the
+ * input, from the base to a million times it.
  *
- * Buckets grow by HISTOGRAM_RATIO (5 %): bucket 0 holds [0, base), bucket i
+ * Buckets grow by HISTOGRAM_RATIO (2 %): bucket 0 holds [0, base), bucket i
  * holds [base * r^(i-1), base * r^i); the last bucket also holds everything
- * above. A percentile is the upper edge of the bucket where the cumulative
- * weight reaches it, so it is never below the true value by more than one
- * bucket (5 %) and never above it by more than one bucket.
+ * above. A percentile falls in the bucket where the cumulative weight
+ * reaches it, interpolated inside it (on the log scale) by how far into the
+ * bucket's weight it lies: never more than one bucket (2 %) from the true
+ * value; p = 1 is the upper edge of the highest bucket with weight.
  *
  * Decay is exponential with a half-life: a sample added at time t weighs
  * w * 2^((t - ref) / half_life), so every older sample loses half its weight
@@ -23,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HISTOGRAM_BUCKETS 300
-#define HISTOGRAM_RATIO   1.05
+#define HISTOGRAM_BUCKETS 700
+#define HISTOGRAM_RATIO   1.02
 /* Base (upper edge of bucket 0) of the two kinds: CPU in cores, memory in MiB. */
 #define HISTOGRAM_CPU_BASE 0.001
 #define HISTOGRAM_MEM_BASE 1.0
@@ -64,10 +65,8 @@ double histogram_mean(const struct histogram *h);
 double histogram_span(const struct histogram *h);
 
 /* Checks a histogram read from outside (the state file): base positive and
- * finite, weights finite and >= 0, total matching their sum within 1e-6
+ * finite, weights finite and >= 0, total matching their sum within 1e-9
  * relative. Returns 0 or -EINVAL. */
 int histogram_validate(const struct histogram *h);
-/* Recomputes total from the buckets (after loading). */
-void histogram_recount(struct histogram *h);
 
 #endif
