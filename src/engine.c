@@ -519,7 +519,7 @@ static void pct_wants(const struct engine_input *in, const struct engine_state *
 	r->cause = is_cpu ? ENGINE_REASON_CPU_RECOMMENDED : ENGINE_REASON_MEM_RECOMMENDED;
 	if (below)
 		return;
-	double decreased = is_cpu ? st->cpu_decreased : st->mem_decreased;
+	double changed = is_cpu ? st->cpu_changed : st->mem_changed;
 	char d[32], w[32];
 	if (in->policy->class == CLASS_CRITICAL) {
 		r->want = WANT_NONE;
@@ -535,13 +535,14 @@ static void pct_wants(const struct engine_input *in, const struct engine_state *
 		r->outcome = ENGINE_REASON_LEARNING;
 		units_format_duration(cfg->recommender.min_history, w, sizeof(w));
 		append(r->text, sizeof(r->text), ": no decrease before %s of history", w);
-	} else if (decreased > 0 && in->now - decreased < cfg->recommender.decrease_interval) {
+	} else if (changed > 0 && in->now - changed < cfg->recommender.decrease_interval) {
 		r->want = WANT_NONE;
 		r->outcome = ENGINE_REASON_DECREASE_PACED;
-		units_format_duration(cfg->recommender.decrease_interval - (in->now - decreased), d,
+		units_format_duration(cfg->recommender.decrease_interval - (in->now - changed), d,
 		                      sizeof(d));
 		units_format_duration(cfg->recommender.decrease_interval, w, sizeof(w));
-		append(r->text, sizeof(r->text), ": one decrease per %s, next in %s", w, d);
+		append(r->text, sizeof(r->text), ": no decrease within %s of a change, %s left", w,
+		       d);
 	}
 }
 
@@ -1003,10 +1004,10 @@ void engine_apply_result(const struct rm_config *cfg, struct engine_state *state
 		reset_counters(state);
 		if (d->change_mem && d->mem_to > d->mem_from)
 			state->oom_pending = false;
-		if (d->change_cpu && d->cpu_to < d->cpu_from)
-			state->cpu_decreased = now;
-		if (d->change_mem && d->mem_to < d->mem_from)
-			state->mem_decreased = now;
+		if (d->change_cpu)
+			state->cpu_changed = now;
+		if (d->change_mem)
+			state->mem_changed = now;
 		return;
 	}
 	state->last_result = ENGINE_RESULT_FAILED;

@@ -191,8 +191,8 @@ static void read_engine(struct pctx *p, json_t *o, const char *path, struct engi
 	e->day = (int32_t)get_int(p, o, "day", path, -1000000, 1000000);
 	e->changes_today = (unsigned)get_int(p, o, "changes_today", path, 0, 1000000);
 	e->oom_pending = get_bool(p, o, "oom_pending", path, false);
-	e->cpu_decreased = get_num(p, o, "cpu_decreased", path, 0);
-	e->mem_decreased = get_num(p, o, "mem_decreased", path, 0);
+	e->cpu_changed = get_num(p, o, "cpu_changed", path, 0);
+	e->mem_changed = get_num(p, o, "mem_changed", path, 0);
 	char *r = get_str(p, o, "last_result", path);
 	if (r) {
 		int v = engine_result_from_string(r);
@@ -214,8 +214,8 @@ static json_t *write_engine(const struct engine_state *e)
 	                      "backoff_until", e->backoff_until, "day", (int)e->day,
 	                      "changes_today", (int)e->changes_today);
 	json_object_set_new(o, "oom_pending", json_boolean(e->oom_pending));
-	json_object_set_new(o, "cpu_decreased", json_real(e->cpu_decreased));
-	json_object_set_new(o, "mem_decreased", json_real(e->mem_decreased));
+	json_object_set_new(o, "cpu_changed", json_real(e->cpu_changed));
+	json_object_set_new(o, "mem_changed", json_real(e->mem_changed));
 	return o;
 }
 

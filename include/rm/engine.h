@@ -108,8 +108,9 @@ struct engine_state {
 	unsigned changes_today; /* attempted changes (failures too) on `day` */
 	/* Percentile policy: an OOM kill not yet answered by a memory increase. */
 	bool oom_pending;
-	/* Percentile policy: when each resource was last decreased (epoch s). */
-	double cpu_decreased, mem_decreased;
+	/* Percentile policy: when each resource last changed (epoch s); no
+	 * decrease of it within recommender.decrease_interval. */
+	double cpu_changed, mem_changed;
 };
 
 /* Everything one decision depends on. All pointers are borrowed for the call. */

@@ -29,7 +29,7 @@ config() { # file extra-yaml
   cat >"$1" <<YML
 monitoring: {prometheus_url: "", source: docker, check_interval: 1s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
-adjustment: {cooldown_period: 1h, max_adjustments_per_day: ${DAILY:-6}}
+adjustment: {policy: threshold, cooldown_period: 1h, max_adjustments_per_day: ${DAILY:-6}}
 # Only the increase is under test: a busy host can starve the workload below
 # the low threshold, and a decrease would then be right but confusing here.
 automation: {actions: {decrease_on_low: false}}

@@ -44,7 +44,7 @@ cat >"$out/cfg.yml" <<YML
 monitoring: {prometheus_url: "", source: docker, check_interval: 2s}
 # 70 %: the busy loops reach it even on a host other tests keep busy.
 thresholds: {cpu_high: 0.7, consecutive_checks: 2, min_uptime: 0}
-adjustment: {cooldown_period: 1h}
+adjustment: {policy: threshold, cooldown_period: 1h}
 # Only the increase is under test (a starved host could make a decrease right).
 automation: {enabled: true, actions: {decrease_on_low: false}}
 blue_green: {strategy: auto, settle_seconds: 2, drain_seconds: 1, health_check_timeout: 20s,

@@ -48,7 +48,7 @@ printf 'token-%s-%s\n' "$$" "$RANDOM" >"$out/token"
 cat >"$out/cfg.yml" <<YML
 monitoring: {prometheus_url: "", source: docker, check_interval: 1s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
-adjustment: {cooldown_period: 1h, min_memory: 48M, max_memory: 256M}
+adjustment: {policy: threshold, cooldown_period: 1h, min_memory: 48M, max_memory: 256M}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
 automation: {manual_approval: true, actions: {decrease_on_low: false}}

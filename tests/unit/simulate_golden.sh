@@ -61,6 +61,18 @@ golden oom.json --trace "$data/oom.csv" --format json
 golden idle.json --trace "$data/idle.csv" --format json
 golden spike.all --trace "$data/spike.csv" --all
 
+# The percentile policy on the same traces, and a closed-loop trace from
+# bench/tracegen replayed at the daemon's cadence, both policies and the
+# oracle side by side.
+for t in steady ramp spike leak oom idle; do
+	golden "$t.pct" --config "$data/config-percentile.yml" --trace "$data/$t.csv"
+done
+golden closed --config "$data/config-closed.yml" --trace "$data/closed.csv"
+golden closed.compare --config "$data/config-closed.yml" --trace "$data/closed.csv" \
+	--compare --oracle
+golden closed.compare.json --config "$data/config-closed.yml" --trace "$data/closed.csv" \
+	--compare --oracle --format json
+
 # What the traces are for, stated independently of the goldens.
 grep -q '^ *(none)$' "$out/steady.out" || fail "steady load made a change"
 grep -q '^ *(none)$' "$out/spike.out" || fail "a short spike made a change"
@@ -71,6 +83,14 @@ grep -q ' oom ' "$out/oom.out" || fail "oom: no OOM bump"
 grep -q ' throttled ' "$out/oom.out" || fail "oom: throttling ignored"
 grep -q ' optional_scale_down ' "$out/idle.out" || fail "idle: optional not shrunk"
 grep -Eq '^db +240 +0 ' "$out/idle.out" || fail "idle: critical db was changed"
+grep -q '^decisions (changes only, policy percentile)' "$out/steady.pct.out" ||
+	fail "steady.pct: not the percentile policy"
+grep -q ' oom  .*OOM kill' "$out/oom.pct.out" || fail "oom.pct: the OOM kill went unanswered"
+grep -Eq '^db +[0-9]+ +0 ' "$out/idle.pct.out" || fail "idle.pct: critical db was changed"
+grep -q 'rows every 2m are aggregated' "$out/closed.out" || fail "closed: rows not aggregated"
+grep -q 'closed loop on cpu_demand' "$out/closed.out" || fail "closed: not closed-loop"
+grep -Eq '^threshold ' "$out/closed.compare.out" || fail "closed.compare: no threshold line"
+grep -Eq '^oracle ' "$out/closed.compare.out" || fail "closed.compare: no oracle line"
 
 # expect_error NAME CODE PATTERN [ARGS...]: simulate fails with CODE and a
 # message matching PATTERN on stderr, and nothing crashes.
@@ -110,7 +130,7 @@ printf '# limits:\n#   api: memory=1G\n0,api,1,1M\n' >"$out/no_cpu_limit.csv"
 expect_error missing_file 1 "nope.csv: cannot read the trace" --trace "$out/nope.csv"
 expect_error no_trace 1 "--trace FILE is required"
 expect_error bad_format 1 "unknown format" --trace "$data/steady.csv" --format xml
-expect_error short_line 1 "short_line.csv:4: expected 4 to 6 fields" --trace "$out/short_line.csv"
+expect_error short_line 1 "short_line.csv:4: expected 4 to 7 fields" --trace "$out/short_line.csv"
 expect_error unknown_service 1 "unknown_service.csv:5: unknown service 'ghost'" \
 	--trace "$out/unknown_service.csv"
 expect_error negative 1 "negative.csv:4: cpu_used '-0.5': negative" --trace "$out/negative.csv"

@@ -362,11 +362,11 @@ static const struct pcase pcases[] = {
 	  7,
 	  0.5,
 	  400,
-	  { .cpu_decreased = NOW - 3600, .mem_decreased = NOW - 3600 },
+	  { .cpu_changed = NOW - 3600, .mem_changed = NOW - 3600 },
 	  "decrease_paced",
 	  0,
 	  0,
-	  "one decrease per 1d" },
+	  "no decrease within 1d of a change" },
 	{ "critical never decreased",
 	  "db",
 	  0.5,
@@ -668,7 +668,7 @@ static void test_state_round_trip(void **state)
 	sv->usage.cpu_floor = 0.75;
 	sv->usage.cpu_floor_time = NOW + 5;
 	sv->engine.oom_pending = true;
-	sv->engine.mem_decreased = NOW - 10;
+	sv->engine.mem_changed = NOW - 10;
 	char *json = state_json_serialize(s);
 	assert_non_null(strstr(json, "\"version\": 2"));
 	struct rm_state *t = NULL;
@@ -684,7 +684,7 @@ static void test_state_round_trip(void **state)
 	            tv->usage.cpu.sum == sv->usage.cpu.sum);
 	assert_int_equal(tv->usage.mem.samples, sv->usage.mem.samples);
 	assert_true(tv->usage.cpu_floor == 0.75 && tv->usage.cpu_floor_time == NOW + 5);
-	assert_true(tv->engine.oom_pending && tv->engine.mem_decreased == NOW - 10);
+	assert_true(tv->engine.oom_pending && tv->engine.mem_changed == NOW - 10);
 	/* The same recommendation from either. */
 	struct recommendation a, b;
 	recommender_recommend(cfg, &sv->usage, &a);
