@@ -604,6 +604,8 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 	s->has_decision = true;
 	s->decision = dec;
 	s->decision_time = now;
+	log_debug("daemon", "decision\tservice=%s reason=%s explanation=%s", s->name,
+	          engine_reason_to_string(dec.reason), dec.explanation);
 	const struct engine_state *e = &ss->engine;
 	if (e->cpu_high > before.cpu_high || e->cpu_low > before.cpu_low ||
 	    e->mem_high > before.mem_high || e->mem_low > before.mem_low ||
