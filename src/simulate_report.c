@@ -253,9 +253,13 @@ int simulate_write_compare_table(struct simulate_result *const *rs, size_t n, FI
 	        "changes/svc-day");
 	for (size_t k = 0; k < n; k++) {
 		struct simulate_fleet f;
+		char a[32], b[32];
 		simulate_fleet_of(rs[k], &f);
 		compare_row(out, w, rs[k]->policy, f.cpu_over, f.cpu_slack, f.mem_slack,
 		            f.oom_events, f.changes_per_day);
+		fmt_pct(f.cpu_slack_weighted, a, sizeof(a));
+		fmt_pct(f.mem_slack_weighted, b, sizeof(b));
+		fprintf(out, "%-*s  %9s  %9s  %9s  (weighted by size)\n", w, "", "", a, b);
 	}
 	for (size_t i = 0; i < t->n_services; i++) {
 		if (!t->services[i].n_samples)
@@ -278,6 +282,8 @@ static json_t *fleet_json(const struct simulate_fleet *f)
 	json_object_set_new(o, "cpu_slack", json_ratio(f->cpu_slack));
 	json_object_set_new(o, "mem_slack", json_ratio(f->mem_slack));
 	json_object_set_new(o, "mem_over", json_ratio(f->mem_over));
+	json_object_set_new(o, "cpu_slack_weighted", json_ratio(f->cpu_slack_weighted));
+	json_object_set_new(o, "mem_slack_weighted", json_ratio(f->mem_slack_weighted));
 	json_object_set_new(o, "oom_kills", json_integer((json_int_t)f->oom_events));
 	json_object_set_new(o, "changes", json_integer((json_int_t)f->changes));
 	json_object_set_new(o, "changes_per_service_day", json_ratio(f->changes_per_day));

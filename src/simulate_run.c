@@ -196,6 +196,8 @@ static void measure(struct sim_svc *s, struct simulate_summary *sum,
 		sum->cpu_samples++;
 		if (cpu > s->cpu_limit)
 			sum->cpu_over++;
+		sum->cpu_limit_sum += s->cpu_limit;
+		sum->cpu_use_sum += fmin(cpu, s->cpu_limit);
 		push_slack(&s->cpu_slack, &s->n_cpu_slack,
 		           fmax(0, (s->cpu_limit - cpu) / s->cpu_limit));
 	}
@@ -204,6 +206,8 @@ static void measure(struct sim_svc *s, struct simulate_summary *sum,
 		sum->mem_samples++;
 		if (x->mem_used > s->mem_limit)
 			sum->mem_over++;
+		sum->mem_limit_sum += lim;
+		sum->mem_use_sum += fmin((double)x->mem_used, lim);
 		push_slack(&s->mem_slack, &s->n_mem_slack,
 		           fmax(0, (lim - (double)x->mem_used) / lim));
 	}
@@ -639,7 +643,7 @@ void simulate_fleet_of(const struct simulate_result *r, struct simulate_fleet *r
 	const struct simulate_trace *t = r->trace;
 	struct simulate_fleet f = { 0 };
 	size_t cpu_n = 0, mem_n = 0, cpu_over = 0, mem_over = 0;
-	double cpu_slack = 0, mem_slack = 0;
+	double cpu_slack = 0, mem_slack = 0, sums[4] = { 0 };
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct simulate_summary *s = &r->summaries[i];
 		if (!t->services[i].n_samples)
@@ -656,7 +660,13 @@ void simulate_fleet_of(const struct simulate_result *r, struct simulate_fleet *r
 			cpu_slack += s->cpu_slack_mean * (double)s->cpu_samples;
 		if (s->mem_samples)
 			mem_slack += s->mem_slack_mean * (double)s->mem_samples;
+		sums[0] += s->cpu_limit_sum;
+		sums[1] += s->cpu_use_sum;
+		sums[2] += s->mem_limit_sum;
+		sums[3] += s->mem_use_sum;
 	}
+	f.cpu_slack_weighted = sums[0] > 0 ? 1 - sums[1] / sums[0] : NAN;
+	f.mem_slack_weighted = sums[2] > 0 ? 1 - sums[3] / sums[2] : NAN;
 	f.cpu_over = cpu_n ? (double)cpu_over / (double)cpu_n : NAN;
 	f.mem_over = mem_n ? (double)mem_over / (double)mem_n : NAN;
 	f.cpu_slack = cpu_n ? cpu_slack / (double)cpu_n : NAN;

@@ -110,6 +110,10 @@ struct simulate_summary {
 	double days;       /* span of the service's rows, days (changes per service-day) */
 	double cpu_slack_mean, cpu_slack_p95;
 	double mem_slack_mean, mem_slack_p95;
+	/* Sums over the measured rows of the limit and of the use (capped at the
+	 * limit): the slack weighted by size is 1 - use / limit of the sums. */
+	double cpu_limit_sum, cpu_use_sum;
+	double mem_limit_sum, mem_use_sum;
 	double final_cpu;   /* cores, 0 = no limit */
 	uint64_t final_mem; /* bytes, 0 = no limit */
 };
@@ -122,6 +126,8 @@ struct simulate_fleet {
 	double days;
 	double cpu_over, mem_over; /* shares of rows */
 	double cpu_slack, mem_slack;
+	/* Weighted by size: the share of the fleet's limits left unused. */
+	double cpu_slack_weighted, mem_slack_weighted;
 	double changes_per_day; /* per service-day */
 };
 
