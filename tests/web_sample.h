@@ -85,6 +85,42 @@ static inline void sample_service(struct view *v, const char *name, enum service
 	s->counters = (struct view_counters){ 5, 4, 1, 2, 1, 17, 1, 1 };
 }
 
+/* A recommendation: percentiles at the given values, targets at cpu_to and
+ * mem_to, which are also the limits asked for. */
+static inline void sample_rec(struct view_service *s, double cpu_p, double cpu_to, uint64_t mem_p,
+                              uint64_t mem_to)
+{
+	s->has_rec = true;
+	s->rec.history = 3 * 86400;
+	s->rec.confidence = 3;
+	s->rec.cpu = (struct rec_resource){ .known = true,
+		                            .percentile = cpu_p,
+		                            .mean = cpu_p / 2,
+		                            .p50 = cpu_p / 2,
+		                            .p90 = cpu_p * 0.8,
+		                            .p99 = cpu_p,
+		                            .max = cpu_p * 1.1,
+		                            .margin = 0.1,
+		                            .target = cpu_to,
+		                            .lower = cpu_p,
+		                            .upper = cpu_to * 1.2,
+		                            .samples = 864 };
+	s->rec.mem = (struct rec_resource){ .known = true,
+		                            .percentile = (double)mem_p,
+		                            .mean = (double)mem_p * 0.9,
+		                            .p50 = (double)mem_p * 0.9,
+		                            .p90 = (double)mem_p * 0.95,
+		                            .p99 = (double)mem_p,
+		                            .max = (double)mem_p,
+		                            .margin = 0.1,
+		                            .target = (double)mem_to,
+		                            .lower = (double)mem_p * 1.05,
+		                            .upper = (double)mem_to * 1.2,
+		                            .samples = 864 };
+	s->rec_cpu = cpu_to;
+	s->rec_mem = mem_to;
+}
+
 /* The sample: grafana (pending approval of a CPU increase, hysteresis 2/3),
  * postgres (critical, in cooldown, last deployed blue-green) and a service
  * whose name needs escaping in label values. */
@@ -101,6 +137,7 @@ static inline struct view *sample_view(double now)
 	snprintf(v->version, sizeof(v->version), "0.1.0");
 	v->automation_enabled = true;
 	v->manual_approval = true;
+	snprintf(v->policy, sizeof(v->policy), "percentile");
 	v->thresholds.cpu_high = 0.8;
 	v->thresholds.cpu_low = 0.3;
 	v->thresholds.memory_high = 0.8;
@@ -134,6 +171,10 @@ static inline struct view *sample_view(double now)
 	p->last_deploy_cpu = 2.0;
 	p->last_deploy_mem = 768ull << 20;
 	sample_service(v, "we\"ird\\na\nme", CLASS_OPTIONAL, 0.1, 0.5, 10u << 20, 128u << 20, now);
+	/* Recommendations (percentile policy): grafana could give back more CPU,
+	 * postgres more memory; the third has none yet. */
+	sample_rec(g, 0.60, 0.72, 400u << 20, 440u << 20);
+	sample_rec(p, 1.10, 1.20, 1100u << 20, 1200u << 20);
 	sample_event(v, now - 900, STATE_EVENT_DECISION, "postgres", "mem_high", "applied", NULL, 0,
 	             "memory 85% of 512 MiB > 80% for 3 checks");
 	sample_event(v, now - 600, STATE_EVENT_DEPLOYMENT, "postgres", "mem_high", "applied",

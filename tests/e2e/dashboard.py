@@ -118,6 +118,33 @@ def main():
                   and abs(drawn["points"] - len(svc["points"]["time"])) <= 10
                   and drawn["painted"] > 500, drawn)
 
+        # Recommendations: a row per service that has one, sorted by the CPU
+        # it could give back, the fleet total last; a click sorts by memory.
+        recs = [x for x in status["services"] if x.get("recommendation")]
+        if recs:
+            def reclaim(x, key):
+                r = x["recommendation"][key]
+                return (x[key]["limit"] or 0) - (r["limit"] or 0) if r and x[key]["limit"] else 0
+            rows = driver.find_elements(By.CSS_SELECTOR, "#recommendations tbody tr")
+            shown = [r.get_attribute("data-service") for r in rows]
+            want = [x["name"] for x in sorted(recs, key=lambda x: (-reclaim(x, "cpu"), x["name"]))]
+            check("recommendations sorted by reclaimable CPU", shown == want, (shown, want))
+            foot = driver.find_element(By.CSS_SELECTOR, "#recommendations tfoot").text
+            check("fleet total row", foot.startswith("fleet"), foot)
+            fleet = driver.find_element(By.ID, "fleet").text
+            check("fleet line", "recommended" in fleet and "Fleet" in fleet, fleet)
+            driver.find_element(By.CSS_SELECTOR, "#recommendations button[data-key=memory]").click()
+            want = [x["name"] for x in sorted(recs, key=lambda x: (-reclaim(x, "memory"), x["name"]))]
+            wait(driver, "recommendations sorted by reclaimable memory",
+                 lambda d: [r.get_attribute("data-service") for r in
+                            d.find_elements(By.CSS_SELECTOR, "#recommendations tbody tr")] == want)
+            check("recommendations re-sorted by memory", True)
+            for card, svc in zip(cards, status["services"]):
+                text = card.find_element(By.CSS_SELECTOR, ".recommended").text
+                has = bool(svc.get("recommendation"))
+                check("%s: recommended line" % svc["name"],
+                      ("cores [" in text) if has else ("no recommendation" in text), text)
+
         # History: the newest events, as the API lists them.
         rows = driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")
         check("history rows", len(rows) == len(history["events"]),

@@ -1,6 +1,7 @@
 /* test_render: the pure renderers: JSON shapes, history filter, health states,
  * the exact Prometheus text (HELP/TYPE lines, escaping, names). */
 #include <jansson.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +65,22 @@ static void test_status_shape(void **state)
 	                 17);
 	json_t *w = json_array_get(svcs, 2);
 	assert_string_equal(json_string_value(json_object_get(w, "name")), "we\"ird\\na\nme");
+	/* Recommendations and the fleet totals (percentile policy). */
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(j, "automation"), "policy")),
+	        "percentile");
+	json_t *rc = json_object_get(json_object_get(g, "recommendation"), "cpu");
+	assert_true(fabs(json_real_value(json_object_get(rc, "limit")) - 0.72) < 1e-9);
+	assert_true(fabs(json_real_value(json_object_get(rc, "percentile")) - 0.6) < 1e-9);
+	json_t *rm = json_object_get(json_object_get(pg, "recommendation"), "memory");
+	assert_true(json_number_value(json_object_get(rm, "limit")) == 1200.0 * (1 << 20));
+	assert_true(json_is_null(json_object_get(w, "recommendation")));
+	json_t *fc = json_object_get(json_object_get(j, "fleet"), "cpu");
+	/* grafana 1.0 + postgres 2.0 cores, recommended 0.72 + 1.20. */
+	assert_true(fabs(json_number_value(json_object_get(fc, "limits")) - 3.0) < 1e-9);
+	assert_true(fabs(json_number_value(json_object_get(fc, "reclaimable")) - 1.08) < 1e-6);
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(j, "fleet"), "services")), 2);
 	json_decref(j);
 	view_free(v);
 }
