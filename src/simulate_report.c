@@ -83,8 +83,7 @@ static void write_cadence(const struct simulate_result *r, FILE *out)
 	        a, b, r->trace->closed_loop ? "; closed loop on cpu_demand" : "");
 }
 
-static const char *const summary_head = "%-*s  %7s  %7s  %9s  %9s  %9s  %9s  %9s  %9s  %5s  %7s  "
-                                        "%9s  %10s\n";
+#define SUMMARY_HEAD "%-*s  %7s  %7s  %9s  %9s  %9s  %9s  %9s  %9s  %5s  %7s  %9s  %10s\n"
 
 int simulate_write_table(const struct simulate_result *r, FILE *out)
 {
@@ -104,7 +103,7 @@ int simulate_write_table(const struct simulate_result *r, FILE *out)
 	if (r->n_events == 0)
 		fprintf(out, "%9s  (none)\n", "");
 	fprintf(out, "\nsummary\n");
-	fprintf(out, summary_head, w, "service", "samples", "changes", "cpu>limit", "mem>limit",
+	fprintf(out, SUMMARY_HEAD, w, "service", "samples", "changes", "cpu>limit", "mem>limit",
 	        "cpu slack", "cpu p95", "mem slack", "mem p95", "ooms", "chg/day", "final cpu",
 	        "final mem");
 	for (size_t i = 0; i < t->n_services; i++) {
@@ -245,12 +244,11 @@ int simulate_write_compare_table(struct simulate_result *const *rs, size_t n, FI
 		return 0;
 	const struct simulate_trace *t = rs[0]->trace;
 	int w = (int)name_width(t);
-	static const char *const head = "%-*s  %9s  %9s  %9s  %9s  %15s\n";
 	write_cadence(rs[0], out);
 	fprintf(out, "fleet (%zu services; slack counts rows over the limit as 0)\n",
 	        t->n_services);
-	fprintf(out, head, w, "policy", "cpu>limit", "cpu slack", "mem slack", "oom kills",
-	        "changes/svc-day");
+	fprintf(out, "%-*s  %9s  %9s  %9s  %9s  %15s\n", w, "policy", "cpu>limit", "cpu slack",
+	        "mem slack", "oom kills", "changes/svc-day");
 	for (size_t k = 0; k < n; k++) {
 		struct simulate_fleet f;
 		char a[32], b[32];
