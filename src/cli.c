@@ -16,6 +16,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_check_config,
 	&cmd_observe,
 	&cmd_simulate,
+	&cmd_recommend,
 	&cmd_export_overrides,
 	&cmd_healthcheck,
 	&cmd_approve,

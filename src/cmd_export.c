@@ -9,41 +9,34 @@
 
 #include "rm/cli.h"
 #include "rm/config.h"
+#include "rm/overrides.h"
 #include "rm/state.h"
 #include "rm/units.h"
 #include "rm/util.h"
 
 static void write_overrides(const struct rm_state *s, FILE *out)
 {
-	char when[40];
-	time_format_rfc3339(time_wall(), when, sizeof(when));
-	fprintf(out,
-	        "# Written by resource-manager export-overrides at %s.\n"
-	        "# The limits resource-manager applied last, per container. Use with:\n"
-	        "#   docker compose -f docker-compose.yml -f <this file> up -d\n"
-	        "# Services are named as monitored; a name that is a container name rather\n"
-	        "# than a Compose service must be renamed to its service here.\n",
-	        when);
+	char when[40], *header;
+	struct override *o = xcalloc(s->n_services + 1, sizeof(*o));
 	size_t n = 0;
-	for (size_t i = 0; i < s->n_services; i++)
-		n += s->services[i].applied.known;
-	if (n == 0) {
-		fprintf(out, "# No service has had its limits changed yet.\nservices: {}\n");
-		return;
-	}
-	fprintf(out, "services:\n");
+	time_format_rfc3339(time_wall(), when, sizeof(when));
 	for (size_t i = 0; i < s->n_services; i++) {
 		const struct state_service *sv = &s->services[i];
 		if (!sv->applied.known)
 			continue;
 		unsigned r = sv->replicas ? sv->replicas : 1;
-		fprintf(out, "  %s:\n    deploy:\n      resources:\n        limits:\n", sv->name);
-		if (sv->applied.cpu > 0)
-			fprintf(out, "          cpus: \"%.2f\"\n", sv->applied.cpu / r);
-		if (sv->applied.memory > 0)
-			fprintf(out, "          memory: %lluM\n",
-			        (unsigned long long)(sv->applied.memory / r / UNITS_MIB));
+		o[n++] = (struct override){ sv->name, sv->applied.cpu / r, sv->applied.memory / r };
 	}
+	header = xasprintf(
+	        "Written by resource-manager export-overrides at %s.\n"
+	        "The limits resource-manager applied last, per container. Use with:\n"
+	        "  docker compose -f docker-compose.yml -f <this file> up -d\n"
+	        "Services are named as monitored; a name that is a container name rather\n"
+	        "than a Compose service must be renamed to its service here.%s",
+	        when, n ? "" : "\nNo service has had its limits changed yet.");
+	overrides_write(out, header, o, n);
+	free(header);
+	free(o);
 }
 
 static int export_run(int argc, char **argv)

@@ -116,6 +116,23 @@ double histogram_percentile(const struct histogram *h, double p)
 	return histogram_bucket_upper(h, last);
 }
 
+double histogram_share_above(const struct histogram *h, double value)
+{
+	if (histogram_empty(h))
+		return NAN;
+	size_t b = histogram_bucket_of(h, value);
+	double above = 0;
+	for (size_t i = b + 1; i < HISTOGRAM_BUCKETS; i++)
+		above += h->bucket[i];
+	/* The part of value's bucket above it, on the scale percentiles use. */
+	double lo = b == 0 ? 0 : histogram_bucket_upper(h, b - 1);
+	double hi = histogram_bucket_upper(h, b);
+	double frac = b == 0 ? value / h->base : log(value / lo) / log(hi / lo);
+	if (b < HISTOGRAM_BUCKETS - 1 || value < hi)
+		above += h->bucket[b] * (1 - fmin(fmax(frac, 0), 1));
+	return fmin(above / h->total, 1);
+}
+
 double histogram_mean(const struct histogram *h)
 {
 	return histogram_empty(h) ? NAN : h->sum / h->total;

@@ -183,29 +183,95 @@ int prom_query(struct prom_client *c, const char *promql, double at, struct prom
 	return r;
 }
 
-int prom_query_encoded(struct prom_client *c, const char *promql_encoded, double at,
-                       struct prom_response *ret, char *err, size_t errlen)
+/* POSTs form to path; the answer in *resp, or a negative errno with the
+ * transport's reason in err (without the query text). */
+static int post(struct prom_client *c, const char *path, const char *form,
+                struct http_response *resp, char *err, size_t errlen)
 {
 	static const char *const form_type[] = { "Content-Type: application/x-www-form-urlencoded",
 		                                 NULL };
-	struct http_response resp = { 0 };
-	const char *path = "/api/v1/query";
-	char *form = query_form(c, promql_encoded, at);
 	size_t herrlen = strlen(path) + strlen(http_endpoint_describe(c->ep)) + 512;
 	char *herr = xcalloc(1, herrlen);
 	c->requests++;
-	int r = http_request_headers(c->ep, "POST", path, form, form_type, &resp, herr, herrlen);
+	int r = http_request_headers(c->ep, "POST", path, form, form_type, resp, herr, herrlen);
 	if (r < 0) {
 		if (err)
 			transport_message(c, r, herr, path, err, errlen);
-		goto out;
+	} else {
+		c->bytes += resp->body_len;
+		log_debug("prom", "query answered\tpath=%s status=%ld bytes=%zu", path,
+		          resp->status, resp->body_len);
 	}
-	c->bytes += resp.body_len;
-	log_debug("prom", "query answered\tstatus=%ld bytes=%zu", resp.status, resp.body_len);
-	r = check_answer(c, &resp, ret, err, errlen);
-out:
-	http_response_free(&resp);
 	free(herr);
+	return r;
+}
+
+int prom_query_encoded(struct prom_client *c, const char *promql_encoded, double at,
+                       struct prom_response *ret, char *err, size_t errlen)
+{
+	struct http_response resp = { 0 };
+	char *form = query_form(c, promql_encoded, at);
+	int r = post(c, "/api/v1/query", form, &resp, err, errlen);
+	if (r >= 0)
+		r = check_answer(c, &resp, ret, err, errlen);
+	http_response_free(&resp);
 	free(form);
+	return r;
+}
+
+/* Interprets a range query's answer, as check_answer does an instant one's. */
+static int check_range_answer(const struct prom_client *c, const struct http_response *resp,
+                              struct prom_matrix *ret, char *err, size_t errlen)
+{
+	struct prom_matrix m = { 0 };
+	char perr[160] = "", excerpt[128];
+	bool ok_status = resp->status >= 200 && resp->status < 300;
+	int r = prom_matrix_parse(resp->body, resp->body_len, &m, perr, sizeof(perr));
+	if (r < 0) {
+		body_excerpt(resp, excerpt, sizeof(excerpt));
+		r = ok_status ? -EBADMSG : status_errno(resp->status, NULL);
+		if (err && ok_status)
+			snprintf(err, errlen,
+			         "Prometheus %s sent a range answer that is not the API's JSON: %s",
+			         c->url, perr);
+		else if (err)
+			snprintf(err, errlen, "Prometheus %s answered HTTP %ld: %s", c->url,
+			         resp->status, excerpt[0] ? excerpt : "(empty body)");
+		return r;
+	}
+	if (!m.success || !ok_status) {
+		r = m.success ? -EIO : status_errno(resp->status, m.error_type);
+		if (err && m.success)
+			snprintf(err, errlen, "Prometheus %s answered HTTP %ld", c->url,
+			         resp->status);
+		else if (err)
+			snprintf(err, errlen, "Prometheus %s refused the query (HTTP %ld, %s): %s",
+			         c->url, resp->status, m.error_type, m.error);
+		prom_matrix_free(&m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+int prom_query_range_encoded(struct prom_client *c, const char *promql_encoded, double start,
+                             double end, double step, struct prom_matrix *ret, char *err,
+                             size_t errlen)
+{
+	struct http_response resp = { 0 };
+	char timeout[32], tail[160];
+	units_format_prom_duration(c->timeout, timeout, sizeof(timeout));
+	snprintf(tail, sizeof(tail), "&start=%.3f&end=%.3f&step=%.3f&timeout=%s", start, end, step,
+	         timeout);
+	struct strbuf sb;
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "query=");
+	strbuf_puts(&sb, promql_encoded);
+	strbuf_puts(&sb, tail);
+	int r = post(c, "/api/v1/query_range", sb.data, &resp, err, errlen);
+	if (r >= 0)
+		r = check_range_answer(c, &resp, ret, err, errlen);
+	http_response_free(&resp);
+	strbuf_free(&sb);
 	return r;
 }

@@ -809,7 +809,7 @@ static const char *read_scratch(struct parser *ps)
 /* Prometheus writes sample values as Go's FormatFloat(v, 'f', -1) or the
  * special strings; accept plain decimal (with an exponent, for other
  * implementations) and those, nothing looser (no hex, no "infinity"). */
-static int parse_value(const char *s, double *ret)
+int prom_json_parse_value(const char *s, double *ret)
 {
 	/* The common case, "-?digits(.digits)?", without strtod. */
 	const char *p = s;
@@ -873,7 +873,7 @@ static void read_pair(struct parser *ps, struct prom_sample *s, size_t idx)
 				time_ok = true;
 			} else if (n == 1 && c == '"') {
 				value_str = true;
-				value_ok = parse_value(read_scratch(ps), &v) == 0;
+				value_ok = prom_json_parse_value(read_scratch(ps), &v) == 0;
 			} else {
 				skip_value(ps);
 			}

@@ -711,3 +711,195 @@ char *source_prom_query_form(const struct source *s, unsigned i, const char *con
 	selectors_free(&sel_encoded);
 	return form;
 }
+
+/* ---- History ---- */
+
+/* Prometheus refuses more points per series than this in a range query. */
+#define MAX_POINTS_PER_SERIES 10000
+#define DEFAULT_MAX_POINTS    50000
+/* Consecutive failed chunks that end a history read. */
+#define MAX_FAILED_CHUNKS 3
+
+/* One chunk's answers, one matrix per quantity, and a cursor per series. */
+struct chunk {
+	struct prom_matrix m[_Q_MAX];
+	size_t *cursor[_Q_MAX];
+};
+
+static void chunk_free(struct chunk *c)
+{
+	for (int q = 0; q < _Q_MAX; q++) {
+		prom_matrix_free(&c->m[q]);
+		free(c->cursor[q]);
+		c->cursor[q] = NULL;
+	}
+}
+
+/* Asks every quantity but the trend for steps t0..t1. */
+static int chunk_query(struct source_prom *sp, const struct selectors *sel_encoded, double t0,
+                       double t1, double step, struct chunk *c, char *err, size_t errlen)
+{
+	for (int q = 0; q < _Q_MAX; q++) {
+		if (q == Q_CPU_TREND)
+			continue;
+		char *form = query_text(sp, (enum quantity)q, sel_encoded, true);
+		int r = prom_query_range_encoded(sp->client, form, t0, t1, step, &c->m[q], err,
+		                                 errlen);
+		free(form);
+		if (r < 0)
+			return r;
+		c->cursor[q] = xcalloc(c->m[q].n_series + 1, sizeof(size_t));
+	}
+	return 0;
+}
+
+static void accs_clear(struct service_acc *accs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < accs[i].n; j++)
+			free(accs[i].c[j].name);
+		free(accs[i].c);
+		accs[i] = (struct service_acc){ 0 };
+	}
+}
+
+/* Files the values every series has at time t under their services. */
+static void chunk_gather(const struct source_prom *sp, struct chunk *c,
+                         const struct name_table *names, double t, struct service_acc *accs)
+{
+	for (int q = 0; q < _Q_MAX; q++) {
+		for (size_t k = 0; k < c->m[q].n_series; k++) {
+			const struct prom_series *s = &c->m[q].series[k];
+			size_t *cur = &c->cursor[q][k];
+			while (*cur < s->n && s->t[*cur] < t - 1e-3)
+				(*cur)++;
+			if (*cur >= s->n || s->t[*cur] > t + 1e-3)
+				continue;
+			const char *svc = prom_series_label(s, L_SERVICE);
+			const char *proj = prom_series_label(s, L_PROJECT);
+			const char *name = prom_series_label(s, L_NAME);
+			long i = assign(sp, names, svc, proj, name);
+			if (i < 0)
+				continue;
+			struct container *ct = container_get(&accs[i], name ? name : "");
+			ct->q[q].present = true;
+			ct->q[q].v = s->v[*cur];
+		}
+	}
+}
+
+/* The observations of steps t0..t1 from a chunk's answers. */
+static void chunk_emit(const struct source_prom *sp, struct chunk *c,
+                       const struct name_table *names, const char *const *services, size_t n,
+                       double t0, double t1, double step, source_prom_history_fn fn, void *ctx,
+                       struct source_prom_history_stats *st)
+{
+	struct service_acc *accs = xcalloc(n, sizeof(*accs));
+	for (double t = t0; t <= t1 + 1e-6; t += step) {
+		chunk_gather(sp, c, names, t, accs);
+		for (size_t i = 0; i < n; i++) {
+			if (accs[i].n == 0) {
+				st->gaps++;
+				continue;
+			}
+			struct observation o = { 0 };
+			summarize(&accs[i], services[i], t, &o);
+			/* The memory series here is the peak over the step. */
+			if (o.mem_peak_known) {
+				o.mem_interval_peak_known = true;
+				o.mem_interval_peak = o.mem_peak;
+			}
+			st->observations++;
+			fn(ctx, i, &o);
+		}
+		accs_clear(accs, n);
+	}
+	free(accs);
+}
+
+static size_t chunk_steps_for(size_t n, size_t max_points)
+{
+	size_t per = (max_points ? max_points : DEFAULT_MAX_POINTS) / (n ? n : 1);
+	if (per < 1)
+		per = 1;
+	return per > MAX_POINTS_PER_SERIES ? MAX_POINTS_PER_SERIES : per;
+}
+
+/* Prometheus' refusal of too many points per series. */
+static bool too_long(int r, const char *err)
+{
+	return r == -EINVAL && (strstr(err, "resolution") || strstr(err, "too many"));
+}
+
+int source_prom_history(const struct source *s, const char *const *services, size_t n, double start,
+                        double end, double step, size_t max_points, bool stderr_progress,
+                        source_prom_history_fn fn, void *ctx,
+                        struct source_prom_history_stats *stats, char *err, size_t errlen)
+{
+	if (s->ops != &prom_ops || !(step > 0) || !(end >= start) || n == 0)
+		return -EINVAL;
+	/* The same queries as collect, over one step. */
+	struct source_prom sp = *(const struct source_prom *)s->impl;
+	sp.analysis_window = sp.check_interval = step;
+	struct selectors sel = { 0 }, sel_encoded = { 0 };
+	struct name_table names = { 0 };
+	struct source_prom_history_stats st = { 0 };
+	unsigned req0 = prom_client_requests(sp.client);
+	size_t bytes0 = prom_client_bytes(sp.client), per = chunk_steps_for(n, max_points);
+	unsigned failed_in_row = 0;
+	char cerr[512] = "";
+	int r = 0, last_r = 0;
+	name_table_build(&names, services, n);
+	selectors_build(&sp, services, n, &sel);
+	selectors_encode(&sel, &sel_encoded);
+	st.steps = (size_t)floor((end - start) / step) + 1;
+	for (double t0 = start; t0 <= end + 1e-6;) {
+		double t1 = fmin(t0 + (double)(per - 1) * step, end);
+		struct chunk c = { 0 };
+		r = chunk_query(&sp, &sel_encoded, t0, t1, step, &c, cerr, sizeof(cerr));
+		if (r < 0 && too_long(r, cerr) && per > 1) {
+			chunk_free(&c);
+			per = (per + 1) / 2;
+			continue;
+		}
+		st.chunks++;
+		if (r < 0) {
+			last_r = r;
+			st.failed_chunks++;
+			st.partial = true;
+			if (!st.first_error[0])
+				snprintf(st.first_error, sizeof(st.first_error), "%s", cerr);
+			if (stderr_progress)
+				fprintf(stderr, "history: steps %.0f-%.0f skipped: %s\n", t0, t1,
+				        cerr);
+			if (++failed_in_row >= MAX_FAILED_CHUNKS)
+				goto fail;
+		} else {
+			failed_in_row = 0;
+			chunk_emit(&sp, &c, &names, services, n, t0, t1, step, fn, ctx, &st);
+			if (stderr_progress)
+				fprintf(stderr, "history: %.0f%% (%zu chunks, %u requests)\n",
+				        100.0 * fmin(1, (t1 - start + step) / (end - start + step)),
+				        st.chunks, prom_client_requests(sp.client) - req0);
+		}
+		chunk_free(&c);
+		t0 = t1 + step;
+	}
+	r = 0;
+	if (st.failed_chunks == st.chunks)
+		goto fail;
+	goto out;
+fail:
+	r = last_r < 0 ? last_r : -EIO;
+	if (err)
+		snprintf(err, errlen, "%s", st.first_error[0] ? st.first_error : cerr);
+out:
+	st.requests = prom_client_requests(sp.client) - req0;
+	st.bytes = prom_client_bytes(sp.client) - bytes0;
+	if (stats)
+		*stats = st;
+	free(names.slots);
+	selectors_free(&sel);
+	selectors_free(&sel_encoded);
+	return r;
+}

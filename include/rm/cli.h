@@ -23,6 +23,7 @@ struct cli_command {
 extern const struct cli_command cmd_run;
 extern const struct cli_command cmd_check_config;
 extern const struct cli_command cmd_simulate;
+extern const struct cli_command cmd_recommend;
 extern const struct cli_command cmd_observe;
 extern const struct cli_command cmd_export_overrides;
 extern const struct cli_command cmd_healthcheck;

@@ -59,6 +59,9 @@ int histogram_add(struct histogram *h, double value, double weight, double t, do
 
 /* The p-th percentile (0 < p <= 1) of the weighted samples; NAN when empty. */
 double histogram_percentile(const struct histogram *h, double p);
+/* The share of the weight above value (0..1), interpolated inside value's
+ * bucket as histogram_percentile does; NAN when empty. */
+double histogram_share_above(const struct histogram *h, double value);
 /* The weighted mean of the samples; NAN when empty. */
 double histogram_mean(const struct histogram *h);
 /* Seconds of history: last - first (0 with fewer than two samples). */

@@ -1,11 +1,13 @@
-/* prom: a Prometheus HTTP API client for instant queries
- * (POST /api/v1/query, form body), over the http transport. Does not log above debug. */
+/* prom: a Prometheus HTTP API client for instant and range queries
+ * (POST /api/v1/query and /api/v1/query_range, form bodies), over the http
+ * transport. Does not log above debug. */
 #ifndef RM_PROM_H
 #define RM_PROM_H
 
 #include <stddef.h>
 
 #include "rm/prom_json.h"
+#include "rm/prom_matrix.h"
 
 /* Largest answer accepted; a bigger or endless body fails with -EFBIG. */
 #define PROM_MAX_BODY (32u * 1024u * 1024u)
@@ -42,6 +44,15 @@ int prom_query(struct prom_client *c, const char *promql, double at, struct prom
  * gives it: for callers that build big queries from pieces encoded once. */
 int prom_query_encoded(struct prom_client *c, const char *promql_encoded, double at,
                        struct prom_response *ret, char *err, size_t errlen);
+
+/* A range query (POST /api/v1/query_range) of the percent-encoded query
+ * from start to end (epoch seconds) every step seconds. Returns 0 with *ret
+ * (free with prom_matrix_free), or the errors of prom_query; Prometheus
+ * refusing more than its 11,000 points per series is -EINVAL with its
+ * message. */
+int prom_query_range_encoded(struct prom_client *c, const char *promql_encoded, double start,
+                             double end, double step, struct prom_matrix *ret, char *err,
+                             size_t errlen);
 
 /* Requests made and body bytes received since the client was created. */
 unsigned prom_client_requests(const struct prom_client *c);

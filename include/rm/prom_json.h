@@ -59,6 +59,11 @@ int prom_json_parse(const char *data, size_t len, struct prom_response *ret, cha
 /* Frees what *r owns and zeroes it; accepts NULL. */
 void prom_response_free(struct prom_response *r);
 
+/* A sample value as Prometheus writes it: a decimal number (an exponent
+ * allowed), "NaN", "+Inf", "Inf" or "-Inf"; nothing looser. Returns 0 and
+ * *ret, or -EINVAL. */
+int prom_json_parse_value(const char *s, double *ret);
+
 /* The value of label name on s, or NULL when s has no such label. Borrowed
  * from s. */
 const char *prom_sample_label(const struct prom_sample *s, const char *name);

@@ -40,4 +40,40 @@ char *source_prom_query_text(const struct source *s, unsigned i, const char *con
 char *source_prom_query_form(const struct source *s, unsigned i, const char *const *services,
                              size_t n);
 
+/* ---- History (range queries) ---- */
+
+/* What a history read did. */
+struct source_prom_history_stats {
+	unsigned requests;
+	size_t bytes;
+	size_t chunks;       /* ranges of steps asked together */
+	size_t steps;        /* steps in the range */
+	size_t observations; /* (service, step) pairs handed to the callback */
+	size_t gaps;         /* (service, step) pairs with no series at all */
+	size_t failed_chunks;
+	bool partial; /* some chunks failed: the result misses their steps */
+	char first_error[256];
+};
+
+/* Called for each (service, step) that has series, in time order (a step's
+ * services in index order). o->time is the step; mem_interval_peak is the
+ * highest memory over the step; the CPU trend is unknown. */
+typedef void (*source_prom_history_fn)(void *ctx, size_t service, const struct observation *o);
+
+/* Reads services[0..n)' cAdvisor history from start to end (epoch seconds)
+ * every step seconds, in chunks of steps such that no answer holds more than
+ * max_points samples per query (0: 50,000; never above Prometheus' 11,000
+ * points per series; halved when Prometheus still refuses a chunk as too
+ * long), and hands each step's observation to fn as collect would have
+ * measured it with an analysis window of one step. Requests grow with the
+ * chunks, not with the services: SOURCE_PROM_QUERIES - 1 per chunk (no trend).
+ * stderr_progress: a line per chunk on stderr when the range is long.
+ * A chunk that fails is skipped and reported in stats (partial, first_error);
+ * three in a row, or none answered, stop the read: returns the error then
+ * (-ECONNREFUSED, -ETIMEDOUT, -EIO, -EINVAL...) with a message in err, else 0. */
+int source_prom_history(const struct source *s, const char *const *services, size_t n, double start,
+                        double end, double step, size_t max_points, bool stderr_progress,
+                        source_prom_history_fn fn, void *ctx,
+                        struct source_prom_history_stats *stats, char *err, size_t errlen);
+
 #endif
