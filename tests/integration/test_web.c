@@ -244,6 +244,8 @@ static struct rm_config *test_config(void)
 	free(cfg->web.admin_token_file);
 	cfg->web.admin_token_file = xstrdup(token_path);
 	cfg->web.trust_forward_auth = true;
+	free(cfg->web.health_socket);
+	cfg->web.health_socket = xstrdup("none");
 	return cfg;
 }
 
@@ -614,9 +616,10 @@ static void test_malformed_and_oversized(void **state)
 	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF, "{not json", 400);
 
 	/* Declared larger than web.max_body: 413 without reading it. */
-	char *req = xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\nHost: x\r\n" AUTH CSRF
-	                      "Content-Length: %u\r\n\r\n{",
-	                      70000u);
+	char *req =
+	        xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+	                  "Content-Length: %u\r\n\r\n{",
+	                  70000u);
 	send_raw(port, req, strlen(req), &r);
 	free(req);
 	assert_int_equal(r.status, 413);
@@ -638,7 +641,7 @@ static void test_malformed_and_oversized(void **state)
 	expect_status(port, "GET", path, NULL, NULL, 414);
 	/* Headers beyond civetweb's buffer. */
 	char *huge = xmalloc(20000);
-	int o = snprintf(huge, 20000, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	int o = snprintf(huge, 20000, "GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ");
 	memset(huge + o, 'b', 19000 - (size_t)o);
 	strcpy(huge + 19000, "\r\n\r\n");
 	send_raw(port, huge, strlen(huge), &r);
