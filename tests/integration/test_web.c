@@ -246,6 +246,9 @@ static struct rm_config *test_config(void)
 	cfg->web.trust_forward_auth = true;
 	free(cfg->web.health_socket);
 	cfg->web.health_socket = xstrdup("none");
+	struct strlist *l = &cfg->web.allowed_hosts;
+	l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
+	l->items[l->n++] = xstrdup("rm.example.com");
 	return cfg;
 }
 
@@ -738,6 +741,303 @@ static void test_start_errors(void **state)
 	web_stop(NULL);
 }
 
+/* {"cpu": [[[...]]]} nested `levels` deep. */
+static char *nested_body(size_t levels)
+{
+	size_t len = 8 + 2 * levels + 2;
+	char *b = xmalloc(len);
+	size_t o = (size_t)snprintf(b, len, "{\"cpu\":");
+	memset(b + o, '[', levels);
+	memset(b + o + levels, ']', levels);
+	strcpy(b + o + 2 * levels, "}");
+	return b;
+}
+
+/* Issue 19: jansson recursed once per level on a worker's 100 KiB stack and
+ * a 2 KB body crashed the process. Now the depth is refused before parsing. */
+static void test_json_nesting_refused(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.max_body = 1 << 20; /* room for 100,000 levels */
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	static const size_t levels[] = { 3, 1000, 100000 };
+	for (size_t i = 0; i < RM_ARRAY_SIZE(levels); i++) {
+		char *b = nested_body(levels[i]);
+		json_t *j = request_json(p, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+		                         b, 400);
+		assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "nested"));
+		json_decref(j);
+		free(b);
+		expect_status(p, "GET", "/health", NULL, NULL, 200); /* still alive */
+	}
+	/* Two levels is what the API allows: the usual validation answers. */
+	json_t *j = request_json(p, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+	                         "{\"cpu\": [1]}", 400);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "cpu:"));
+	json_decref(j);
+	assert_int_equal(calls(d), 0);
+	stop(d);
+	config_free(cfg);
+}
+
+/* Issue 19: DNS rebinding. A page on evil.example, rebound to this address,
+ * sends Host and Origin evil.example: both match each other, so the CSRF check
+ * alone let it through. The Host allow-list refuses it, forward-auth or not. */
+static void test_host_rebinding_refused(void **state)
+{
+	char hdr[512];
+	int before = calls(main_daemon);
+	snprintf(hdr, sizeof(hdr),
+	         "Host: evil.example:%d\r\nOrigin: http://evil.example:%d\r\n" CSRF
+	         "X-Forwarded-User: m\r\n",
+	         port, port);
+	char *req = xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\n%s"
+	                      "Content-Length: 0\r\n\r\n",
+	                      hdr);
+	struct resp r;
+	send_raw(port, req, strlen(req), &r);
+	free(req);
+	assert_int_equal(r.status, 421);
+	assert_security_headers(&r);
+	resp_free(&r);
+	assert_int_equal(calls(main_daemon), before);
+	/* Reading too: the page would read the status through the rebound name. */
+	static const char *const refused[] = {
+		"GET /api/v1/status HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost: evil.example.\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: localhost.evil.example:80\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: localhost:80x\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: \r\n\r\n",
+		"GET /health HTTP/1.1\r\n\r\n",
+		/* Behind the trusted proxy, the name it forwards is checked too. */
+		"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n\r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(refused); i++) {
+		send_raw(port, refused[i], strlen(refused[i]), &r);
+		if (r.status != 421 && r.status != 400)
+			fail_msg("%s: %d", refused[i], r.status);
+		resp_free(&r);
+	}
+	/* The names it is reached by. */
+	static const char *const allowed[] = {
+		"GET /health HTTP/1.1\r\nHost: localhost:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: LOCALHOST.\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: resource-manager:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: rm.example.com\r\nX-Forwarded-Host: "
+		"rm.example.com\r\n\r\n",
+		"GET /health HTTP/1.0\r\n\r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(allowed); i++) {
+		send_raw(port, allowed[i], strlen(allowed[i]), &r);
+		if (r.status != 200)
+			fail_msg("%s: %d", allowed[i], r.status);
+		resp_free(&r);
+	}
+}
+
+/* Issue 19: RFC 9112 says 400 to a duplicate or comma-separated
+ * Content-Length, and to one beside Transfer-Encoding; civetweb took the first
+ * value, which a proxy in front may read the other way (smuggling). */
+static void test_duplicate_content_length_refused(void **state)
+{
+	static const char *const framing[] = {
+		"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+		"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
+		"Content-Length: 2, 2\r\n\r\n{}",
+		"Content-Length: +2\r\n\r\n{}",
+		"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+	};
+	int before = calls(main_daemon);
+	for (size_t i = 0; i < RM_ARRAY_SIZE(framing); i++) {
+		char *req = xasprintf("POST /api/v1/automation/resume HTTP/1.1\r\nHost: "
+		                      "localhost\r\n" AUTH CSRF "%s",
+		                      framing[i]);
+		struct resp r;
+		send_raw(port, req, strlen(req), &r);
+		if (r.status != 400)
+			fail_msg("%s: %d", framing[i], r.status);
+		assert_security_headers(&r);
+		resp_free(&r);
+		free(req);
+	}
+	/* Chunks alone: 411, a body needs a length here. */
+	const char chunked[] =
+	        "POST /api/v1/automation/resume HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+	        "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+	struct resp r;
+	send_raw(port, chunked, strlen(chunked), &r);
+	assert_int_equal(r.status, 411);
+	resp_free(&r);
+	assert_int_equal(calls(main_daemon), before);
+	/* One length still works. */
+	expect_status(port, "POST", "/api/v1/automation/resume", AUTH CSRF, "{}", 200);
+}
+
+/* Issue 19: civetweb's own error pages (bad version, bad framing, headers too
+ * large) had none of the security headers, and the 505 quoted the request
+ * line as text/plain. */
+static void test_error_pages_have_headers(void **state)
+{
+	static const char *const bad[] = {
+		"GET /<script>alert(1)</script> HTTP/1.2\r\nHost: localhost\r\n\r\n",
+		"GET /<script>alert(1)</script> HTTP/9.9\r\nHost: localhost\r\n\r\n",
+		"POST /<script> HTTP/1.1\r\nHost: localhost\r\nContent-Length: x<script>\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip<script>\r\n\r\n",
+		"BLAH<script>\r\n\r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(bad); i++) {
+		struct resp r;
+		char h[256];
+		send_raw(port, bad[i], strlen(bad[i]), &r);
+		if (r.status < 400)
+			fail_msg("%s: %d", bad[i], r.status);
+		assert_security_headers(&r);
+		assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "application/json");
+		assert_string_equal(header(&r, "Cache-Control", h, sizeof(h)), "no-store");
+		if (strstr(r.raw, "<script"))
+			fail_msg("echoed: %s", r.raw);
+		json_t *j = body_json(&r);
+		assert_non_null(json_string_value(json_object_get(j, "error")));
+		json_decref(j);
+		resp_free(&r);
+	}
+}
+
+/* Issue 19: the open /health named the Docker endpoint and quoted the
+ * connection error. Only a reader who may read the status sees that. */
+static void test_health_without_detail(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.read_requires_auth = true;
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	struct view *v = sample_view(SAMPLE_NOW);
+	v->now = v->last_check = time_wall();
+	v->deps[0].up = false;
+	snprintf(v->deps[0].detail, sizeof(v->deps[0].detail),
+	         "tcp://socket-proxy:2375: Could not resolve host");
+	web_publish(d->w, v);
+	struct resp r;
+	request(p, "GET", "/health", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "socket-proxy"));
+	assert_null(strstr(r.body, "detail"));
+	json_t *j = body_json(&r);
+	json_t *docker = json_object_get(json_object_get(j, "dependencies"), "docker");
+	assert_string_equal(json_string_value(json_object_get(docker, "status")), "down");
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "degraded");
+	json_decref(j);
+	resp_free(&r);
+	/* Credentials, with read_requires_auth: the detail is there. */
+	request(p, "GET", "/health", AUTH, NULL, &r);
+	assert_non_null(strstr(r.body, "socket-proxy:2375: Could not resolve host"));
+	resp_free(&r);
+	stop(d);
+	/* Without read_requires_auth, credentials change nothing. */
+	cfg->web.read_requires_auth = false;
+	d = start(cfg);
+	p = web_port(d->w);
+	v = sample_view(SAMPLE_NOW);
+	v->deps[0].up = false;
+	snprintf(v->deps[0].detail, sizeof(v->deps[0].detail), "tcp://socket-proxy:2375");
+	web_publish(d->w, v);
+	request(p, "GET", "/health", AUTH, NULL, &r);
+	assert_null(strstr(r.body, "socket-proxy"));
+	resp_free(&r);
+	stop(d);
+	config_free(cfg);
+}
+
+static int connect_port(int p)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Seconds until the server closes fd (reading and dropping what it says),
+ * while one byte is sent every `every` seconds; gives up after `limit`. */
+static double seconds_to_close(int fd, double every, double limit, char *first, size_t len)
+{
+	double start = time_monotonic(), next = start + every;
+	size_t got = 0;
+	while (time_monotonic() - start < limit) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 50) > 0) {
+			char buf[4096];
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n <= 0)
+				return time_monotonic() - start;
+			size_t k = (size_t)n < len - 1 - got ? (size_t)n : len - 1 - got;
+			memcpy(first + got, buf, k);
+			got += k;
+			first[got] = '\0';
+		}
+		if (every > 0 && time_monotonic() >= next) {
+			(void)send(fd, "x", 1, MSG_NOSIGNAL);
+			next += every;
+		}
+	}
+	return limit;
+}
+
+/* Issue 19: after answering 401/404/413, civetweb read the announced body, a
+ * byte a second, for as long as it came (its timeout was per read). Now an
+ * early answer closes the connection, and a body must arrive by the
+ * request's deadline (web.request_timeout, 2 s here) or get 408. */
+static void test_slow_bodies_cut_off(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.request_timeout = 2;
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	static const char *const early[] = {
+		"POST /nope HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000\r\n\r\nx",
+		"POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" CSRF
+		"Content-Length: 100\r\n\r\nx",
+		"POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+		"Content-Length: 1000000000\r\n\r\nx",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(early); i++) {
+		int fd = connect_port(p);
+		assert_int_equal(send(fd, early[i], strlen(early[i]), 0),
+		                 (ssize_t)strlen(early[i]));
+		char first[256] = "";
+		double t = seconds_to_close(fd, 0.2, 10, first, sizeof(first));
+		close(fd);
+		if (t > 1.0 || strncmp(first, "HTTP/1.1 4", 10) != 0)
+			fail_msg("%.60s: closed after %.1f s, answer '%.40s'", early[i], t, first);
+	}
+	/* A valid request whose body trickles in: 408 by the deadline. */
+	int fd = connect_port(p);
+	const char slow[] =
+	        "POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+	        "Content-Length: 100\r\n\r\n{";
+	assert_int_equal(send(fd, slow, strlen(slow), 0), (ssize_t)strlen(slow));
+	char first[256] = "";
+	double t = seconds_to_close(fd, 0.3, 10, first, sizeof(first));
+	close(fd);
+	if (t > 3.5 || strncmp(first, "HTTP/1.1 408", 12) != 0)
+		fail_msg("trickled body: closed after %.1f s, answer '%.40s'", t, first);
+	/* Headers that never end: closed by the deadline too, with no answer. */
+	fd = connect_port(p);
+	assert_int_equal(send(fd, "GET /health HTTP/1.1\r\n", 22, 0), 22);
+	t = seconds_to_close(fd, 0.3, 10, first, sizeof(first));
+	close(fd);
+	if (t > 3.5)
+		fail_msg("trickled headers: closed after %.1f s", t);
+	assert_int_equal(calls(d), 0);
+	stop(d);
+	config_free(cfg);
+}
+
 /* Readers on several threads while the loop publishes new views. */
 struct reader {
 	atomic_bool *stop;
@@ -796,6 +1096,12 @@ int main(void)
 		cmocka_unit_test(test_read_requires_auth),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test(test_publish_while_reading),
+		cmocka_unit_test(test_json_nesting_refused),
+		cmocka_unit_test(test_host_rebinding_refused),
+		cmocka_unit_test(test_duplicate_content_length_refused),
+		cmocka_unit_test(test_error_pages_have_headers),
+		cmocka_unit_test(test_health_without_detail),
+		cmocka_unit_test(test_slow_bodies_cut_off),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
