@@ -260,7 +260,8 @@ static bool check_csrf(const struct request *rq)
 	const char *origin = mg_get_header(rq->c, "Origin");
 	if (origin && !origin_matches(rq, origin)) {
 		log_refused(rq, 403, "origin");
-		reply_error(rq->c, 403, NULL, "cross-origin request refused (Origin %s)", origin);
+		reply_error(rq->c, 403, NULL,
+		            "cross-origin request refused: Origin is not this host");
 		return false;
 	}
 	return true;
@@ -462,6 +463,16 @@ static void serve_history(const struct request *rq)
 	free(body);
 }
 
+static bool valid_name(const char *s, size_t len)
+{
+	if (len == 0 || len > WEB_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
 /* A cpu or memory value of a deploy body: a number, or a string with units. */
 static int deploy_value(const json_t *j, bool mem, double *ret_cpu, uint64_t *ret_mem)
 {
@@ -510,8 +521,10 @@ static int parse_deploy(const struct request *rq, json_t *body, struct web_comma
 			}
 			cmd->has_memory = true;
 		} else if (strcmp(key, "cpu") != 0 && strcmp(key, "memory") != 0) {
+			/* Echo a plain name only: a body is untrusted. */
+			bool plain = valid_name(key, strlen(key)) && strlen(key) <= 32;
 			reply_error(rq->c, 400, NULL, "unknown key '%s' (expected cpu, memory)",
-			            key);
+			            plain ? key : "?");
 			return -EINVAL;
 		}
 	}
@@ -594,16 +607,6 @@ static void serve_command(struct request *rq, enum web_command_kind kind, const 
 	free(text);
 out:
 	json_decref(body);
-}
-
-static bool valid_name(const char *s, size_t len)
-{
-	if (len == 0 || len > WEB_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
-			return false;
-	return true;
 }
 
 static void method_not_allowed(const struct request *rq, const char *allow)
@@ -738,30 +741,82 @@ static bool route_automation(struct request *rq)
 	return true;
 }
 
-/* RFC 9112 6.3: one Content-Length of digits only, and never beside a
- * Transfer-Encoding; anything else could be read another way by a proxy in
- * front (request smuggling). Chunked bodies are refused too (411, as 6.3
- * allows): the API's bodies are small, and a length lets the read keep to
- * the deadline. Returns the reason, or NULL when the framing is sound.
- * civetweb itself would take the first Content-Length. */
-static const char *framing_error(const struct mg_request_info *ri)
+/* An RFC 9110 token: what a header name must be. */
+static bool is_token(const char *s)
 {
-	int lengths = 0;
-	bool te = false;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
+/* civetweb parses the header lines in place, and two things it accepts leave
+ * a mark there. "Name : value" (RFC 9112 5.1: 400) has its space before the
+ * colon zeroed too, so a NUL follows the name's own and the value starts
+ * further on. A line it cannot read (a folded one, an empty name) ends its
+ * parse early, dropping every line after it: then what follows the last
+ * header read is not the blank line that ends the headers. */
+static bool header_lines_sound(const struct mg_request_info *ri)
+{
 	for (int i = 0; i < ri->num_headers; i++) {
 		const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		size_t len = strlen(n);
+		if (v > n + len + 1 && n[len + 1] == '\0')
+			return false;
+	}
+	if (ri->num_headers == 0)
+		return true;
+	const char *v = ri->http_headers[ri->num_headers - 1].value;
+	const char *p = v + strlen(v), *end = p + 2;
+	while (p < end && *p == '\0')
+		p++; /* the zeroed CR LF (or LF) of its line */
+	return *p == '\r' || *p == '\n';
+}
+
+/* RFC 9112: header names are tokens (no "Content-Length :", no folded
+ * lines), one Host, one Content-Length of digits only and never beside a
+ * Transfer-Encoding; anything else could be read another way by a proxy in
+ * front (request smuggling). civetweb itself would take the first
+ * Content-Length and drop header lines past its 64th, so a request that fills
+ * them is refused too. Chunked bodies get 411, as 6.3 allows: the API's
+ * bodies are small, and a length lets the read keep to the deadline. Returns
+ * the status (0 when the framing is sound) and the reason in *why. */
+static int framing_error(const struct mg_request_info *ri, const char **why)
+{
+	int lengths = 0, hosts = 0;
+	bool te = false;
+	*why = "too many header lines";
+	if (ri->num_headers >= MG_MAX_HEADERS)
+		return 431;
+	*why = "malformed header line";
+	if (!header_lines_sound(ri))
+		return 400;
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		*why = "malformed header name";
+		if (!is_token(n))
+			return 400;
+		*why = "more than one Host header";
+		if (strcasecmp(n, "Host") == 0 && ++hosts > 1)
+			return 400;
 		if (strcasecmp(n, "Content-Length") == 0) {
+			*why = "more than one Content-Length header";
 			if (++lengths > 1)
-				return "more than one Content-Length header";
+				return 400;
+			*why = "Content-Length must be one decimal number";
 			if (!*v || strspn(v, "0123456789") != strlen(v))
-				return "Content-Length must be one decimal number";
+				return 400;
 		} else if (strcasecmp(n, "Transfer-Encoding") == 0) {
 			te = true;
 		}
 	}
+	*why = "Content-Length together with Transfer-Encoding";
 	if (lengths && te)
-		return "Content-Length together with Transfer-Encoding";
-	return te ? "send the body with a Content-Length (chunked bodies are not taken)" : NULL;
+		return 400;
+	*why = "send the body with a Content-Length (chunked bodies are not taken)";
+	return te ? 411 : 0;
 }
 
 /* An IPv4 or bracketed IPv6 literal: no page can be served from a rebound
@@ -808,9 +863,14 @@ static bool host_allowed(const struct web_server *w, const char *host)
  * bad framing, or a Host this server does not answer to. */
 static bool check_request(const struct request *rq)
 {
-	const char *why = framing_error(rq->ri);
-	if (why) {
-		int status = strncmp(why, "send the body", 13) == 0 ? 411 : 400;
+	const char *why;
+	int status = framing_error(rq->ri, &why);
+	const char *q = rq->ri->query_string;
+	if (!status && (strstr(rq->ri->request_uri, "%00") || (q && strstr(q, "%00")))) {
+		status = 400; /* a decoded NUL would cut the path or a value short */
+		why = "URI with an encoded NUL";
+	}
+	if (status) {
 		log_refused(rq, status, "framing");
 		reply_error(rq->c, status, NULL, "%s; closing the connection", why);
 		return false;
@@ -822,11 +882,14 @@ static bool check_request(const struct request *rq)
 	}
 	const char *fwd =
 	        rq->w->trust_forward_auth ? mg_get_header(rq->c, "X-Forwarded-Host") : NULL;
-	if ((host && !host_allowed(rq->w, host)) || (fwd && !host_allowed(rq->w, fwd))) {
-		char q[160];
+	const char *bad = host && !host_allowed(rq->w, host) ? host
+	                  : fwd && !host_allowed(rq->w, fwd) ? fwd
+	                                                     : NULL;
+	if (bad) {
+		char quoted[160];
 		log_info("web",
 		         "request refused\tmethod=%s status=421 reason=host host=%s remote=%s",
-		         rq->ri->request_method, log_quote(fwd ? fwd : host, q, sizeof(q)),
+		         rq->ri->request_method, log_quote(bad, quoted, sizeof(quoted)),
 		         rq->ri->remote_addr);
 		reply_error(rq->c, 421, NULL,
 		            "this server does not answer to that host name; add it to "
@@ -1034,6 +1097,10 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 		"request_timeout_ms",
 		timeout,
 		"enable_keep_alive",
+		"no",
+		/* Routing compares raw paths (no name needs escaping), so a %00
+		 * stays visible to check_request instead of cutting the path. */
+		"decode_url",
 		"no",
 		"max_request_size",
 		WEB_MAX_HEADERS,

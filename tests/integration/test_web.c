@@ -493,10 +493,11 @@ static void test_csrf_and_auth_refused(void **state)
 	              AUTH CSRF "Origin: http://evil.example\r\n", "{}", 403);
 	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: null\r\n", NULL,
 	              403);
-	/* Not UTF-8, quoted in the message: still a JSON error. */
+	/* Not UTF-8: still a JSON error, which quotes nothing it was sent. */
 	json_t *e = request_json(port, "POST", "/api/v1/automation/pause",
 	                         AUTH CSRF "Origin: http://\xff\xfe\r\n", NULL, 403);
-	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "http://??"));
+	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "Origin"));
+	assert_null(strstr(json_string_value(json_object_get(e, "error")), "http://"));
 	json_decref(e);
 	/* CSRF header but no or bad credentials. */
 	static const char *const bad[] = {
@@ -850,6 +851,11 @@ static void test_duplicate_content_length_refused(void **state)
 		"Content-Length: 2, 2\r\n\r\n{}",
 		"Content-Length: +2\r\n\r\n{}",
 		"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+		/* civetweb read these as one Content-Length (it drops the space) or
+		 * none (it stops at the folded line and drops the rest). */
+		"Content-Length : 2\r\n\r\n{}",
+		"X-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\n{}",
+		"Host: evil.example\r\nContent-Length: 2\r\n\r\n{}",
 	};
 	int before = calls(main_daemon);
 	for (size_t i = 0; i < RM_ARRAY_SIZE(framing); i++) {
@@ -864,6 +870,8 @@ static void test_duplicate_content_length_refused(void **state)
 		resp_free(&r);
 		free(req);
 	}
+	/* An encoded NUL would cut the path short. */
+	expect_status(port, "GET", "/health%00.html", NULL, NULL, 400);
 	/* Chunks alone: 411, a body needs a length here. */
 	const char chunked[] =
 	        "POST /api/v1/automation/resume HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
