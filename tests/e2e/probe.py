@@ -26,11 +26,14 @@ SEC = [b"content-security-policy:", b"x-content-type-options: nosniff", b"x-fram
 def exchange(raw, timeout=RT * 2 + 3, sock_path=None):
     """Sends raw, returns (status or None, response bytes, seconds to close)."""
     start = time.monotonic()
-    if sock_path:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(sock_path)
-    else:
-        s = socket.create_connection(("127.0.0.1", PORT))
+    try:
+        if sock_path:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock_path)
+        else:
+            s = socket.create_connection(("127.0.0.1", PORT))
+    except OSError:  # nothing listening: the server is gone
+        return None, b"", 0.0
     s.settimeout(timeout)
     data = b""
     try:
@@ -222,8 +225,11 @@ def slow_clients():
     openers = [b"GET /health HTTP/1.1\r\n", b"", P + b"Content-Length: 1000\r\n\r\n{"]
     socks = []
     for i in range(12):
-        s = socket.create_connection(("127.0.0.1", PORT))
-        s.sendall(openers[i % 3])
+        try:
+            s = socket.create_connection(("127.0.0.1", PORT))
+            s.sendall(openers[i % 3])
+        except OSError:
+            return [(f"slow client {i}", "server gone")]
         s.setblocking(False)
         socks.append([s, None])
     start = time.monotonic()
