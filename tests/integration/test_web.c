@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -828,8 +830,8 @@ static void test_host_rebinding_refused(void **state)
 		"GET /health HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n",
 		"GET /health HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n",
 		"GET /health HTTP/1.1\r\nHost: resource-manager:8000\r\n\r\n",
-		"GET /health HTTP/1.1\r\nHost: rm.example.com\r\nX-Forwarded-Host: "
-		"rm.example.com\r\n\r\n",
+		("GET /health HTTP/1.1\r\nHost: rm.example.com\r\nX-Forwarded-Host: "
+		 "rm.example.com\r\n\r\n"),
 		"GET /health HTTP/1.0\r\n\r\n",
 	};
 	for (size_t i = 0; i < RM_ARRAY_SIZE(allowed); i++) {
@@ -1046,6 +1048,83 @@ static void test_slow_bodies_cut_off(void **state)
 	config_free(cfg);
 }
 
+/* GET over a unix socket; returns the status (0: no answer) and the raw answer. */
+static int unix_get(const char *path, const char *req, char *buf, size_t len)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	int status = 0;
+	buf[0] = '\0';
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req)) {
+		size_t got = 0;
+		ssize_t n;
+		while (got + 1 < len && (n = recv(fd, buf + got, len - 1 - got, 0)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		sscanf(buf, "HTTP/1.1 %d", &status);
+	}
+	close(fd);
+	return status;
+}
+
+/* The reserved /health listener: a unix socket with a thread of its own,
+ * /health only, no detail, a second per connection; a stale socket left by
+ * a killed run is replaced, and the socket goes away with the server. */
+static void test_health_socket(void **state)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/rm-web-health-%d.sock", (int)getpid());
+	/* A stale socket, as SIGKILL leaves it. */
+	int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	assert_int_equal(bind(stale, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(stale);
+	struct rm_config *cfg = test_config();
+	free(cfg->web.health_socket);
+	cfg->web.health_socket = xstrdup(path);
+	struct daemon *d = start(cfg);
+	struct view *v = sample_view(SAMPLE_NOW);
+	v->now = v->last_check = time_wall();
+	v->deps[0].up = false;
+	snprintf(v->deps[0].detail, sizeof(v->deps[0].detail), "tcp://socket-proxy:2375 refused");
+	web_publish(d->w, v);
+	char buf[4096];
+	assert_int_equal(
+	        unix_get(path, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "\"status\":\"degraded\""));
+	assert_null(strstr(buf, "socket-proxy"));
+	assert_int_equal(unix_get(path, "HEAD /health?x HTTP/1.1\r\n\r\n", buf, sizeof(buf)), 200);
+	assert_null(strstr(buf, "{"));
+	assert_int_equal(unix_get(path, "GET /api/v1/status HTTP/1.1\r\n\r\n", buf, sizeof(buf)),
+	                 404);
+	assert_int_equal(unix_get(path, "POST /health HTTP/1.1\r\n\r\n", buf, sizeof(buf)), 404);
+	/* A client that never finishes is dropped after a second. */
+	double t0 = time_monotonic();
+	assert_int_equal(unix_get(path, "GET /health HTTP/1.1\r\n", buf, sizeof(buf)), 0);
+	double t = time_monotonic() - t0;
+	if (t < 0.8 || t > 3)
+		fail_msg("an unfinished request was dropped after %.1f s", t);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	stop(d);
+	assert_int_equal(stat(path, &st), -1); /* removed */
+	/* Something else at the path is not replaced: no listener, a warning. */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	d = start(cfg);
+	assert_int_equal(unix_get(path, "GET /health HTTP/1.1\r\n\r\n", buf, sizeof(buf)), 0);
+	expect_status(web_port(d->w), "GET", "/health", NULL, NULL, 200);
+	stop(d);
+	assert_int_equal(stat(path, &st), 0);
+	unlink(path);
+	config_free(cfg);
+}
+
 /* Readers on several threads while the loop publishes new views. */
 struct reader {
 	atomic_bool *stop;
@@ -1110,6 +1189,7 @@ int main(void)
 		cmocka_unit_test(test_error_pages_have_headers),
 		cmocka_unit_test(test_health_without_detail),
 		cmocka_unit_test(test_slow_bodies_cut_off),
+		cmocka_unit_test(test_health_socket),
 	};
 	/* RM_TEST_FILTER=test_name runs one test (e.g. against an older build). */
 	if (getenv("RM_TEST_FILTER"))
