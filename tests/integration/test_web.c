@@ -1001,11 +1001,13 @@ static double seconds_to_close(int fd, double every, double limit, char *first, 
 /* Issue 19: after answering 401/404/413, civetweb read the announced body, a
  * byte a second, for as long as it came (its timeout was per read). Now an
  * early answer closes the connection, and a body must arrive by the
- * request's deadline (web.request_timeout, 2 s here) or get 408. */
+ * request's deadline (web.request_timeout, 4 s here) or get 408. The bounds
+ * below tell these apart (an early close comes well before the deadline);
+ * they are wide, for a loaded machine. */
 static void test_slow_bodies_cut_off(void **state)
 {
 	struct rm_config *cfg = test_config();
-	cfg->web.request_timeout = 2;
+	cfg->web.request_timeout = 4;
 	struct daemon *d = start(cfg);
 	int p = web_port(d->w);
 	static const char *const early[] = {
@@ -1022,7 +1024,7 @@ static void test_slow_bodies_cut_off(void **state)
 		char first[256] = "";
 		double t = seconds_to_close(fd, 0.2, 10, first, sizeof(first));
 		close(fd);
-		if (t > 1.0 || strncmp(first, "HTTP/1.1 4", 10) != 0)
+		if (t > 2.5 || strncmp(first, "HTTP/1.1 4", 10) != 0)
 			fail_msg("%.60s: closed after %.1f s, answer '%.40s'", early[i], t, first);
 	}
 	/* A valid request whose body trickles in: 408 by the deadline. */
@@ -1032,16 +1034,16 @@ static void test_slow_bodies_cut_off(void **state)
 	        "Content-Length: 100\r\n\r\n{";
 	assert_int_equal(send(fd, slow, strlen(slow), 0), (ssize_t)strlen(slow));
 	char first[256] = "";
-	double t = seconds_to_close(fd, 0.3, 10, first, sizeof(first));
+	double t = seconds_to_close(fd, 0.3, 12, first, sizeof(first));
 	close(fd);
-	if (t > 3.5 || strncmp(first, "HTTP/1.1 408", 12) != 0)
+	if (t > 7.5 || strncmp(first, "HTTP/1.1 408", 12) != 0)
 		fail_msg("trickled body: closed after %.1f s, answer '%.40s'", t, first);
 	/* Headers that never end: closed by the deadline too, with no answer. */
 	fd = connect_port(p);
 	assert_int_equal(send(fd, "GET /health HTTP/1.1\r\n", 22, 0), 22);
 	t = seconds_to_close(fd, 0.3, 10, first, sizeof(first));
 	close(fd);
-	if (t > 3.5)
+	if (t > 7.5)
 		fail_msg("trickled headers: closed after %.1f s", t);
 	assert_int_equal(calls(d), 0);
 	stop(d);
