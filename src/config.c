@@ -1420,7 +1420,8 @@ static void validate_endpoints(struct vctx *v)
 		verr(v, CONFIG_ERROR, "state.path", 0, "must name a file");
 }
 
-/* A Host header name: letters, digits, '-' and '.', or "*" for any. */
+/* A Host header name: letters, digits, '-', '_' (Compose v1 names) and '.',
+ * or "*" for any. */
 static bool valid_host_name(const char *s)
 {
 	if (strcmp(s, "*") == 0)
@@ -1428,7 +1429,7 @@ static bool valid_host_name(const char *s)
 	if (!*s || strlen(s) > 253)
 		return false;
 	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
 			return false;
 	return true;
 }

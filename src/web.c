@@ -1023,7 +1023,8 @@ static void hosts_init(struct web_server *w, const struct rm_config *cfg)
 	char name[256] = "";
 	if (gethostname(name, sizeof(name) - 1) == 0 && *name)
 		w->hosts[w->n_hosts++] = xstrdup(name);
-	w->hosts[w->n_hosts++] = xstrdup(cfg->metrics.bind_address);
+	if (*cfg->metrics.bind_address)
+		w->hosts[w->n_hosts++] = xstrdup(cfg->metrics.bind_address);
 }
 
 /* Starts the reserved /health listener; a failure costs only that path (the

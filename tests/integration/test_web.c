@@ -251,6 +251,8 @@ static struct rm_config *test_config(void)
 	struct strlist *l = &cfg->web.allowed_hosts;
 	l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
 	l->items[l->n++] = xstrdup("rm.example.com");
+	l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
+	l->items[l->n++] = xstrdup("stack_resource-manager_1");
 	return cfg;
 }
 
@@ -830,6 +832,7 @@ static void test_host_rebinding_refused(void **state)
 		"GET /health HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n",
 		"GET /health HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n",
 		"GET /health HTTP/1.1\r\nHost: resource-manager:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: stack_resource-manager_1:8000\r\n\r\n",
 		("GET /health HTTP/1.1\r\nHost: rm.example.com\r\nX-Forwarded-Host: "
 		 "rm.example.com\r\n\r\n"),
 		"GET /health HTTP/1.0\r\n\r\n",
