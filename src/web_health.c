@@ -60,7 +60,7 @@ static bool read_request(int fd, char *buf, size_t cap, double deadline)
 	while (len + 1 < cap) {
 		if (!wait_fd(fd, POLLIN, deadline))
 			return false;
-		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+		ssize_t n = recv(fd, buf + len, cap - 1 - len, MSG_DONTWAIT);
 		if (n <= 0)
 			return false;
 		len += (size_t)n;
@@ -74,7 +74,7 @@ static bool read_request(int fd, char *buf, size_t cap, double deadline)
 static void write_all_by(int fd, const char *data, size_t len, double deadline)
 {
 	while (len > 0 && wait_fd(fd, POLLOUT, deadline)) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n <= 0)
 			return;
 		data += n;
@@ -124,8 +124,11 @@ static void *health_main(void *arg)
 		if (!(p[0].revents & POLLIN))
 			continue;
 		int c = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
+		if (c < 0) {
+			if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
+				usleep(100 * 1000); /* out of descriptors: do not spin */
 			continue;
+		}
 		serve_one(h, c);
 		close(c);
 	}
