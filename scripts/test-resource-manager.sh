@@ -216,7 +216,12 @@ fetch() { # path -> sets body and code
 }
 json_str() { printf '%s' "$2" | grep -o "\"$1\":\"[^\"]*\"" | head -1 | sed 's/^.*:"//; s/"$//'; }
 dep_status() { printf '%s' "$health_body" | grep -o "\"$1\":{\"status\":\"[a-z_]*\"" | sed 's/.*:"//; s/"$//'; }
-dep_detail() { printf '%s' "$health_body" | grep -o "\"$1\":{[^}]*}" | grep -o '"detail":"[^"]*"' | sed 's/^"detail":"//; s/"$//'; }
+# The reason a dependency is down: the open /health does not say, the API does.
+dep_detail() {
+  local body code err
+  fetch /api/v1/status
+  printf '%s' "$body" | grep -o "\"name\":\"$1\"[^}]*" | grep -o '"detail":"[^"]*"' | sed 's/^"detail":"//; s/"$//'
+}
 
 check_health() {
   local body code err status

@@ -4,11 +4,13 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "rm/cli.h"
 #include "rm/config.h"
 #include "rm/http.h"
 #include "rm/util.h"
+#include "rm/web_health.h"
 
 #define HEALTHCHECK_TIMEOUT 2.0
 
@@ -50,7 +52,9 @@ static int healthcheck_parse(int argc, char **argv, const char **ret_config, con
 	return EXIT_OK;
 }
 
-/* The URL of /health from the config: the bound address, loopback for "any". */
+/* The base URL of /health from the config: the daemon's reserved health
+ * socket when it is there (it answers while slow clients hold the public
+ * port's workers), else the bound address, loopback for "any". */
 static int url_from_config(const char *path, char **ret)
 {
 	struct rm_config *cfg = NULL;
@@ -62,10 +66,16 @@ static int url_from_config(const char *path, char **ret)
 		config_free(cfg);
 		return EXIT_RUNTIME;
 	}
+	char *sock = web_health_socket_path(cfg);
+	struct stat st;
 	const char *host = cfg->metrics.bind_address;
 	if (!*host || strcmp(host, "0.0.0.0") == 0)
 		host = "127.0.0.1";
-	*ret = xasprintf("http://%s:%u/health", host, cfg->metrics.port);
+	if (sock && stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+		*ret = xasprintf("unix://%s", sock);
+	else
+		*ret = xasprintf("http://%s:%u/health", host, cfg->metrics.port);
+	free(sock);
 	config_free(cfg);
 	return EXIT_OK;
 }
@@ -82,9 +92,11 @@ static int healthcheck_run(int argc, char **argv)
 	else if ((r = url_from_config(config, &url)))
 		return r;
 
-	/* Split base and path: http_request takes them apart. */
+	/* Split base and path: http_request takes them apart (a unix socket's
+	 * URL is all base). */
 	const char *scheme = strstr(url, "://");
-	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+	const char *slash =
+	        scheme && strncmp(url, "unix://", 7) != 0 ? strchr(scheme + 3, '/') : NULL;
 	char *base = slash ? xstrndup(url, (size_t)(slash - url)) : xstrdup(url);
 	const char *path = slash ? slash : "/health";
 	struct http_options opts = { .connect_timeout = HEALTHCHECK_TIMEOUT,
@@ -125,7 +137,8 @@ const struct cli_command cmd_healthcheck = {
 	.summary = "probe the running daemon's /health (for Docker's HEALTHCHECK)",
 	.usage = "Usage: resource-manager healthcheck [--config FILE] [--url URL]\n"
 	         "\n"
-	         "GETs /health of the running daemon with a 2 s timeout: by default\n"
+	         "GETs /health of the running daemon with a 2 s timeout: by default over\n"
+	         "its health socket (web.health_socket) when it is there, else\n"
 	         "http://127.0.0.1:<metrics.port>/health (metrics.bind_address when it names\n"
 	         "one address), or URL. Prints one line with the status it reports.\n"
 	         "The image has no shell or curl; its HEALTHCHECK runs this command.\n"

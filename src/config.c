@@ -242,6 +242,11 @@ static const struct key_def keys[] = {
 	{ "web.trust_forward_auth", K_BOOL, OFF(web.trust_forward_auth), "false", NULL, true },
 	{ "web.read_requires_auth", K_BOOL, OFF(web.read_requires_auth), "false", NULL, true },
 	{ "web.max_body", K_MEMORY, OFF(web.max_body), "64K", NULL, true },
+	{ "web.workers", K_UINT, OFF(web.workers), "4", NULL, true },
+	{ "web.request_timeout", K_DURATION, OFF(web.request_timeout), "5", NULL, true },
+	{ "web.allowed_hosts", K_LIST, OFF(web.allowed_hosts), "localhost,resource-manager", NULL,
+	  true },
+	{ "web.health_socket", K_STRING, OFF(web.health_socket), "", NULL, true },
 
 	{ "automation.enabled", K_BOOL, OFF(automation.enabled), "true", NULL, true },
 	{ "automation.dry_run", K_BOOL, OFF(automation.dry_run), "false", "DRY_RUN", true },
@@ -1461,6 +1466,40 @@ static void validate_endpoints(struct vctx *v)
 		verr(v, CONFIG_ERROR, "state.path", 0, "must name a file");
 }
 
+/* A Host header name: letters, digits, '-', '_' (Compose v1 names) and '.',
+ * or "*" for any. */
+static bool valid_host_name(const char *s)
+{
+	if (strcmp(s, "*") == 0)
+		return true;
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return false;
+	return true;
+}
+
+static void validate_web(struct vctx *v)
+{
+	const struct rm_config *c = v->cfg;
+	if (c->web.workers < 1 || c->web.workers > 64)
+		verr(v, CONFIG_ERROR, "web.workers", 0, "%u is out of range (1 to 64)",
+		     c->web.workers);
+	if (c->web.request_timeout < 1 || c->web.request_timeout > 300)
+		verr(v, CONFIG_ERROR, "web.request_timeout", 0,
+		     "%g s is out of range (1 s to 5 min)", c->web.request_timeout);
+	for (size_t i = 0; i < c->web.allowed_hosts.n; i++)
+		if (!valid_host_name(c->web.allowed_hosts.items[i]))
+			verr(v, CONFIG_ERROR, "web.allowed_hosts", 0,
+			     "'%s' is not a host name (write it without scheme or port)",
+			     c->web.allowed_hosts.items[i]);
+	if (strlen(c->web.health_socket) >= 108)
+		verr(v, CONFIG_ERROR, "web.health_socket", 0,
+		     "'%s' is longer than a unix socket path may be (107 bytes)",
+		     c->web.health_socket);
+}
+
 static void validate(const struct rm_config *cfg, struct config_report *r)
 {
 	struct vctx v = { cfg, r };
@@ -1470,6 +1509,7 @@ static void validate(const struct rm_config *cfg, struct config_report *r)
 	validate_durations(&v);
 	validate_services(&v);
 	validate_endpoints(&v);
+	validate_web(&v);
 }
 
 /* ---- the load flow ---- */

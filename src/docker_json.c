@@ -9,7 +9,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "rm/json_depth.h"
 #include "rm/util.h"
+
+/* Far more than the Engine nests its answers (about 6), far less than a
+ * stack holds. */
+#define DOCKER_JSON_MAX_DEPTH 64
 
 /* Where errors go while one document is decoded. */
 struct jctx {
@@ -27,6 +32,13 @@ static int fail(struct jctx *c, const char *field, const char *what)
 static json_t *load(const char *data, size_t len, const char *doc, json_type want, struct jctx *c)
 {
 	json_error_t jerr;
+	/* jansson recurses once per level; the Engine's answers need about 6. */
+	if (data && !json_depth_within(data, len, DOCKER_JSON_MAX_DEPTH)) {
+		if (c->err && c->errlen)
+			snprintf(c->err, c->errlen, "%s: JSON nested deeper than %d levels", doc,
+			         DOCKER_JSON_MAX_DEPTH);
+		return NULL;
+	}
 	json_t *root = json_loadb(data ? data : "", data ? len : 0, 0, &jerr);
 	if (!root) {
 		if (c->err && c->errlen)

@@ -443,7 +443,7 @@ enum render_health render_health_status(const struct view *v, double now)
 	return RENDER_HEALTHY;
 }
 
-int render_health_json(const struct view *v, double now, char **ret_body)
+int render_health_json(const struct view *v, double now, bool detail, char **ret_body)
 {
 	enum render_health h = render_health_status(v, now);
 	char ts[40], last[40];
@@ -470,7 +470,7 @@ int render_health_json(const struct view *v, double now, char **ret_body)
 		                                : d->up        ? "up"
 		                                               : "down"));
 		json_object_set_new(x, "since", jtime(d->since));
-		if (d->configured && !d->up)
+		if (detail && d->configured && !d->up)
 			json_object_set_new(x, "detail", json_string(d->detail));
 		json_object_set_new(deps, d->name, x);
 	}

@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rm/json_depth.h"
 #include "rm/state.h"
 #include "rm/util.h"
+
+/* Far more than the format nests (about 5), far less than a stack holds. */
+#define STATE_JSON_MAX_DEPTH 32
 
 struct pctx {
 	char *err;
@@ -444,6 +448,13 @@ int state_json_parse(const char *text, size_t len, struct rm_state **ret, char *
 {
 	json_error_t jerr;
 	struct pctx p = { err, errlen, false };
+	/* jansson recurses once per level: the format needs a handful. */
+	if (!json_depth_within(text, len, STATE_JSON_MAX_DEPTH)) {
+		snprintf(err, errlen,
+		         "nested deeper than %d levels: not a state file this program wrote",
+		         STATE_JSON_MAX_DEPTH);
+		return -EBADMSG;
+	}
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		snprintf(err, errlen, "line %d: %s", jerr.line, jerr.text);

@@ -3,6 +3,7 @@
  * render and write without it, and drop the reference. */
 #include "rm/web.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <ctype.h>
 #include <errno.h>
@@ -10,15 +11,17 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "rm/json_depth.h"
 #include "rm/log.h"
 #include "rm/render.h"
 #include "rm/units.h"
 #include "rm/util.h"
+#include "rm/web_health.h"
 
-#define WEB_THREADS        "4"
-#define WEB_TIMEOUT_MS     "10000"
 #define WEB_MAX_HEADERS    "8192" /* civetweb's request (line + headers) buffer */
+#define WEB_MAX_JSON_DEPTH 2      /* the API takes flat objects: {"cpu": 1.5} */
 #define WEB_MAX_URI        1024
 #define WEB_MAX_NAME       128
 #define WEB_MAX_TOKEN_FILE 4096
@@ -50,6 +53,11 @@ struct web_server {
 	size_t max_body;
 	char *metrics_path;
 	int port;
+	double request_timeout; /* seconds for a whole request to arrive */
+	char **hosts;           /* Host names answered besides IP literals */
+	size_t n_hosts;
+	bool any_host; /* web.allowed_hosts holds "*" */
+	struct web_health *health;
 };
 
 /* ---- snapshots ---- */
@@ -103,7 +111,8 @@ static void reply(struct mg_connection *c, int status, const char *ctype, const 
                   size_t len, enum cache cache, const char *extra)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
-	bool head = strcmp(ri->request_method, "HEAD") == 0;
+	/* civetweb's own errors come before the request line is known. */
+	bool head = ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0;
 	mg_printf(c,
 	          "HTTP/1.1 %d %s\r\n"
 	          "Content-Type: %s\r\n"
@@ -172,6 +181,8 @@ struct request {
 	const char *path;
 	bool get; /* GET or HEAD */
 	bool post;
+	double deadline;   /* monotonic: the whole request must have arrived by then */
+	bool body_pending; /* a body was announced and is not read yet */
 };
 
 static bool header_is(const char *value, const char *want)
@@ -249,7 +260,8 @@ static bool check_csrf(const struct request *rq)
 	const char *origin = mg_get_header(rq->c, "Origin");
 	if (origin && !origin_matches(rq, origin)) {
 		log_refused(rq, 403, "origin");
-		reply_error(rq->c, 403, NULL, "cross-origin request refused (Origin %s)", origin);
+		reply_error(rq->c, 403, NULL,
+		            "cross-origin request refused: Origin is not this host");
 		return false;
 	}
 	return true;
@@ -276,42 +288,50 @@ static const char *check_auth(const struct request *rq)
 	return user;
 }
 
-/* Reads the body, at most max_body bytes. Answers 413/400 and returns a
- * negative errno on failure; *ret is NUL-terminated and owned. */
-static int read_body(const struct request *rq, char **ret, size_t *ret_len)
+/* Why reading a body failed, as an answer: -EFBIG 413, -ETIMEDOUT 408, else 400. */
+static void reply_body_error(const struct request *rq, int r)
+{
+	if (r == -EFBIG)
+		reply_error(rq->c, 413, NULL, "request body larger than %zu bytes (web.max_body)",
+		            rq->w->max_body);
+	else if (r == -ETIMEDOUT)
+		reply_error(rq->c, 408, NULL,
+		            "request not received within %g s (web.request_timeout); closing",
+		            rq->w->request_timeout);
+	else
+		reply_error(rq->c, 400, NULL, "request body shorter than announced or unreadable");
+}
+
+/* Reads the body (Content-Length bytes, at most max_body) by the request's
+ * deadline. Answers 413/408/400 and returns a negative errno on failure;
+ * *ret is NUL-terminated and owned. */
+static int read_body(struct request *rq, char **ret, size_t *ret_len)
 {
 	long long cl = rq->ri->content_length;
-	size_t max = rq->w->max_body;
-	if (cl > (long long)max) {
-		reply_error(rq->c, 413, NULL, "request body larger than %zu bytes (web.max_body)",
-		            max);
+	size_t len = 0, want = cl > 0 ? (size_t)cl : 0;
+	if (cl > (long long)rq->w->max_body) {
+		reply_body_error(rq, -EFBIG);
 		return -EFBIG;
 	}
-	size_t cap = cl >= 0 ? (size_t)cl : 1024, len = 0;
-	char *buf = xmalloc(cap + 1);
-	for (;;) {
-		if (len == cap) {
-			if (cap > max)
-				break;
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		int n = mg_read(rq->c, buf + len, cap - len);
-		if (n < 0) {
-			free(buf);
-			reply_error(rq->c, 400, NULL, "could not read the request body");
-			return -EIO;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	char *buf = xmalloc(want + 1);
+	int r = 0;
+	/* One byte per read: mg_read returns only once all it was asked for has
+	 * come (its timeout is per wait between bytes), so a larger read would let
+	 * a client trickling bytes hold the worker past the deadline. Bytes
+	 * civetweb already buffered with the headers cost no system call. */
+	while (r == 0 && len < want) {
+		int n = time_monotonic() > rq->deadline ? -ETIMEDOUT : mg_read(rq->c, buf + len, 1);
+		if (n < 0)
+			r = n == -ETIMEDOUT ? n : -EIO;
+		else
+			len += (size_t)n; /* 0: a wait timed out; the deadline decides */
 	}
-	if (len > max) {
+	if (r < 0) {
 		free(buf);
-		reply_error(rq->c, 413, NULL, "request body larger than %zu bytes (web.max_body)",
-		            max);
-		return -EFBIG;
+		reply_body_error(rq, r);
+		return r;
 	}
+	rq->body_pending = false;
 	buf[len] = '\0';
 	*ret = buf;
 	*ret_len = len;
@@ -319,7 +339,7 @@ static int read_body(const struct request *rq, char **ret, size_t *ret_len)
 }
 
 /* Parses an optional JSON object body. *ret is NULL for an empty body. */
-static int read_json(const struct request *rq, json_t **ret)
+static int read_json(struct request *rq, json_t **ret)
 {
 	char *body = NULL;
 	size_t len = 0;
@@ -330,6 +350,16 @@ static int read_json(const struct request *rq, json_t **ret)
 	size_t i = 0;
 	while (i < len && isspace((unsigned char)body[i]))
 		i++;
+	/* jansson recurses once per level on a worker's small stack (100 KiB
+	 * in Debian's civetweb): never hand it more than the API needs. */
+	if (i < len && !json_depth_within(body, len, WEB_MAX_JSON_DEPTH)) {
+		reply_error(rq->c, 400, NULL,
+		            "JSON nested deeper than %d levels; the API takes a flat object such "
+		            "as {\"cpu\": 1.5}",
+		            WEB_MAX_JSON_DEPTH);
+		free(body);
+		return -EBADMSG;
+	}
 	if (i < len) {
 		json_error_t e;
 		json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
@@ -360,9 +390,12 @@ static void serve_asset(const struct request *rq, const char *ctype, const unsig
 
 static void serve_health(const struct request *rq)
 {
+	/* Open to anyone: the reason a dependency is down (an endpoint, an
+	 * error text) only for a reader who could see the status anyway. */
+	bool detail = rq->w->read_requires_auth && request_user(rq) != NULL;
 	struct snapshot *s = snapshot_acquire(rq->w);
 	char *body = NULL;
-	int status = render_health_json(s->view, time_wall(), &body);
+	int status = render_health_json(s->view, time_wall(), detail, &body);
 	snapshot_release(rq->w, s);
 	reply_json(rq->c, status, body);
 	free(body);
@@ -430,6 +463,16 @@ static void serve_history(const struct request *rq)
 	free(body);
 }
 
+static bool valid_name(const char *s, size_t len)
+{
+	if (len == 0 || len > WEB_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
 /* A cpu or memory value of a deploy body: a number, or a string with units. */
 static int deploy_value(const json_t *j, bool mem, double *ret_cpu, uint64_t *ret_mem)
 {
@@ -478,8 +521,10 @@ static int parse_deploy(const struct request *rq, json_t *body, struct web_comma
 			}
 			cmd->has_memory = true;
 		} else if (strcmp(key, "cpu") != 0 && strcmp(key, "memory") != 0) {
+			/* Echo a plain name only: a body is untrusted. */
+			bool plain = valid_name(key, strlen(key)) && strlen(key) <= 32;
 			reply_error(rq->c, 400, NULL, "unknown key '%s' (expected cpu, memory)",
-			            key);
+			            plain ? key : "?");
 			return -EINVAL;
 		}
 	}
@@ -513,7 +558,7 @@ static int command_status(int r)
 }
 
 /* POST: CSRF, auth, body, then the daemon's callback. */
-static void serve_command(const struct request *rq, enum web_command_kind kind, const char *service)
+static void serve_command(struct request *rq, enum web_command_kind kind, const char *service)
 {
 	if (!check_csrf(rq))
 		return;
@@ -562,16 +607,6 @@ static void serve_command(const struct request *rq, enum web_command_kind kind, 
 	free(text);
 out:
 	json_decref(body);
-}
-
-static bool valid_name(const char *s, size_t len)
-{
-	if (len == 0 || len > WEB_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
-			return false;
-	return true;
 }
 
 static void method_not_allowed(const struct request *rq, const char *allow)
@@ -653,7 +688,7 @@ static bool route_get(const struct request *rq)
 }
 
 /* /api/v1/services/{name}[/approve|reject|deploy]. */
-static bool route_service(const struct request *rq)
+static bool route_service(struct request *rq)
 {
 	static const char prefix[] = "/api/v1/services/";
 	const char *p = rq->path;
@@ -690,7 +725,7 @@ static bool route_service(const struct request *rq)
 	return true;
 }
 
-static bool route_automation(const struct request *rq)
+static bool route_automation(struct request *rq)
 {
 	enum web_command_kind kind;
 	if (strcmp(rq->path, "/api/v1/automation/pause") == 0)
@@ -706,29 +741,228 @@ static bool route_automation(const struct request *rq)
 	return true;
 }
 
+/* An RFC 9110 token: what a header name must be. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+			return false;
+	return true;
+}
+
+/* civetweb parses the header lines in place, and two things it accepts leave
+ * a mark there. "Name : value" (RFC 9112 5.1: 400) has its space before the
+ * colon zeroed too, so a NUL follows the name's own and the value starts
+ * further on. A line it cannot read (a folded one, an empty name) ends its
+ * parse early, dropping every line after it: then what follows the last
+ * header read is not the blank line that ends the headers. */
+static bool header_lines_sound(const struct mg_request_info *ri)
+{
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		size_t len = strlen(n);
+		if (v > n + len + 1 && n[len + 1] == '\0')
+			return false;
+	}
+	if (ri->num_headers == 0)
+		return true;
+	const char *v = ri->http_headers[ri->num_headers - 1].value;
+	const char *p = v + strlen(v), *end = p + 2;
+	while (p < end && *p == '\0')
+		p++; /* the zeroed CR LF (or LF) of its line */
+	return *p == '\r' || *p == '\n';
+}
+
+/* RFC 9112: header names are tokens (no "Content-Length :", no folded
+ * lines), one Host, one Content-Length of digits only and never beside a
+ * Transfer-Encoding; anything else could be read another way by a proxy in
+ * front (request smuggling). civetweb itself would take the first
+ * Content-Length and drop header lines past its 64th, so a request that fills
+ * them is refused too. Chunked bodies get 411, as 6.3 allows: the API's
+ * bodies are small, and a length lets the read keep to the deadline. Returns
+ * the status (0 when the framing is sound) and the reason in *why. */
+static int framing_error(const struct mg_request_info *ri, const char **why)
+{
+	int lengths = 0, hosts = 0;
+	bool te = false;
+	*why = "too many header lines";
+	if (ri->num_headers >= MG_MAX_HEADERS)
+		return 431;
+	*why = "malformed header line";
+	if (!header_lines_sound(ri))
+		return 400;
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		*why = "malformed header name";
+		if (!is_token(n))
+			return 400;
+		*why = "more than one Host header";
+		if (strcasecmp(n, "Host") == 0 && ++hosts > 1)
+			return 400;
+		if (strcasecmp(n, "Content-Length") == 0) {
+			*why = "more than one Content-Length header";
+			if (++lengths > 1)
+				return 400;
+			*why = "Content-Length must be one decimal number";
+			if (!*v || strspn(v, "0123456789") != strlen(v))
+				return 400;
+		} else if (strcasecmp(n, "Transfer-Encoding") == 0) {
+			te = true;
+		}
+	}
+	*why = "Content-Length together with Transfer-Encoding";
+	if (lengths && te)
+		return 400;
+	*why = "send the body with a Content-Length (chunked bodies are not taken)";
+	return te ? 411 : 0;
+}
+
+/* An IPv4 or bracketed IPv6 literal: no page can be served from a rebound
+ * name under it, so it needs no allow-list. */
+static bool host_is_ip(const char *h, size_t len)
+{
+	char buf[64];
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, h, len);
+	buf[len] = '\0';
+	unsigned char addr[16];
+	if (buf[0] == '[' && buf[len - 1] == ']') {
+		buf[len - 1] = '\0';
+		return inet_pton(AF_INET6, buf + 1, addr) == 1;
+	}
+	return inet_pton(AF_INET, buf, addr) == 1;
+}
+
+/* A Host (or X-Forwarded-Host) value names this server: an IP literal, or a
+ * name in the allow-list, with an optional port. DNS rebinding sends the
+ * attacker's name here, so it never matches. */
+static bool host_allowed(const struct web_server *w, const char *host)
+{
+	if (w->any_host)
+		return true;
+	size_t len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":");
+	if (len > strlen(host))
+		return false;
+	const char *port = host + len;
+	if (*port && (*port != ':' || strspn(port + 1, "0123456789") != strlen(port + 1)))
+		return false;
+	if (len > 0 && host[len - 1] == '.')
+		len--; /* "localhost." is "localhost" */
+	if (host_is_ip(host, len))
+		return true;
+	for (size_t i = 0; i < w->n_hosts; i++)
+		if (strlen(w->hosts[i]) == len && strncasecmp(w->hosts[i], host, len) == 0)
+			return true;
+	return false;
+}
+
+/* Answers 400/421 and returns false for a request that must go no further:
+ * bad framing, or a Host this server does not answer to. */
+static bool check_request(const struct request *rq)
+{
+	const char *why;
+	int status = framing_error(rq->ri, &why);
+	const char *q = rq->ri->query_string;
+	if (!status && (strstr(rq->ri->request_uri, "%00") || (q && strstr(q, "%00")))) {
+		status = 400; /* a decoded NUL would cut the path or a value short */
+		why = "URI with an encoded NUL";
+	}
+	if (status) {
+		log_refused(rq, status, "framing");
+		reply_error(rq->c, status, NULL, "%s; closing the connection", why);
+		return false;
+	}
+	const char *host = mg_get_header(rq->c, "Host");
+	if (!host && strcmp(rq->ri->http_version, "1.1") == 0) {
+		reply_error(rq->c, 400, NULL, "HTTP/1.1 requires a Host header");
+		return false;
+	}
+	const char *fwd =
+	        rq->w->trust_forward_auth ? mg_get_header(rq->c, "X-Forwarded-Host") : NULL;
+	const char *bad = host && !host_allowed(rq->w, host) ? host
+	                  : fwd && !host_allowed(rq->w, fwd) ? fwd
+	                                                     : NULL;
+	if (bad) {
+		char quoted[160];
+		log_info("web",
+		         "request refused\tmethod=%s status=421 reason=host host=%s remote=%s",
+		         rq->ri->request_method, log_quote(bad, quoted, sizeof(quoted)),
+		         rq->ri->remote_addr);
+		reply_error(rq->c, 421, NULL,
+		            "this server does not answer to that host name; add it to "
+		            "web.allowed_hosts if it is one of its own");
+		return false;
+	}
+	return true;
+}
+
+/* When the connection started (init_connection), kept per connection. */
+struct conn_info {
+	double started;
+};
+
+static int on_init_connection(const struct mg_connection *c, void **ret_data)
+{
+	struct conn_info *ci = xmalloc(sizeof(*ci));
+	ci->started = time_monotonic();
+	*ret_data = ci;
+	return 0;
+}
+
+static void on_connection_close(const struct mg_connection *c)
+{
+	free(mg_get_user_connection_data(c)); /* NULL on a second call */
+}
+
 /* civetweb's begin_request: every request ends here, so civetweb itself never
  * serves a file or lists a folder. */
 static int on_request(struct mg_connection *c)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
+	struct web_server *w = mg_get_user_data(mg_get_context(c));
+	const struct conn_info *ci = mg_get_user_connection_data(c);
 	struct request rq = {
-		.w = mg_get_user_data(mg_get_context(c)),
+		.w = w,
 		.c = c,
 		.ri = ri,
 		.path = ri->local_uri ? ri->local_uri : "",
 		.get = strcmp(ri->request_method, "GET") == 0 ||
 		       strcmp(ri->request_method, "HEAD") == 0,
 		.post = strcmp(ri->request_method, "POST") == 0,
+		.deadline = (ci ? ci->started : time_monotonic()) + w->request_timeout,
+		.body_pending =
+		        ri->content_length > 0 || mg_get_header(c, "Transfer-Encoding") != NULL,
 	};
 	size_t ulen = strlen(ri->request_uri ? ri->request_uri : "") +
 	              (ri->query_string ? strlen(ri->query_string) : 0);
-	if (ulen > WEB_MAX_URI) {
+	if (!check_request(&rq))
+		rq.body_pending = true; /* bad framing: whatever follows is not ours */
+	else if (ulen > WEB_MAX_URI)
 		reply_error(c, 414, NULL, "URI longer than %d bytes", WEB_MAX_URI);
-		return 414;
-	}
-	if (!route_get(&rq) && !route_service(&rq) && !route_automation(&rq))
+	else if (!route_get(&rq) && !route_service(&rq) && !route_automation(&rq))
 		reply_error(c, 404, NULL, "not found");
+	/* An answer given before the body was read (401, 404, 413...): close
+	 * now rather than let civetweb read a body nobody needs. */
+	if (rq.body_pending)
+		mg_close_connection(c);
 	return 200; /* civetweb only logs it */
+}
+
+/* civetweb's own error answers (malformed request, headers too large, bad
+ * version...): the same headers and JSON as ours, and never its message,
+ * which may quote the request line. */
+static int on_http_error(struct mg_connection *c, int status, const char *msg)
+{
+	const char *what = status == 400   ? "malformed request"
+	                   : status == 411 ? "Content-Length must be one decimal number"
+	                   : status == 413 ? "request line and headers larger than 8 KiB"
+	                   : status == 505 ? "only HTTP/1.0 and HTTP/1.1 are served"
+	                                   : mg_get_response_code_text(c, status);
+	reply_error(c, status, NULL, "%s", what);
+	return 0;
 }
 
 static int on_log(const struct mg_connection *c, const char *message)
@@ -766,6 +1000,49 @@ static int load_token(const char *path, char **ret, size_t *ret_len, char *err, 
 	return 0;
 }
 
+/* /health for the reserved listener: no detail, whoever asks. */
+static int health_render(void *ctx, char **ret_body)
+{
+	struct web_server *w = ctx;
+	struct snapshot *s = snapshot_acquire(w);
+	int status = render_health_json(s->view, time_wall(), false, ret_body);
+	snapshot_release(w, s);
+	return status;
+}
+
+/* The Host names answered: web.allowed_hosts, this machine's host name and
+ * metrics.bind_address when it is a name (IP literals need no entry). */
+static void hosts_init(struct web_server *w, const struct rm_config *cfg)
+{
+	const struct strlist *l = &cfg->web.allowed_hosts;
+	w->hosts = xcalloc(l->n + 2, sizeof(*w->hosts));
+	for (size_t i = 0; i < l->n; i++) {
+		w->any_host |= strcmp(l->items[i], "*") == 0;
+		w->hosts[w->n_hosts++] = xstrdup(l->items[i]);
+	}
+	char name[256] = "";
+	if (gethostname(name, sizeof(name) - 1) == 0 && *name)
+		w->hosts[w->n_hosts++] = xstrdup(name);
+	if (*cfg->metrics.bind_address)
+		w->hosts[w->n_hosts++] = xstrdup(cfg->metrics.bind_address);
+}
+
+/* Starts the reserved /health listener; a failure costs only that path (the
+ * healthcheck command then asks the public port), so it is a warning. */
+static void health_init(struct web_server *w, const struct rm_config *cfg)
+{
+	char *path = web_health_socket_path(cfg);
+	char err[256];
+	if (path && web_health_start(path, health_render, w, &w->health, err, sizeof(err)) < 0)
+		log_warn("web",
+		         "no reserved health listener, so a flood of slow clients can "
+		         "fail the container's health check\treason=%s",
+		         err);
+	else if (path)
+		log_info("web", "health listener\tsocket=%s", path);
+	free(path);
+}
+
 /* The view served until the daemon publishes its first. */
 static struct view *empty_view(const struct rm_config *cfg)
 {
@@ -800,20 +1077,31 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 	w->read_requires_auth = cfg->web.read_requires_auth;
 	w->max_body = (size_t)cfg->web.max_body;
 	w->metrics_path = xstrdup(cfg->metrics.path);
+	w->request_timeout = cfg->web.request_timeout;
+	hosts_init(w, cfg);
 	w->current = xcalloc(1, sizeof(*w->current));
 	w->current->view = empty_view(cfg);
 	w->current->refs = 1;
 
-	char ports[96];
+	char ports[96], threads[16], timeout[16];
 	snprintf(ports, sizeof(ports), "%s:%u", cfg->metrics.bind_address, cfg->metrics.port);
+	snprintf(threads, sizeof(threads), "%u", cfg->web.workers);
+	/* civetweb's timeout bounds the headers as a whole but each body read
+	 * on its own: at half the deadline, a request's headers take at most the
+	 * deadline, and a body read in progress at the deadline half of it more. */
+	snprintf(timeout, sizeof(timeout), "%.0f", cfg->web.request_timeout * 500);
 	const char *opts[] = {
 		"listening_ports",
 		ports,
 		"num_threads",
-		WEB_THREADS,
+		threads,
 		"request_timeout_ms",
-		WEB_TIMEOUT_MS,
+		timeout,
 		"enable_keep_alive",
+		"no",
+		/* Routing compares raw paths (no name needs escaping), so a %00
+		 * stays visible to check_request instead of cutting the path. */
+		"decode_url",
 		"no",
 		"max_request_size",
 		WEB_MAX_HEADERS,
@@ -821,6 +1109,9 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 	};
 	struct mg_callbacks cb = { 0 };
 	cb.begin_request = on_request;
+	cb.http_error = on_http_error;
+	cb.init_connection = on_init_connection;
+	cb.connection_close = on_connection_close;
 	cb.log_message = on_log;
 	/* No log_access callback: civetweb would format every line with the
 	 * non-reentrant localtime(), and /health is polled constantly anyway. */
@@ -840,6 +1131,7 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 	struct mg_server_port sp[2];
 	int n = mg_get_server_ports(w->ctx, 2, sp);
 	w->port = n > 0 ? sp[0].port : (int)cfg->metrics.port;
+	health_init(w, cfg);
 	log_info("web", "listening\taddress=%s port=%d auth=%s", cfg->metrics.bind_address, w->port,
 	         token && w->trust_forward_auth ? "token+forward"
 	         : token                        ? "token"
@@ -858,6 +1150,7 @@ void web_stop(struct web_server *w)
 {
 	if (!w)
 		return;
+	web_health_stop(w->health);
 	if (w->ctx) {
 		mg_stop(w->ctx); /* waits for the workers: no handler runs after this */
 		mg_exit_library();
@@ -869,5 +1162,8 @@ void web_stop(struct web_server *w)
 		memset(w->token, 0, w->token_len);
 	free(w->token);
 	free(w->metrics_path);
+	for (size_t i = 0; i < w->n_hosts; i++)
+		free(w->hosts[i]);
+	free(w->hosts);
 	free(w);
 }

@@ -5,6 +5,7 @@
  * each change re-publishes the view.
  *
  *   web_fixture [--port N] [--token-file F] [--forward-auth] [--stale]
+ *               [--health-socket PATH] [--request-timeout S] [--allow-host NAME]
  *   web_fixture --print-metrics | --print-status
  *
  * Prints "port N" once listening, then serves until SIGTERM or SIGINT. */
@@ -104,6 +105,9 @@ int main(int argc, char **argv)
 		{ "stale", no_argument, NULL, 's' },
 		{ "print-metrics", no_argument, NULL, 'm' },
 		{ "print-status", no_argument, NULL, 'j' },
+		{ "health-socket", required_argument, NULL, 'H' },
+		{ "request-timeout", required_argument, NULL, 'T' },
+		{ "allow-host", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fixture f = { .pending = true };
@@ -112,6 +116,9 @@ int main(int argc, char **argv)
 	cfg->metrics.port = 0;
 	free(cfg->metrics.bind_address);
 	cfg->metrics.bind_address = xstrdup("127.0.0.1");
+	/* Never the default beside /data/state.json: this is a test program. */
+	free(cfg->web.health_socket);
+	cfg->web.health_socket = xstrdup("none");
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -128,6 +135,19 @@ int main(int argc, char **argv)
 		case 's':
 			f.stale = true;
 			break;
+		case 'H':
+			free(cfg->web.health_socket);
+			cfg->web.health_socket = xstrdup(optarg);
+			break;
+		case 'T':
+			cfg->web.request_timeout = atof(optarg);
+			break;
+		case 'A': {
+			struct strlist *l = &cfg->web.allowed_hosts;
+			l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
+			l->items[l->n++] = xstrdup(optarg);
+			break;
+		}
 		case 'm':
 		case 'j': {
 			struct view *v = build(&f);
@@ -139,9 +159,10 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		default:
-			fprintf(stderr,
-			        "usage: web_fixture [--port N] [--token-file F] "
-			        "[--forward-auth] [--stale] [--print-metrics|--print-status]\n");
+			fprintf(stderr, "usage: web_fixture [--port N] [--token-file F] "
+			                "[--forward-auth] [--stale] [--health-socket PATH] "
+			                "[--request-timeout S] [--allow-host NAME] "
+			                "[--print-metrics|--print-status]\n");
 			return 1;
 		}
 	}

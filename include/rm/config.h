@@ -222,7 +222,11 @@ struct rm_config {
 		char *admin_token_file; /* "" = no bearer token */
 		bool trust_forward_auth;
 		bool read_requires_auth;
-		uint64_t max_body; /* bytes */
+		uint64_t max_body;            /* bytes */
+		unsigned workers;             /* civetweb worker threads */
+		double request_timeout;       /* seconds for a whole request to arrive */
+		struct strlist allowed_hosts; /* Host names answered, beside the built-in ones */
+		char *health_socket;          /* "" = health.sock beside state.path, "none" = off */
 	} web;
 
 	struct {

@@ -49,8 +49,10 @@ const char *render_health_to_string(enum render_health h);
 enum render_health render_health_status(const struct view *v, double now);
 
 /* GET /health: writes the JSON body into *ret_body (owned) and returns the
- * HTTP status: 200, or 503 when unhealthy. */
-int render_health_json(const struct view *v, double now, char **ret_body);
+ * HTTP status: 200, or 503 when unhealthy. Without detail, a dependency that
+ * is down shows no "detail" (it may name an endpoint or quote an error), for
+ * the open /health. */
+int render_health_json(const struct view *v, double now, bool detail, char **ret_body);
 
 /* GET /metrics: Prometheus text format 0.0.4. Every family has one HELP and
  * one TYPE line; docs/metrics.md lists them. Owned text. */

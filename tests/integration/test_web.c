@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -244,6 +246,13 @@ static struct rm_config *test_config(void)
 	free(cfg->web.admin_token_file);
 	cfg->web.admin_token_file = xstrdup(token_path);
 	cfg->web.trust_forward_auth = true;
+	free(cfg->web.health_socket);
+	cfg->web.health_socket = xstrdup("none");
+	struct strlist *l = &cfg->web.allowed_hosts;
+	l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
+	l->items[l->n++] = xstrdup("rm.example.com");
+	l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
+	l->items[l->n++] = xstrdup("stack_resource-manager_1");
 	return cfg;
 }
 
@@ -488,10 +497,11 @@ static void test_csrf_and_auth_refused(void **state)
 	              AUTH CSRF "Origin: http://evil.example\r\n", "{}", 403);
 	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF "Origin: null\r\n", NULL,
 	              403);
-	/* Not UTF-8, quoted in the message: still a JSON error. */
+	/* Not UTF-8: still a JSON error, which quotes nothing it was sent. */
 	json_t *e = request_json(port, "POST", "/api/v1/automation/pause",
 	                         AUTH CSRF "Origin: http://\xff\xfe\r\n", NULL, 403);
-	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "http://??"));
+	assert_non_null(strstr(json_string_value(json_object_get(e, "error")), "Origin"));
+	assert_null(strstr(json_string_value(json_object_get(e, "error")), "http://"));
 	json_decref(e);
 	/* CSRF header but no or bad credentials. */
 	static const char *const bad[] = {
@@ -614,9 +624,10 @@ static void test_malformed_and_oversized(void **state)
 	expect_status(port, "POST", "/api/v1/automation/pause", AUTH CSRF, "{not json", 400);
 
 	/* Declared larger than web.max_body: 413 without reading it. */
-	char *req = xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\nHost: x\r\n" AUTH CSRF
-	                      "Content-Length: %u\r\n\r\n{",
-	                      70000u);
+	char *req =
+	        xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+	                  "Content-Length: %u\r\n\r\n{",
+	                  70000u);
 	send_raw(port, req, strlen(req), &r);
 	free(req);
 	assert_int_equal(r.status, 413);
@@ -638,7 +649,7 @@ static void test_malformed_and_oversized(void **state)
 	expect_status(port, "GET", path, NULL, NULL, 414);
 	/* Headers beyond civetweb's buffer. */
 	char *huge = xmalloc(20000);
-	int o = snprintf(huge, 20000, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	int o = snprintf(huge, 20000, "GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ");
 	memset(huge + o, 'b', 19000 - (size_t)o);
 	strcpy(huge + 19000, "\r\n\r\n");
 	send_raw(port, huge, strlen(huge), &r);
@@ -735,6 +746,390 @@ static void test_start_errors(void **state)
 	web_stop(NULL);
 }
 
+/* {"cpu": [[[...]]]} nested `levels` deep. */
+static char *nested_body(size_t levels)
+{
+	size_t len = 8 + 2 * levels + 2;
+	char *b = xmalloc(len);
+	size_t o = (size_t)snprintf(b, len, "{\"cpu\":");
+	memset(b + o, '[', levels);
+	memset(b + o + levels, ']', levels);
+	strcpy(b + o + 2 * levels, "}");
+	return b;
+}
+
+/* Issue 19: jansson recursed once per level on a worker's 100 KiB stack and
+ * a 2 KB body crashed the process. Now the depth is refused before parsing. */
+static void test_json_nesting_refused(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.max_body = 1 << 20; /* room for 100,000 levels */
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	static const size_t levels[] = { 1000, 100000, 3 };
+	for (size_t i = 0; i < RM_ARRAY_SIZE(levels); i++) {
+		char *b = nested_body(levels[i]);
+		json_t *j = request_json(p, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+		                         b, 400);
+		assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "nested"));
+		json_decref(j);
+		free(b);
+		expect_status(p, "GET", "/health", NULL, NULL, 200); /* still alive */
+	}
+	/* Two levels is what the API allows: the usual validation answers. */
+	json_t *j = request_json(p, "POST", "/api/v1/services/postgres/deploy", AUTH CSRF,
+	                         "{\"cpu\": [1]}", 400);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "cpu:"));
+	json_decref(j);
+	assert_int_equal(calls(d), 0);
+	stop(d);
+	config_free(cfg);
+}
+
+/* Issue 19: DNS rebinding. A page on evil.example, rebound to this address,
+ * sends Host and Origin evil.example: both match each other, so the CSRF check
+ * alone let it through. The Host allow-list refuses it, forward-auth or not. */
+static void test_host_rebinding_refused(void **state)
+{
+	char hdr[512];
+	int before = calls(main_daemon);
+	snprintf(hdr, sizeof(hdr),
+	         "Host: evil.example:%d\r\nOrigin: http://evil.example:%d\r\n" CSRF
+	         "X-Forwarded-User: m\r\n",
+	         port, port);
+	char *req = xasprintf("POST /api/v1/automation/pause HTTP/1.1\r\n%s"
+	                      "Content-Length: 0\r\n\r\n",
+	                      hdr);
+	struct resp r;
+	send_raw(port, req, strlen(req), &r);
+	free(req);
+	assert_int_equal(r.status, 421);
+	assert_security_headers(&r);
+	resp_free(&r);
+	assert_int_equal(calls(main_daemon), before);
+	/* Reading too: the page would read the status through the rebound name. */
+	static const char *const refused[] = {
+		"GET /api/v1/status HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+		"GET /metrics HTTP/1.1\r\nHost: evil.example.\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: localhost.evil.example:80\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: localhost:80x\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: \r\n\r\n",
+		"GET /health HTTP/1.1\r\n\r\n",
+		/* Behind the trusted proxy, the name it forwards is checked too. */
+		"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n\r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(refused); i++) {
+		send_raw(port, refused[i], strlen(refused[i]), &r);
+		if (r.status != 421 && r.status != 400)
+			fail_msg("%s: %d", refused[i], r.status);
+		resp_free(&r);
+	}
+	/* The names it is reached by. */
+	static const char *const allowed[] = {
+		"GET /health HTTP/1.1\r\nHost: localhost:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: LOCALHOST.\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: [::1]:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: resource-manager:8000\r\n\r\n",
+		"GET /health HTTP/1.1\r\nHost: stack_resource-manager_1:8000\r\n\r\n",
+		("GET /health HTTP/1.1\r\nHost: rm.example.com\r\nX-Forwarded-Host: "
+		 "rm.example.com\r\n\r\n"),
+		"GET /health HTTP/1.0\r\n\r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(allowed); i++) {
+		send_raw(port, allowed[i], strlen(allowed[i]), &r);
+		if (r.status != 200)
+			fail_msg("%s: %d", allowed[i], r.status);
+		resp_free(&r);
+	}
+}
+
+/* Issue 19: RFC 9112 says 400 to a duplicate or comma-separated
+ * Content-Length, and to one beside Transfer-Encoding; civetweb took the first
+ * value, which a proxy in front may read the other way (smuggling). */
+static void test_duplicate_content_length_refused(void **state)
+{
+	static const char *const framing[] = {
+		"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+		"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
+		"Content-Length: 2, 2\r\n\r\n{}",
+		"Content-Length: +2\r\n\r\n{}",
+		"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+		/* civetweb read these as one Content-Length (it drops the space) or
+		 * none (it stops at the folded line and drops the rest). */
+		"Content-Length : 2\r\n\r\n{}",
+		"X-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\n{}",
+		"Host: evil.example\r\nContent-Length: 2\r\n\r\n{}",
+	};
+	int before = calls(main_daemon);
+	for (size_t i = 0; i < RM_ARRAY_SIZE(framing); i++) {
+		char *req = xasprintf("POST /api/v1/automation/resume HTTP/1.1\r\nHost: "
+		                      "localhost\r\n" AUTH CSRF "%s",
+		                      framing[i]);
+		struct resp r;
+		send_raw(port, req, strlen(req), &r);
+		if (r.status != 400)
+			fail_msg("%s: %d", framing[i], r.status);
+		assert_security_headers(&r);
+		resp_free(&r);
+		free(req);
+	}
+	/* An encoded NUL would cut the path short. */
+	expect_status(port, "GET", "/health%00.html", NULL, NULL, 400);
+	/* Chunks alone: 411, a body needs a length here. */
+	const char chunked[] =
+	        "POST /api/v1/automation/resume HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+	        "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n";
+	struct resp r;
+	send_raw(port, chunked, strlen(chunked), &r);
+	assert_int_equal(r.status, 411);
+	resp_free(&r);
+	assert_int_equal(calls(main_daemon), before);
+	/* One length still works. */
+	expect_status(port, "POST", "/api/v1/automation/resume", AUTH CSRF, "{}", 200);
+}
+
+/* Issue 19: civetweb's own error pages (bad version, bad framing, headers too
+ * large) had none of the security headers, and the 505 quoted the request
+ * line as text/plain. */
+static void test_error_pages_have_headers(void **state)
+{
+	static const char *const bad[] = {
+		"GET /<script>alert(1)</script> HTTP/1.2\r\nHost: localhost\r\n\r\n",
+		"GET /<script>alert(1)</script> HTTP/9.9\r\nHost: localhost\r\n\r\n",
+		"POST /<script> HTTP/1.1\r\nHost: localhost\r\nContent-Length: x<script>\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip<script>\r\n\r\n",
+		"BLAH<script>\r\n\r\n",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(bad); i++) {
+		struct resp r;
+		char h[256];
+		send_raw(port, bad[i], strlen(bad[i]), &r);
+		if (r.status < 400)
+			fail_msg("%s: %d", bad[i], r.status);
+		assert_security_headers(&r);
+		assert_string_equal(header(&r, "Content-Type", h, sizeof(h)), "application/json");
+		assert_string_equal(header(&r, "Cache-Control", h, sizeof(h)), "no-store");
+		if (strstr(r.raw, "<script"))
+			fail_msg("echoed: %s", r.raw);
+		json_t *j = body_json(&r);
+		assert_non_null(json_string_value(json_object_get(j, "error")));
+		json_decref(j);
+		resp_free(&r);
+	}
+}
+
+/* Issue 19: the open /health named the Docker endpoint and quoted the
+ * connection error. Only a reader who may read the status sees that. */
+static void test_health_without_detail(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.read_requires_auth = true;
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	struct view *v = sample_view(SAMPLE_NOW);
+	v->now = v->last_check = time_wall();
+	v->deps[0].up = false;
+	snprintf(v->deps[0].detail, sizeof(v->deps[0].detail),
+	         "tcp://socket-proxy:2375: Could not resolve host");
+	web_publish(d->w, v);
+	struct resp r;
+	request(p, "GET", "/health", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "socket-proxy"));
+	assert_null(strstr(r.body, "detail"));
+	json_t *j = body_json(&r);
+	json_t *docker = json_object_get(json_object_get(j, "dependencies"), "docker");
+	assert_string_equal(json_string_value(json_object_get(docker, "status")), "down");
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "degraded");
+	json_decref(j);
+	resp_free(&r);
+	/* Credentials, with read_requires_auth: the detail is there. */
+	request(p, "GET", "/health", AUTH, NULL, &r);
+	assert_non_null(strstr(r.body, "socket-proxy:2375: Could not resolve host"));
+	resp_free(&r);
+	stop(d);
+	/* Without read_requires_auth, credentials change nothing. */
+	cfg->web.read_requires_auth = false;
+	d = start(cfg);
+	p = web_port(d->w);
+	v = sample_view(SAMPLE_NOW);
+	v->deps[0].up = false;
+	snprintf(v->deps[0].detail, sizeof(v->deps[0].detail), "tcp://socket-proxy:2375");
+	web_publish(d->w, v);
+	request(p, "GET", "/health", AUTH, NULL, &r);
+	assert_null(strstr(r.body, "socket-proxy"));
+	resp_free(&r);
+	stop(d);
+	config_free(cfg);
+}
+
+static int connect_port(int p)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Seconds until the server closes fd (reading and dropping what it says),
+ * while one byte is sent every `every` seconds; gives up after `limit`. */
+static double seconds_to_close(int fd, double every, double limit, char *first, size_t len)
+{
+	double start = time_monotonic(), next = start + every;
+	size_t got = 0;
+	while (time_monotonic() - start < limit) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 50) > 0) {
+			char buf[4096];
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n <= 0)
+				return time_monotonic() - start;
+			size_t k = (size_t)n < len - 1 - got ? (size_t)n : len - 1 - got;
+			memcpy(first + got, buf, k);
+			got += k;
+			first[got] = '\0';
+		}
+		if (every > 0 && time_monotonic() >= next) {
+			(void)send(fd, "x", 1, MSG_NOSIGNAL);
+			next += every;
+		}
+	}
+	return limit;
+}
+
+/* Issue 19: after answering 401/404/413, civetweb read the announced body, a
+ * byte a second, for as long as it came (its timeout was per read). Now an
+ * early answer closes the connection, and a body must arrive by the
+ * request's deadline (web.request_timeout, 4 s here) or get 408. The bounds
+ * below tell these apart (an early close comes well before the deadline);
+ * they are wide, for a loaded machine. */
+static void test_slow_bodies_cut_off(void **state)
+{
+	struct rm_config *cfg = test_config();
+	cfg->web.request_timeout = 4;
+	struct daemon *d = start(cfg);
+	int p = web_port(d->w);
+	static const char *const early[] = {
+		"POST /nope HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000\r\n\r\nx",
+		"POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" CSRF
+		"Content-Length: 100\r\n\r\nx",
+		"POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+		"Content-Length: 1000000000\r\n\r\nx",
+	};
+	for (size_t i = 0; i < RM_ARRAY_SIZE(early); i++) {
+		int fd = connect_port(p);
+		assert_int_equal(send(fd, early[i], strlen(early[i]), 0),
+		                 (ssize_t)strlen(early[i]));
+		char first[256] = "";
+		double t = seconds_to_close(fd, 0.2, 10, first, sizeof(first));
+		close(fd);
+		if (t > 2.5 || strncmp(first, "HTTP/1.1 4", 10) != 0)
+			fail_msg("%.60s: closed after %.1f s, answer '%.40s'", early[i], t, first);
+	}
+	/* A valid request whose body trickles in: 408 by the deadline. */
+	int fd = connect_port(p);
+	const char slow[] =
+	        "POST /api/v1/automation/pause HTTP/1.1\r\nHost: localhost\r\n" AUTH CSRF
+	        "Content-Length: 100\r\n\r\n{";
+	assert_int_equal(send(fd, slow, strlen(slow), 0), (ssize_t)strlen(slow));
+	char first[256] = "";
+	double t = seconds_to_close(fd, 0.3, 12, first, sizeof(first));
+	close(fd);
+	if (t > 7.5 || strncmp(first, "HTTP/1.1 408", 12) != 0)
+		fail_msg("trickled body: closed after %.1f s, answer '%.40s'", t, first);
+	/* Headers that never end: closed by the deadline too, with no answer. */
+	fd = connect_port(p);
+	assert_int_equal(send(fd, "GET /health HTTP/1.1\r\n", 22, 0), 22);
+	t = seconds_to_close(fd, 0.3, 10, first, sizeof(first));
+	close(fd);
+	if (t > 7.5)
+		fail_msg("trickled headers: closed after %.1f s", t);
+	assert_int_equal(calls(d), 0);
+	stop(d);
+	config_free(cfg);
+}
+
+/* GET over a unix socket; returns the status (0: no answer) and the raw answer. */
+static int unix_get(const char *path, const char *req, char *buf, size_t len)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	int status = 0;
+	buf[0] = '\0';
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req)) {
+		size_t got = 0;
+		ssize_t n;
+		while (got + 1 < len && (n = recv(fd, buf + got, len - 1 - got, 0)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		sscanf(buf, "HTTP/1.1 %d", &status);
+	}
+	close(fd);
+	return status;
+}
+
+/* The reserved /health listener: a unix socket with a thread of its own,
+ * /health only, no detail, a second per connection; a stale socket left by
+ * a killed run is replaced, and the socket goes away with the server. */
+static void test_health_socket(void **state)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/rm-web-health-%d.sock", (int)getpid());
+	/* A stale socket, as SIGKILL leaves it. */
+	int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	assert_int_equal(bind(stale, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(stale);
+	struct rm_config *cfg = test_config();
+	free(cfg->web.health_socket);
+	cfg->web.health_socket = xstrdup(path);
+	struct daemon *d = start(cfg);
+	struct view *v = sample_view(SAMPLE_NOW);
+	v->now = v->last_check = time_wall();
+	v->deps[0].up = false;
+	snprintf(v->deps[0].detail, sizeof(v->deps[0].detail), "tcp://socket-proxy:2375 refused");
+	web_publish(d->w, v);
+	char buf[4096];
+	assert_int_equal(
+	        unix_get(path, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "\"status\":\"degraded\""));
+	assert_null(strstr(buf, "socket-proxy"));
+	assert_int_equal(unix_get(path, "HEAD /health?x HTTP/1.1\r\n\r\n", buf, sizeof(buf)), 200);
+	assert_null(strstr(buf, "{"));
+	assert_int_equal(unix_get(path, "GET /api/v1/status HTTP/1.1\r\n\r\n", buf, sizeof(buf)),
+	                 404);
+	assert_int_equal(unix_get(path, "POST /health HTTP/1.1\r\n\r\n", buf, sizeof(buf)), 404);
+	/* A client that never finishes is dropped after a second. */
+	double t0 = time_monotonic();
+	assert_int_equal(unix_get(path, "GET /health HTTP/1.1\r\n", buf, sizeof(buf)), 0);
+	double t = time_monotonic() - t0;
+	if (t < 0.8 || t > 3)
+		fail_msg("an unfinished request was dropped after %.1f s", t);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	stop(d);
+	assert_int_equal(stat(path, &st), -1); /* removed */
+	/* Something else at the path is not replaced: no listener, a warning. */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	d = start(cfg);
+	assert_int_equal(unix_get(path, "GET /health HTTP/1.1\r\n\r\n", buf, sizeof(buf)), 0);
+	expect_status(web_port(d->w), "GET", "/health", NULL, NULL, 200);
+	stop(d);
+	assert_int_equal(stat(path, &st), 0);
+	unlink(path);
+	config_free(cfg);
+}
+
 /* Readers on several threads while the loop publishes new views. */
 struct reader {
 	atomic_bool *stop;
@@ -793,6 +1188,16 @@ int main(void)
 		cmocka_unit_test(test_read_requires_auth),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test(test_publish_while_reading),
+		cmocka_unit_test(test_json_nesting_refused),
+		cmocka_unit_test(test_host_rebinding_refused),
+		cmocka_unit_test(test_duplicate_content_length_refused),
+		cmocka_unit_test(test_error_pages_have_headers),
+		cmocka_unit_test(test_health_without_detail),
+		cmocka_unit_test(test_slow_bodies_cut_off),
+		cmocka_unit_test(test_health_socket),
 	};
+	/* RM_TEST_FILTER=test_name runs one test (e.g. against an older build). */
+	if (getenv("RM_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("RM_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

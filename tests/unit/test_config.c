@@ -304,6 +304,10 @@ static const struct bad_case bad_cases[] = {
 	  "monitoring.prometheus_url", 2 },
 	{ "bad docker host", "docker:\n  host: docker\n", NULL, "docker.host", 2 },
 	{ "several documents", "monitoring: {}\n---\nthresholds: {}\n", NULL, "more than one", 2 },
+	{ "no web workers", "web:\n  workers: 0\n", NULL, "web.workers", 2 },
+	{ "web timeout too long", "web:\n  request_timeout: 1h\n", NULL, "web.request_timeout", 2 },
+	{ "host with scheme", "web:\n  allowed_hosts: [\"http://rm.example.com\"]\n", NULL,
+	  "web.allowed_hosts", 2 },
 };
 
 /* Runs `resource-manager check-config --config path` with one extra env var;
@@ -403,6 +407,16 @@ static void test_binary_and_huge_files(void **state)
 			garbage[i] = 0xff;
 	struct bad_case noz = { "binary without NUL", NULL, NULL, "YAML syntax error", 0 };
 	check_bad(&noz, (const char *)garbage, sizeof(garbage));
+
+	/* Nesting deeper than any configuration needs is refused, never recursed. */
+	size_t n = 100000;
+	char *deep = xmalloc(n + 16);
+	strcpy(deep, "monitoring: ");
+	memset(deep + 12, '[', n);
+	deep[12 + n] = '\0';
+	struct bad_case nest = { "nested", NULL, NULL, "nested too deeply", 0 };
+	check_bad(&nest, deep, strlen(deep));
+	free(deep);
 
 	/* A 10 MB file is refused before it is parsed. */
 	char *path = xasprintf("%s/huge.yml", RM_TEST_OUTPUT);

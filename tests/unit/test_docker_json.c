@@ -66,6 +66,24 @@ static void test_info(void **state)
 	free(d);
 }
 
+/* An answer nested deeper than the Engine ever nests is refused before
+ * jansson recurses into it (the calls run on worker threads). */
+static void test_deep_answer_refused(void **state)
+{
+	size_t n = 100000;
+	char *deep = xmalloc(n + 16);
+	strcpy(deep, "{\"Id\":");
+	memset(deep + 6, '[', n);
+	deep[6 + n] = '\0';
+	struct docker_inspect c = { 0 };
+	char err[256] = "";
+	assert_int_equal(docker_json_parse_inspect(deep, strlen(deep), &c, err, sizeof(err)),
+	                 -EBADMSG);
+	assert_non_null(strstr(err, "nested deeper than 64"));
+	docker_inspect_free(&c);
+	free(deep);
+}
+
 static void test_container_list(void **state)
 {
 	size_t len;
@@ -459,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_container_list),
+		cmocka_unit_test(test_deep_answer_refused),
 		cmocka_unit_test(test_inspect_nanocpus),
 		cmocka_unit_test(test_inspect_quota_and_stopped),
 		cmocka_unit_test(test_stats),

@@ -137,7 +137,7 @@ static void test_health(void **state)
 {
 	struct view *v = sample_view(SAMPLE_NOW);
 	char *body = NULL;
-	assert_int_equal(render_health_json(v, SAMPLE_NOW, &body), 200);
+	assert_int_equal(render_health_json(v, SAMPLE_NOW, true, &body), 200);
 	json_t *j = parse(body);
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "healthy");
 	assert_non_null(json_string_value(json_object_get(j, "timestamp")));
@@ -155,14 +155,14 @@ static void test_health(void **state)
 	v->deps[1].up = false;
 	snprintf(v->deps[1].detail, sizeof(v->deps[1].detail), "connection refused");
 	assert_int_equal(render_health_status(v, SAMPLE_NOW), RENDER_DEGRADED);
-	assert_int_equal(render_health_json(v, SAMPLE_NOW, &body), 200);
+	assert_int_equal(render_health_json(v, SAMPLE_NOW, true, &body), 200);
 	j = parse(body);
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "degraded");
 	json_decref(j);
 
 	/* Three intervals without a check: unhealthy, 503. */
 	assert_int_equal(render_health_status(v, v->last_check + 180), RENDER_DEGRADED);
-	assert_int_equal(render_health_json(v, v->last_check + 181, &body), 503);
+	assert_int_equal(render_health_json(v, v->last_check + 181, true, &body), 503);
 	j = parse(body);
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "unhealthy");
 	json_decref(j);

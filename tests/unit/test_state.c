@@ -127,6 +127,15 @@ static void test_unknown_keys_and_versions(void **state)
 	assert_int_equal(state_json_parse(phase, strlen(phase), &t, err, sizeof(err)), -EBADMSG);
 	const char *trunc = "{\"services\":{\"a\":";
 	assert_int_equal(state_json_parse(trunc, strlen(trunc), &t, err, sizeof(err)), -EBADMSG);
+	/* Nesting is refused before jansson recurses into it. */
+	size_t n = 100000;
+	char *deep = xmalloc(n + 16);
+	strcpy(deep, "{\"shiny\":");
+	memset(deep + strlen(deep), '[', n);
+	deep[10 + n] = '\0';
+	assert_int_equal(state_json_parse(deep, strlen(deep), &t, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "nested deeper than 32"));
+	free(deep);
 }
 
 static void test_save_and_load(void **state)
