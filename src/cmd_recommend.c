@@ -210,7 +210,8 @@ static int write_json(const struct recommend_report *r, FILE *out)
 	                  "requests", (json_int_t)st->requests, "bytes", (json_int_t)st->bytes,
 	                  "observations", (json_int_t)st->observations, "partial", st->partial,
 	                  "error", st->first_error, "services", svcs);
-	int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ? -EIO : 0;
+	size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10);
+	int rc = json_dumpf(root, out, flags) < 0 ? -EIO : 0;
 	fputc('\n', out);
 	json_decref(root);
 	return rc;

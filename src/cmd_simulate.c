@@ -2,13 +2,17 @@
  * through the decision engine and prints its decisions and their quality. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rm/cli.h"
 #include "rm/config.h"
+#include "rm/recommend.h"
 #include "rm/simulate.h"
+#include "rm/units.h"
+#include "rm/util.h"
 
 enum sim_format {
 	SIM_FORMAT_TABLE,
@@ -36,6 +40,12 @@ struct sim_opts {
 	bool all;
 	bool compare; /* both policies side by side */
 	bool oracle;  /* and the hindsight oracle */
+	/* --from-prometheus: the trace built from history instead of --trace. */
+	bool from_prom;
+	double since, step;
+	const char *services[64];
+	size_t n_services;
+	const char *write_trace;
 };
 
 static int simulate_parse(int argc, char **argv, struct sim_opts *o)
@@ -47,6 +57,11 @@ static int simulate_parse(int argc, char **argv, struct sim_opts *o)
 		{ "all", no_argument, NULL, 'a' },
 		{ "compare", no_argument, NULL, 'C' },
 		{ "oracle", no_argument, NULL, 'O' },
+		{ "from-prometheus", no_argument, NULL, 'P' },
+		{ "since", required_argument, NULL, 's' },
+		{ "step", required_argument, NULL, 'S' },
+		{ "service", required_argument, NULL, 'v' },
+		{ "write-trace", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, f;
@@ -80,6 +95,32 @@ static int simulate_parse(int argc, char **argv, struct sim_opts *o)
 		case 'O':
 			o->oracle = true;
 			break;
+		case 'P':
+			o->from_prom = true;
+			break;
+		case 's':
+		case 'S':
+			if (units_parse_duration(optarg, c == 's' ? &o->since : &o->step) < 0 ||
+			    !((c == 's' ? o->since : o->step) >= 1)) {
+				fprintf(stderr,
+				        "resource-manager simulate: %s '%s': a duration of 1s or "
+				        "more\n",
+				        c == 's' ? "--since" : "--step", optarg);
+				return EXIT_INVALID;
+			}
+			break;
+		case 'v':
+			if (o->n_services == RM_ARRAY_SIZE(o->services)) {
+				fprintf(stderr,
+				        "resource-manager simulate: at most %zu --service\n",
+				        RM_ARRAY_SIZE(o->services));
+				return EXIT_INVALID;
+			}
+			o->services[o->n_services++] = optarg;
+			break;
+		case 'w':
+			o->write_trace = optarg;
+			break;
 		case ':':
 			fprintf(stderr, "resource-manager simulate: option %s needs a value\n",
 			        argv[optind - 1]);
@@ -97,12 +138,63 @@ static int simulate_parse(int argc, char **argv, struct sim_opts *o)
 		        argv[optind]);
 		return EXIT_INVALID;
 	}
-	if (!o->trace) {
-		fprintf(stderr, "resource-manager simulate: --trace FILE is required; see "
-		                "'resource-manager simulate --help'\n");
+	if (!o->trace == !o->from_prom) {
+		fprintf(stderr,
+		        "resource-manager simulate: %s; see 'resource-manager simulate "
+		        "--help'\n",
+		        o->trace ? "--trace and --from-prometheus exclude each other"
+		                 : "--trace FILE is required (or --from-prometheus)");
+		return EXIT_INVALID;
+	}
+	if (!o->from_prom && (o->since > 0 || o->step > 0 || o->n_services || o->write_trace)) {
+		fprintf(stderr, "resource-manager simulate: --since, --step, --service and "
+		                "--write-trace go with --from-prometheus\n");
 		return EXIT_INVALID;
 	}
 	return EXIT_OK;
+}
+
+/* --from-prometheus: the history of the monitored services (or --service)
+ * over --since (7d) at --step (the check interval), as trace rows, saved to
+ * --write-trace when asked, then parsed as any trace. */
+static int trace_from_prometheus(const struct sim_opts *o, const struct rm_config *cfg,
+                                 struct simulate_trace **ret)
+{
+	struct strbuf csv;
+	struct source_prom_history_stats st = { 0 };
+	char err[512] = "";
+	double step = o->step > 0 ? o->step : cfg->monitoring.check_interval;
+	double since = o->since > 0 ? o->since : 7 * 86400.0;
+	double end = floor(time_wall() / step) * step;
+	int rc = EXIT_OK;
+	strbuf_init(&csv);
+	long rows = recommend_trace(cfg, o->services, o->n_services, end - since, end, step, &csv,
+	                            &st, err, sizeof(err));
+	if (rows < 0) {
+		fprintf(stderr, "resource-manager simulate: %s\n", err);
+		rc = rows == -ENOENT ? EXIT_INVALID : EXIT_RUNTIME;
+		goto out;
+	}
+	fprintf(stderr,
+	        "resource-manager simulate: %ld rows from Prometheus (%zu chunks, %u "
+	        "requests)%s%s\n",
+	        rows, st.chunks, st.requests, st.partial ? "; PARTIAL: " : "",
+	        st.partial ? st.first_error : "");
+	if (o->write_trace &&
+	    file_write_atomic(o->write_trace, csv.data, csv.len, 0644, err, sizeof(err)) < 0) {
+		fprintf(stderr, "resource-manager simulate: cannot write the trace: %s\n", err);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (rows == 0 ||
+	    simulate_trace_parse(csv.data, csv.len, "prometheus", ret, err, sizeof(err)) < 0) {
+		fprintf(stderr, "resource-manager simulate: %s\n",
+		        rows == 0 ? "Prometheus has no history for these services" : err);
+		rc = EXIT_RUNTIME;
+	}
+out:
+	strbuf_free(&csv);
+	return rc;
 }
 
 /* Runs what o asks for: one policy (the configured one), or with --compare
@@ -143,8 +235,16 @@ static int simulate_cmd_run(int argc, char **argv)
 	rc = cli_load_config(o.config, &cfg);
 	if (rc)
 		goto out;
-	if (simulate_trace_load(o.trace, &t, err, sizeof(err)) < 0 ||
-	    (n = simulate_results(&o, cfg, t, rs, err, sizeof(err))) < 0) {
+	if (o.from_prom) {
+		rc = trace_from_prometheus(&o, cfg, &t);
+		if (rc)
+			goto out;
+	} else if (simulate_trace_load(o.trace, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "resource-manager simulate: %s\n", err);
+		rc = EXIT_INVALID;
+		goto out;
+	}
+	if ((n = simulate_results(&o, cfg, t, rs, err, sizeof(err))) < 0) {
 		fprintf(stderr, "resource-manager simulate: %s\n", err);
 		rc = EXIT_INVALID;
 		goto out;

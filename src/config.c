@@ -151,6 +151,8 @@ static const struct key_def keys[] = {
 	{ "recommender.tolerance", K_RATIO, OFF(recommender.tolerance), "0.2", NULL, true },
 	{ "recommender.decrease_interval", K_DURATION, OFF(recommender.decrease_interval), "24h",
 	  NULL, true },
+	{ "recommender.history_window", K_DURATION, OFF(recommender.history_window), "8d", NULL,
+	  true },
 
 	{ "services.monitored", K_LIST, OFF(services.monitored),
 	  "traefik,postgres,redis,prometheus,grafana,loki,crowdsec,oauth,alertmanager,jaeger,"

@@ -22,6 +22,7 @@
 #include "rm/engine.h"
 #include "rm/log.h"
 #include "rm/notify.h"
+#include "rm/recommend.h"
 #include "rm/source.h"
 #include "rm/source_auto.h"
 #include "rm/state.h"
@@ -1482,6 +1483,64 @@ static void run_loop(struct daemon *d)
 	}
 }
 
+/* Seeds the histograms of monitored services that have none from
+ * recommender.history_window of Prometheus history, before the first
+ * decision; without Prometheus, or when it gives nothing, they start empty. */
+static void warm_start(struct daemon *d)
+{
+	const struct rm_config *cfg = d->cfg;
+	const struct strlist *m = &cfg->services.monitored;
+	struct source_prom_history_stats st = { 0 };
+	char err[512], q[600], win[32];
+	if (cfg->adjustment.policy != POLICY_PERCENTILE || !(cfg->recommender.history_window > 0) ||
+	    m->n == 0)
+		return;
+	units_format_duration(cfg->recommender.history_window, win, sizeof(win));
+	if (!cfg->monitoring.prometheus_url || !*cfg->monitoring.prometheus_url) {
+		log_info("daemon", "no Prometheus: the usage histograms start empty (cold start)");
+		return;
+	}
+	struct usage_history *fresh = xcalloc(m->n, sizeof(*fresh));
+	struct usage_history **targets = xcalloc(m->n, sizeof(*targets));
+	size_t want = 0, seeded = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct state_service *ss = state_service_find(d->state, m->items[i]);
+		if (ss && (!histogram_empty(&ss->usage.cpu) || !histogram_empty(&ss->usage.mem)))
+			continue;
+		usage_history_init(&fresh[i]);
+		targets[i] = &fresh[i];
+		want++;
+	}
+	if (want == 0)
+		goto out;
+	double step = cfg->monitoring.check_interval, end = floor(time_wall() / step) * step;
+	long n = recommend_seed(cfg, (const char *const *)m->items, m->n, targets,
+	                        end - cfg->recommender.history_window, end, step, &st, err,
+	                        sizeof(err));
+	if (n < 0) {
+		log_warn("daemon",
+		         "warm start: no history, the histograms start empty (cold start)\t"
+		         "window=%s error=%s",
+		         win, log_quote(err, q, sizeof(q)));
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < m->n; i++)
+		if (targets[i] &&
+		    (!histogram_empty(&fresh[i].cpu) || !histogram_empty(&fresh[i].mem))) {
+			state_service_get(d->state, m->items[i])->usage = fresh[i];
+			seeded++;
+		}
+	pthread_mutex_unlock(&d->lock);
+	log_info("daemon",
+	         "warm start: usage histograms seeded from Prometheus history\tservices=%zu of %zu "
+	         "samples=%ld window=%s requests=%u partial=%s",
+	         seeded, want, n, win, st.requests, st.partial ? "true" : "false");
+out:
+	free(fresh);
+	free(targets);
+}
+
 static int daemon_init(struct daemon *d, const struct daemon_options *opts)
 {
 	memset(d, 0, sizeof(*d));
@@ -1609,6 +1668,7 @@ int daemon_main(const struct daemon_options *opts)
 	         dry_run(d) ? "true" : "false", d->cfg->automation.enabled ? "on" : "off",
 	         d->cfg->automation.manual_approval ? "on" : "off", d->cfg->state.path);
 	reconcile_journal(d);
+	warm_start(d);
 	if (docker_events_start(d->docker, NULL, &d->events) == 0) {
 		d->events_run = true;
 		if (pthread_create(&d->events_thread, NULL, events_main, d) != 0)

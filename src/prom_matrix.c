@@ -8,37 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rm/json_depth.h"
 #include "rm/prom_json.h"
 #include "rm/util.h"
 
 /* The answer nests objects and arrays five deep; anything past this is not
  * an answer, and is refused before jansson recurses into it. */
 #define MAX_DEPTH 8
-
-/* Nesting depth of the JSON text, strings skipped; more than MAX_DEPTH
- * stops the scan early. */
-static bool depth_ok(const char *s, size_t len)
-{
-	int depth = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > MAX_DEPTH)
-				return false;
-		} else if (c == ']' || c == '}') {
-			depth--;
-		}
-	}
-	return true;
-}
 
 static void set_err(char *err, size_t len, const char *what, size_t idx)
 {
@@ -115,7 +91,7 @@ int prom_matrix_parse(const char *data, size_t len, struct prom_matrix *ret, cha
 	json_error_t jerr;
 	json_t *root = NULL;
 	int r = -EBADMSG;
-	if (!depth_ok(data, len)) {
+	if (!json_depth_within(data, len, MAX_DEPTH)) {
 		if (err)
 			snprintf(err, errlen, "nested deeper than %d levels", MAX_DEPTH);
 		return -EBADMSG;

@@ -37,17 +37,16 @@ static const char *const *service_list(const struct rm_config *cfg, const char *
 
 /* Reads the history and prefixes a failure's message. */
 static int read_history(const struct rm_config *cfg, const char *const *services, size_t n,
-                        double start, double end, double step, size_t max_points, bool progress,
-                        source_prom_history_fn fn, void *ctx,
-                        struct source_prom_history_stats *stats, char *err, size_t errlen)
+                        const struct source_prom_history_opts *opts, source_prom_history_fn fn,
+                        void *ctx, struct source_prom_history_stats *stats, char *err,
+                        size_t errlen)
 {
 	struct source src = { 0 };
 	int r = open_prom(cfg, &src, err, errlen);
 	if (r < 0)
 		return r;
 	char herr[400] = "";
-	r = source_prom_history(&src, services, n, start, end, step, max_points, progress, fn, ctx,
-	                        stats, herr, sizeof(herr));
+	r = source_prom_history(&src, services, n, opts, fn, ctx, stats, herr, sizeof(herr));
 	if (r < 0)
 		snprintf(err, errlen, "history needs Prometheus, and it gave none: %s", herr);
 	source_free(&src);
@@ -66,10 +65,16 @@ static void report_sample(void *ctx, size_t i, const struct observation *o)
 	struct report_ctx *c = ctx;
 	struct recommend_service *s = &c->rep->services[i];
 	double step = c->rep->step;
-	recommender_observe(c->cfg, &s->usage, o, o->time, step);
+	/* Weighed as the daemon weighs a check: the time since the previous
+	 * sample, at most two steps. */
+	double w = s->samples ? fmin(o->time - s->last, 2 * step) : step;
+	recommender_observe(c->cfg, &s->usage, o, o->time, w);
 	if (!s->samples++)
 		s->first = o->time;
 	s->last = o->time;
+	if (o->cpu_throttled_known && o->cpu_throttled > s->throttled_max)
+		s->throttled_max = o->cpu_throttled;
+	s->throttled_sum += o->cpu_throttled_known ? o->cpu_throttled : 0;
 	if (o->cpu_used_known)
 		histogram_add(&s->cpu_all, o->cpu_used, step, o->time, 0);
 	if (o->mem_interval_peak_known || o->mem_used_known)
@@ -101,14 +106,21 @@ static void report_finish(const struct rm_config *cfg, struct recommend_report *
 	                       ? fmax(0, 1 - histogram_mean(&s->mem_all) * (double)UNITS_MIB /
 	                                                 (double)s->rec_mem)
 	                       : NAN;
-	double span = rep->end - rep->start;
-	s->partial_range = s->samples && (s->first - rep->start > 2 * rep->step ||
-	                                  rep->end - s->last > 2 * rep->step);
+	double steps = floor((rep->end - rep->start) / rep->step) + 1;
+	double cover = (double)s->samples / steps, thr = s->throttled_sum / (double)s->samples;
+	s->partial_range = s->samples && cover < 0.95;
 	if (!s->samples)
 		snprintf(s->note, sizeof(s->note), "no history (no series for this name)");
 	else if (s->partial_range)
-		snprintf(s->note, sizeof(s->note), "history for %.0f%% of the range",
-		         100 * fmin(1, (s->last - s->first + rep->step) / (span + rep->step)));
+		snprintf(s->note, sizeof(s->note), "history for %.0f%% of the steps", 100 * cover);
+	if (s->samples && thr > 1 - cfg->recommender.cpu_percentile) {
+		size_t len = strlen(s->note);
+		snprintf(s->note + len, sizeof(s->note) - len,
+		         "%sthrottled %.0f%% of the time: demand above the limit is not measured",
+		         len ? "; " : "", 100 * thr);
+	}
+	if (s->samples && isnan(histogram_mean(&s->cpu_all)))
+		s->cpu_limit = NAN;
 }
 
 int recommend_from_prometheus(const struct rm_config *cfg, const char *const *services, size_t n,
@@ -132,8 +144,8 @@ int recommend_from_prometheus(const struct rm_config *cfg, const char *const *se
 		s->cpu_limit = s->mem_limit = NAN;
 	}
 	struct report_ctx ctx = { cfg, &rep };
-	int r = read_history(cfg, services, n, start, end, step, max_points, progress,
-	                     report_sample, &ctx, &rep.stats, err, errlen);
+	struct source_prom_history_opts opts = { start, end, step, max_points, progress, 0 };
+	int r = read_history(cfg, services, n, &opts, report_sample, &ctx, &rep.stats, err, errlen);
 	if (r < 0) {
 		recommend_report_free(&rep);
 		return r;
@@ -177,8 +189,9 @@ long recommend_seed(const struct rm_config *cfg, const char *const *services, si
                     struct source_prom_history_stats *stats, char *err, size_t errlen)
 {
 	struct seed_ctx ctx = { cfg, targets, step, 0 };
-	int r = read_history(cfg, services, n, start, end, step, 0, false, seed_sample, &ctx, stats,
-	                     err, errlen);
+	/* Not worth delaying the start for: the first failure ends it. */
+	struct source_prom_history_opts opts = { start, end, step, 0, false, 1 };
+	int r = read_history(cfg, services, n, &opts, seed_sample, &ctx, stats, err, errlen);
 	return r < 0 ? r : ctx.fed;
 }
 
@@ -238,8 +251,8 @@ long recommend_trace(const struct rm_config *cfg, const char *const *services, s
 	strbuf_init(&ctx.rows);
 	strbuf_init(&ctx.limits);
 	ctx.seen = xcalloc(n ? n : 1, sizeof(bool));
-	int r = read_history(cfg, services, n, start, end, step, 0, false, trace_sample, &ctx,
-	                     stats, err, errlen);
+	struct source_prom_history_opts opts = { start, end, step, 0, false, 0 };
+	int r = read_history(cfg, services, n, &opts, trace_sample, &ctx, stats, err, errlen);
 	if (r >= 0) {
 		char when[40];
 		time_format_rfc3339(start, when, sizeof(when));

@@ -180,6 +180,17 @@ static json_t *summary_json(const char *name, const struct simulate_summary *s)
 	                      json_ratio(s->mem_slack_p95), "final", "cpu", json_cpu(s->final_cpu),
 	                      "memory", json_mem(s->final_mem));
 	json_object_set_new(o, "oom_kills", json_integer((json_int_t)s->oom_events));
+	if (s->has_rec)
+		json_object_set_new(
+		        o, "recommendation",
+		        json_pack("{s:o, s:o}", "cpu_target",
+		                  s->rec_cpu_target > 0
+		                          ? json_real(round(s->rec_cpu_target * 1e4) / 1e4)
+		                          : json_null(),
+		                  "memory_target",
+		                  s->rec_mem_target > 0
+		                          ? json_integer((json_int_t)s->rec_mem_target)
+		                          : json_null()));
 	json_object_set_new(o, "changes_per_day", json_ratio(per_day(s->changes, s->days)));
 	return o;
 }

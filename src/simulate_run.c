@@ -343,8 +343,10 @@ static void decide(struct replay *rp, size_t i)
 		                   .host_short_cpu = rp->sc,
 		                   .host_short_mem = rp->sm };
 	if (cfg->adjustment.policy == POLICY_PERCENTILE) {
-		double w = isnan(s->last_check) ? cfg->monitoring.check_interval
-		                                : s->chk.last - s->last_check;
+		/* As the daemon weighs a check: the time since the previous one, at
+		 * most two intervals (a gap in the trace is not usage). */
+		double iv = cfg->monitoring.check_interval;
+		double w = isnan(s->last_check) ? iv : fmin(s->chk.last - s->last_check, 2 * iv);
 		recommender_observe(cfg, &s->usage, &o, now, w);
 		recommender_recommend(cfg, &s->usage, &rec);
 		in.rec = &rec;
@@ -463,6 +465,13 @@ static void finish(struct simulate_result *res, struct sim_svc *svcs)
 		            &sum->mem_slack_p95);
 		sum->final_cpu = svcs[i].cpu_limit;
 		sum->final_mem = svcs[i].mem_limit;
+		if (res->rec_cfg && t->services[i].n_samples) {
+			struct recommendation rec;
+			recommender_recommend(res->rec_cfg, &svcs[i].usage, &rec);
+			sum->has_rec = rec.cpu.known || rec.mem.known;
+			sum->rec_cpu_target = rec.cpu.known ? rec.cpu.target : 0;
+			sum->rec_mem_target = rec.mem.known ? rec.mem.target : 0;
+		}
 		if (t->services[i].n_samples)
 			sum->days = (svcs[i].last_row - svcs[i].first_row + step) / 86400.0;
 		sim_svc_clear(&svcs[i]);
@@ -497,6 +506,8 @@ int simulate_run(const struct rm_config *cfg, const struct simulate_trace *t, bo
 	};
 	int r = setup(cfg, t, svcs, err, errlen);
 	rp.res->all = all;
+	if (cfg->adjustment.policy == POLICY_PERCENTILE)
+		rp.res->rec_cfg = cfg;
 	if (r < 0)
 		goto out;
 	for (size_t k = 0; k < t->n_samples;) {
@@ -513,6 +524,7 @@ int simulate_run(const struct rm_config *cfg, const struct simulate_trace *t, bo
 			decide(&rp, i);
 	flush_step(&rp);
 	finish(rp.res, svcs);
+	rp.res->rec_cfg = NULL;
 	*ret = rp.res;
 	rp.res = NULL;
 out:

@@ -831,11 +831,14 @@ static bool too_long(int r, const char *err)
 	return r == -EINVAL && (strstr(err, "resolution") || strstr(err, "too many"));
 }
 
-int source_prom_history(const struct source *s, const char *const *services, size_t n, double start,
-                        double end, double step, size_t max_points, bool stderr_progress,
-                        source_prom_history_fn fn, void *ctx,
-                        struct source_prom_history_stats *stats, char *err, size_t errlen)
+int source_prom_history(const struct source *s, const char *const *services, size_t n,
+                        const struct source_prom_history_opts *opts, source_prom_history_fn fn,
+                        void *ctx, struct source_prom_history_stats *stats, char *err,
+                        size_t errlen)
 {
+	double start = opts->start, end = opts->end, step = opts->step;
+	bool stderr_progress = opts->progress;
+	unsigned max_failed = opts->max_failed ? opts->max_failed : MAX_FAILED_CHUNKS;
 	if (s->ops != &prom_ops || !(step > 0) || !(end >= start) || n == 0)
 		return -EINVAL;
 	/* The same queries as collect, over one step. */
@@ -845,7 +848,7 @@ int source_prom_history(const struct source *s, const char *const *services, siz
 	struct name_table names = { 0 };
 	struct source_prom_history_stats st = { 0 };
 	unsigned req0 = prom_client_requests(sp.client);
-	size_t bytes0 = prom_client_bytes(sp.client), per = chunk_steps_for(n, max_points);
+	size_t bytes0 = prom_client_bytes(sp.client), per = chunk_steps_for(n, opts->max_points);
 	unsigned failed_in_row = 0;
 	char cerr[512] = "";
 	int r = 0, last_r = 0;
@@ -872,7 +875,7 @@ int source_prom_history(const struct source *s, const char *const *services, siz
 			if (stderr_progress)
 				fprintf(stderr, "history: steps %.0f-%.0f skipped: %s\n", t0, t1,
 				        cerr);
-			if (++failed_in_row >= MAX_FAILED_CHUNKS)
+			if (++failed_in_row >= max_failed)
 				goto fail;
 		} else {
 			failed_in_row = 0;

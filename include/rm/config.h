@@ -148,6 +148,7 @@ struct rm_config {
 		double min_history;       /* seconds of history before any decrease */
 		double tolerance;         /* share away from the target before acting */
 		double decrease_interval; /* seconds between two decreases of one resource */
+		double history_window;    /* seconds of Prometheus history for a warm start */
 	} recommender;
 
 	struct {

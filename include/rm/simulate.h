@@ -116,6 +116,11 @@ struct simulate_summary {
 	double mem_limit_sum, mem_use_sum;
 	double final_cpu;   /* cores, 0 = no limit */
 	uint64_t final_mem; /* bytes, 0 = no limit */
+	/* Percentile policy: the recommendation the histograms reached by the end
+	 * of the trace (targets before bounds; 0 = none yet). */
+	bool has_rec;
+	double rec_cpu_target; /* cores */
+	double rec_mem_target; /* bytes */
 };
 
 /* The same measures over every service: shares and slack pooled over rows,
@@ -141,6 +146,8 @@ struct simulate_result {
 	double interval;                    /* monitoring.check_interval */
 	double row_step; /* smallest spacing of one service's rows (0: one row) */
 	bool aggregated; /* rows were denser than the interval */
+	/* Private to the replay: the config while the summaries are finished. */
+	const struct rm_config *rec_cfg;
 };
 
 /* Replays t through the engine under cfg. all keeps no-change decisions too.

@@ -60,20 +60,28 @@ struct source_prom_history_stats {
  * highest memory over the step; the CPU trend is unknown. */
 typedef void (*source_prom_history_fn)(void *ctx, size_t service, const struct observation *o);
 
-/* Reads services[0..n)' cAdvisor history from start to end (epoch seconds)
- * every step seconds, in chunks of steps such that no answer holds more than
- * max_points samples per query (0: 50,000; never above Prometheus' 11,000
- * points per series; halved when Prometheus still refuses a chunk as too
- * long), and hands each step's observation to fn as collect would have
- * measured it with an analysis window of one step. Requests grow with the
- * chunks, not with the services: SOURCE_PROM_QUERIES - 1 per chunk (no trend).
- * stderr_progress: a line per chunk on stderr when the range is long.
- * A chunk that fails is skipped and reported in stats (partial, first_error);
- * three in a row, or none answered, stop the read: returns the error then
- * (-ECONNREFUSED, -ETIMEDOUT, -EIO, -EINVAL...) with a message in err, else 0. */
-int source_prom_history(const struct source *s, const char *const *services, size_t n, double start,
-                        double end, double step, size_t max_points, bool stderr_progress,
-                        source_prom_history_fn fn, void *ctx,
-                        struct source_prom_history_stats *stats, char *err, size_t errlen);
+/* What to read: from start to end (epoch seconds) every step seconds. */
+struct source_prom_history_opts {
+	double start, end, step;
+	/* Samples per query's answer at most (0: 50,000; never above Prometheus'
+	 * 11,000 points per series; halved when Prometheus still refuses a chunk
+	 * as too long). */
+	size_t max_points;
+	bool progress;       /* a line per chunk on stderr */
+	unsigned max_failed; /* chunks failing in a row that end the read (0: 3) */
+};
+
+/* Reads services[0..n)' cAdvisor history in chunks of steps, and hands each
+ * step's observation to fn as collect would have measured it with an
+ * analysis window of one step. Requests grow with the chunks, not with the
+ * services: SOURCE_PROM_QUERIES - 1 per chunk (no trend). A chunk that fails
+ * is skipped and reported in stats (partial, first_error); max_failed in a
+ * row, or none answered, stop the read: returns the error then
+ * (-ECONNREFUSED, -ETIMEDOUT, -EIO, -EINVAL...) with a message in err, else
+ * 0. */
+int source_prom_history(const struct source *s, const char *const *services, size_t n,
+                        const struct source_prom_history_opts *opts, source_prom_history_fn fn,
+                        void *ctx, struct source_prom_history_stats *stats, char *err,
+                        size_t errlen);
 
 #endif
