@@ -871,7 +871,7 @@ int source_prom_history(const struct source *s, const char *const *services, siz
 			st.failed_chunks++;
 			st.partial = true;
 			if (!st.first_error[0])
-				snprintf(st.first_error, sizeof(st.first_error), "%s", cerr);
+				snprintf(st.first_error, sizeof(st.first_error), "%.255s", cerr);
 			if (stderr_progress)
 				fprintf(stderr, "history: steps %.0f-%.0f skipped: %s\n", t0, t1,
 				        cerr);
