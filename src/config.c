@@ -138,6 +138,10 @@ static const struct key_def keys[] = {
 	  true },
 	{ "adjustment.policy", K_ENUM, OFF(adjustment.policy), "percentile", "ADJUSTMENT_POLICY",
 	  true, ENUM(policy_names) },
+	{ "adjustment.verify_window", K_DURATION, OFF(adjustment.verify_window), "10m", NULL,
+	  true },
+	{ "adjustment.revert_backoff", K_DURATION, OFF(adjustment.revert_backoff), "24h", NULL,
+	  true },
 
 	{ "recommender.cpu_percentile", K_RATIO, OFF(recommender.cpu_percentile), "0.98", NULL,
 	  true },

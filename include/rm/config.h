@@ -136,6 +136,8 @@ struct rm_config {
 		uint64_t min_change_memory;  /* bytes */
 		bool manage_unlimited;
 		enum adjustment_policy policy;
+		double verify_window;  /* seconds watched after each change, 0 = off */
+		double revert_backoff; /* seconds without decreases of a reverted resource */
 	} adjustment;
 
 	/* The percentile recommender (adjustment.policy: percentile). */
