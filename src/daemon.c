@@ -1496,7 +1496,8 @@ static void warm_start(struct daemon *d)
 	    m->n == 0)
 		return;
 	units_format_duration(cfg->recommender.history_window, win, sizeof(win));
-	if (!cfg->monitoring.prometheus_url || !*cfg->monitoring.prometheus_url) {
+	if (!cfg->monitoring.prometheus_url || !*cfg->monitoring.prometheus_url ||
+	    cfg->monitoring.source == SOURCE_DOCKER) {
 		log_info("daemon", "no Prometheus: the usage histograms start empty (cold start)");
 		return;
 	}

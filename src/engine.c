@@ -37,6 +37,7 @@ static const char *const reason_names[_ENGINE_REASON_MAX] = {
 	[ENGINE_REASON_MEM_RECOMMENDED] = "mem_recommended",
 	[ENGINE_REASON_LEARNING] = "learning",
 	[ENGINE_REASON_DECREASE_PACED] = "decrease_paced",
+	[ENGINE_REASON_REVERTED] = "reverted",
 };
 
 static const char *const result_names[_ENGINE_RESULT_MAX] = {
@@ -224,6 +225,7 @@ struct res {
 	 * never held by the cooldown or the daily cap). */
 	const struct rec_resource *rec;
 	bool urgent;
+	double revert_until; /* no decrease before (engine_note_revert) */
 	char text[512];
 };
 
@@ -621,6 +623,11 @@ static void gate(const struct engine_input *in, const struct engine_state *st, s
 		snprintf(why, sizeof(why), "held by cooldown, %.0fs of %.0fs left",
 		         cfg->adjustment.cooldown_period - (in->now - st->last_change),
 		         cfg->adjustment.cooldown_period);
+	} else if (r->want == WANT_DOWN && in->now < r->revert_until) {
+		held = ENGINE_REASON_REVERTED;
+		char left[32];
+		units_format_duration(r->revert_until - in->now, left, sizeof(left));
+		snprintf(why, sizeof(why), "a decrease was reverted, none for %s more", left);
 	} else if (r->want == WANT_UP && !cfg->automation.actions.increase_on_high) {
 		held = ENGINE_REASON_DISABLED_ACTION;
 		snprintf(why, sizeof(why),
@@ -828,6 +835,7 @@ static int reason_rank(enum engine_reason r)
 		ENGINE_REASON_AT_BOUND,
 		ENGINE_REASON_BELOW_MIN_STEP,
 		ENGINE_REASON_DECREASE_PACED,
+		ENGINE_REASON_REVERTED,
 		ENGINE_REASON_LEARNING,
 		ENGINE_REASON_WARMING_UP,
 		ENGINE_REASON_UNKNOWN_DATA,
@@ -963,6 +971,8 @@ void engine_decide(const struct engine_input *in, const struct engine_state *sta
 	if (!young || oom_due)
 		mem_wants(in, &st, &mem);
 
+	cpu.revert_until = st.cpu_revert_until;
+	mem.revert_until = st.mem_revert_until;
 	gate(in, &st, &cpu);
 	gate(in, &st, &mem);
 	cpu_target(in, &cpu);
@@ -1018,6 +1028,16 @@ void engine_apply_result(const struct rm_config *cfg, struct engine_state *state
 	double wait = base * (double)(1u << doublings);
 	double cap = fmax(BACKOFF_CAP, base);
 	state->backoff_until = now + fmin(wait, cap);
+}
+
+void engine_note_revert(const struct rm_config *cfg, struct engine_state *state, double cpu_from,
+                        double cpu_to, uint64_t mem_from, uint64_t mem_to, double now)
+{
+	double until = now + cfg->adjustment.revert_backoff;
+	if (cpu_to > 0 && cpu_from > 0 && cpu_to < cpu_from - 1e-9)
+		state->cpu_revert_until = fmax(state->cpu_revert_until, until);
+	if (mem_to > 0 && mem_from > 0 && mem_to < mem_from)
+		state->mem_revert_until = fmax(state->mem_revert_until, until);
 }
 
 void engine_recommended_limits(const struct engine_policy *p, const struct recommendation *rec,

@@ -180,6 +180,7 @@ static json_t *summary_json(const char *name, const struct simulate_summary *s)
 	                      json_ratio(s->mem_slack_p95), "final", "cpu", json_cpu(s->final_cpu),
 	                      "memory", json_mem(s->final_mem));
 	json_object_set_new(o, "oom_kills", json_integer((json_int_t)s->oom_events));
+	json_object_set_new(o, "reverts", json_integer((json_int_t)s->reverts));
 	if (s->has_rec)
 		json_object_set_new(
 		        o, "recommendation",

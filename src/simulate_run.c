@@ -12,6 +12,7 @@
 #include "rm/simulate.h"
 #include "rm/units.h"
 #include "rm/util.h"
+#include "rm/verify.h"
 
 /* Oracle: CPU at this percentile of the day's demand, memory this far above
  * the day's peak. */
@@ -44,6 +45,10 @@ struct sim_svc {
 	double last_check; /* t of the previous check, NAN before the first */
 	double first_row, last_row;
 	struct sim_check chk;
+	/* The watch after the last change (adjustment.verify_window). */
+	bool watching;
+	struct verify_watch watch;
+	unsigned ooms_total; /* OOM kills so far (each one a restart) */
 	/* Known memory readings still inside the peak window. */
 	double *win_time;
 	uint64_t *win_mem;
@@ -319,6 +324,62 @@ struct replay {
 	bool sc, sm;
 };
 
+/* What a check tells the watch: OOM kills (each one restarted the
+ * container) and throttling. Health is not in a trace. */
+static struct verify_signals watch_signals(const struct sim_svc *s, const struct observation *o)
+{
+	return (struct verify_signals){
+		.restarts_known = true,
+		.restarts = s->ooms_total,
+		.ooms_known = true,
+		.ooms = s->ooms_total,
+		.throttled_known = o->cpu_throttled_known,
+		.throttled = o->cpu_throttled,
+	};
+}
+
+static void watch_start(const struct rm_config *cfg, struct sim_svc *s,
+                        const struct observation *o, const struct engine_decision *d, double now)
+{
+	struct verify_signals s0 = watch_signals(s, o);
+	s->watching = cfg->adjustment.verify_window > 0;
+	if (s->watching)
+		verify_begin(cfg, &s->watch, now, d->cpu_from, d->cpu_to, d->mem_from, d->mem_to,
+		             &s0, o->cpu_throttled_known, o->cpu_throttled);
+}
+
+/* The watch's verdict on this check; a regression fills *d with the revert
+ * to the limits before the change (returns true). */
+static bool watch_check(const struct rm_config *cfg, struct sim_svc *s,
+                        const struct observation *o, double now, struct engine_decision *d)
+{
+	struct verify_result vr;
+	if (!s->watching)
+		return false;
+	struct verify_signals sig = watch_signals(s, o);
+	verify_step(cfg, &s->watch, &sig, now, &vr);
+	if (vr.verdict == VERIFY_WATCHING)
+		return false;
+	s->watching = false;
+	if (vr.verdict == VERIFY_PASSED)
+		return false;
+	const struct verify_watch *w = &s->watch;
+	*d = (struct engine_decision){
+		.reason = ENGINE_REASON_REVERTED,
+		.cpu_reason = ENGINE_REASON_REVERTED,
+		.mem_reason = ENGINE_REASON_REVERTED,
+		.change_cpu = w->cpu_from > 0 && fabs(w->cpu_from - s->cpu_limit) > 1e-9,
+		.cpu_from = s->cpu_limit,
+		.cpu_to = w->cpu_from,
+		.change_mem = w->mem_from > 0 && w->mem_from != s->mem_limit,
+		.mem_from = s->mem_limit,
+		.mem_to = w->mem_from,
+	};
+	snprintf(d->explanation, sizeof(d->explanation), "reverted (%s): %s",
+	         verify_signal_to_string(vr.signal), vr.why);
+	return engine_decision_changes(d);
+}
+
 /* Closes service i's check: the recommender and the engine see it, and a
  * change takes effect at once (as if deployed instantly). */
 static void decide(struct replay *rp, size_t i)
@@ -353,13 +414,24 @@ static void decide(struct replay *rp, size_t i)
 	}
 	s->last_check = s->chk.last;
 	s->chk.rows = 0;
+	s->ooms_total += o.oom_kills;
 	struct simulate_event *ev = &rp->step[rp->n];
 	ev->time = o.time - rp->t->start;
 	ev->service = i;
-	engine_decide(&in, &s->state, &s->state, &ev->decision);
+	/* A change being watched that made things worse is reverted first; the
+	 * revert answers this check (an OOM kill included). */
+	if (!watch_check(cfg, s, &o, now, &ev->decision))
+		engine_decide(&in, &s->state, &s->state, &ev->decision);
+	else
+		sum->reverts++;
 	bool changes = engine_decision_changes(&ev->decision);
 	if (changes) {
 		engine_apply_result(cfg, &s->state, &ev->decision, true, now, day);
+		if (ev->decision.reason == ENGINE_REASON_REVERTED)
+			engine_note_revert(cfg, &s->state, ev->decision.cpu_to, ev->decision.cpu_from,
+			                   ev->decision.mem_to, ev->decision.mem_from, now);
+		else
+			watch_start(cfg, s, &o, &ev->decision, now);
 		s->cpu_limit = ev->decision.cpu_to;
 		s->mem_limit = ev->decision.mem_to;
 		sum->changes++;

@@ -195,6 +195,8 @@ static void read_engine(struct pctx *p, json_t *o, const char *path, struct engi
 	e->day = (int32_t)get_int(p, o, "day", path, -1000000, 1000000);
 	e->changes_today = (unsigned)get_int(p, o, "changes_today", path, 0, 1000000);
 	e->oom_pending = get_bool(p, o, "oom_pending", path, false);
+	e->cpu_revert_until = get_num(p, o, "cpu_revert_until", path, 0);
+	e->mem_revert_until = get_num(p, o, "mem_revert_until", path, 0);
 	e->cpu_changed = get_num(p, o, "cpu_changed", path, 0);
 	e->mem_changed = get_num(p, o, "mem_changed", path, 0);
 	char *r = get_str(p, o, "last_result", path);
@@ -220,6 +222,8 @@ static json_t *write_engine(const struct engine_state *e)
 	json_object_set_new(o, "oom_pending", json_boolean(e->oom_pending));
 	json_object_set_new(o, "cpu_changed", json_real(e->cpu_changed));
 	json_object_set_new(o, "mem_changed", json_real(e->mem_changed));
+	json_object_set_new(o, "cpu_revert_until", json_real(e->cpu_revert_until));
+	json_object_set_new(o, "mem_revert_until", json_real(e->mem_revert_until));
 	return o;
 }
 

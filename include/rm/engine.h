@@ -48,6 +48,7 @@ enum engine_reason {
 	ENGINE_REASON_MEM_RECOMMENDED,     /* percentile: memory limit outside its recommendation */
 	ENGINE_REASON_LEARNING,            /* percentile: too little history for this change */
 	ENGINE_REASON_DECREASE_PACED,      /* percentile: a decrease within decrease_interval */
+	ENGINE_REASON_REVERTED,            /* a change of the resource was reverted recently */
 	_ENGINE_REASON_MAX,
 };
 
@@ -111,6 +112,9 @@ struct engine_state {
 	/* Percentile policy: when each resource last changed (epoch s); no
 	 * decrease of it within recommender.decrease_interval. */
 	double cpu_changed, mem_changed;
+	/* A change that made the service worse was reverted (verify.h): no
+	 * decrease of that resource before these times (epoch s). */
+	double cpu_revert_until, mem_revert_until;
 };
 
 /* Everything one decision depends on. All pointers are borrowed for the call. */
@@ -169,6 +173,13 @@ void engine_apply_result(const struct rm_config *cfg, struct engine_state *state
  * resource the recommendation does not know. Pure. */
 void engine_recommended_limits(const struct engine_policy *p, const struct recommendation *rec,
                                double *ret_cpu, uint64_t *ret_mem);
+
+/* Records that the change from->to was reverted at now because the service
+ * did worse: the resources it decreased are not decreased again for
+ * adjustment.revert_backoff. The revert itself is a change like any other
+ * (engine_apply_result). Pure. */
+void engine_note_revert(const struct rm_config *cfg, struct engine_state *state, double cpu_from,
+                        double cpu_to, uint64_t mem_from, uint64_t mem_to, double now);
 
 /* Host shortage, from Docker's /info totals and the sum of the limits of the
  * managed containers: short when the limits add up to more than the host has.

@@ -107,6 +107,7 @@ struct simulate_summary {
 	size_t cpu_samples, cpu_over; /* rows measured, with use above the limit */
 	size_t mem_samples, mem_over;
 	size_t oom_events; /* checks with an OOM kill (closed loop: memory above the limit) */
+	size_t reverts;    /* changes reverted by the watch after them (verify.h) */
 	double days;       /* span of the service's rows, days (changes per service-day) */
 	double cpu_slack_mean, cpu_slack_p95;
 	double mem_slack_mean, mem_slack_p95;

@@ -334,12 +334,62 @@ static void test_rank_and_summary(void **state)
 	config_free(cfg);
 }
 
+/* The watch after a change (closed loop): a memory decrease followed by an
+ * OOM kill within adjustment.verify_window is reverted to the limit before
+ * it, and memory is not decreased again for adjustment.revert_backoff. */
+static void test_revert_after_oom(void **state)
+{
+	(void)state;
+	const char *yaml = "monitoring: {check_interval: 300}\n"
+	                   "thresholds: {min_uptime: 0}\n"
+	                   "adjustment: {policy: percentile, verify_window: 30m, "
+	                   "revert_backoff: 6h}\n"
+	                   "recommender: {min_history: 1h, half_life: 1h, decrease_interval: 10m}\n"
+	                   "services: {monitored: [web], critical: [], optional: [], baseline: {}, "
+	                   "priority: {}}\n";
+	struct config_report rep = { 0 };
+	struct rm_config *cfg = NULL;
+	char *const envp[] = { NULL };
+	assert_int_equal(config_load_data(yaml, strlen(yaml), "test", envp, &cfg, &rep), 0);
+	config_report_free(&rep);
+	struct strbuf sb;
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "# limits:\n#   web: cpu=2 memory=1024M\n"
+	                 "time,service,cpu_used,mem_used,oom_kills,throttled_ratio,cpu_demand\n");
+	/* 300 MiB for 70 minutes, then 700 MiB: above the cut, below the old limit. */
+	for (int i = 0; i < 48; i++)
+		strbuf_printf(&sb, "%d,web,0.2,%dM,,,0.2\n", i * 300, i < 14 ? 300 : 700);
+	struct simulate_trace *t = parse_ok(sb.data);
+	struct simulate_result *res = run_ok(cfg, t, true);
+	double cut = -1, reverted = -1;
+	for (size_t i = 0; i < res->n_events; i++) {
+		const struct engine_decision *d = &res->events[i].decision;
+		if (cut < 0 && d->change_mem && d->mem_to < 1024 * MiB)
+			cut = res->events[i].time;
+		if (d->reason == ENGINE_REASON_REVERTED && d->change_mem) {
+			assert_int_equal(d->mem_to, 1024 * MiB);
+			assert_non_null(strstr(d->explanation, "reverted (oom_kill)"));
+			reverted = res->events[i].time;
+		}
+		if (reverted >= 0 && res->events[i].time > reverted)
+			assert_false(d->change_mem && d->mem_to < d->mem_from);
+	}
+	assert_true(cut > 0);
+	assert_true(reverted > cut && reverted - cut <= 1800);
+	assert_int_equal(res->summaries[0].reverts, 1);
+	simulate_result_free(res);
+	simulate_trace_free(t);
+	strbuf_free(&sb);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_headers), cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_peak_window),   cmocka_unit_test(test_oom_restart),
-		cmocka_unit_test(test_local_day_cap), cmocka_unit_test(test_rank_and_summary),
+		cmocka_unit_test(test_parse_headers),    cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_peak_window),      cmocka_unit_test(test_oom_restart),
+		cmocka_unit_test(test_local_day_cap),    cmocka_unit_test(test_rank_and_summary),
+		cmocka_unit_test(test_revert_after_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
