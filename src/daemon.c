@@ -25,6 +25,7 @@
 #include "rm/source.h"
 #include "rm/source_auto.h"
 #include "rm/state.h"
+#include "rm/state_store.h"
 #include "rm/units.h"
 #include "rm/util.h"
 #include "rm/view.h"
@@ -69,6 +70,7 @@ struct svc {
 	bool high_notified;
 	bool critical_notified;
 	bool drift_reported;
+	bool foreign_reported; /* another process's deployment logged */
 };
 
 struct job {
@@ -101,6 +103,7 @@ struct daemon {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct rm_state *state;
+	struct state_store *store; /* the file: locked saves that merge other writers' records */
 	struct svc *svcs;
 	size_t n_svcs;
 	struct source source;
@@ -139,6 +142,24 @@ static void wake(struct daemon *d)
 static bool dry_run(const struct daemon *d)
 {
 	return d->opts.dry_run || d->cfg->automation.dry_run;
+}
+
+/* state_own_fn: the services the daemon's own workers are deploying. */
+static bool owns_journal(const char *service, void *ctx)
+{
+	const struct daemon *d = ctx;
+	for (size_t i = 0; i < d->n_running; i++)
+		if (strcmp(d->running[i]->service, service) == 0)
+			return true;
+	return false;
+}
+
+/* Saves the state (lock held), merging first what another writer (the
+ * CLI's deploy, rollback, reconcile) saved since the daemon's last save. */
+static int save_state(struct daemon *d, double now, char *err, size_t errlen)
+{
+	return state_store_save(d->store, d->state, now, owns_journal, d,
+	                        d->cfg->state.history_size, err, errlen);
 }
 
 /* ---- dependencies: one log line per outage and one per recovery ---- */
@@ -309,7 +330,7 @@ static int journal_cb(void *ctx, const struct state_journal *j)
 		snprintf(s->phase, sizeof(s->phase), "%s", bg_phase_to_string(j->machine.phase));
 		snprintf(s->strategy, sizeof(s->strategy), "%s", j->strategy ? j->strategy : "");
 	}
-	int r = state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err));
+	int r = save_state(d, time_wall(), err, sizeof(err));
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0) {
 		char q[300];
@@ -408,7 +429,6 @@ static void job_finish(struct daemon *d, struct job *job)
 			break;
 		}
 	struct svc *s = svc_get(d, job->service);
-	struct state_service *ss = state_service_get(d->state, job->service);
 	const struct deploy_result *res = &job->res;
 	double now = time_wall();
 	bool ok = res->outcome == DEPLOY_APPLIED;
@@ -416,19 +436,24 @@ static void job_finish(struct daemon *d, struct job *job)
 	const char *strategy = deploy_strategy_to_string(res->strategy);
 	s->deploying = false;
 	s->phase[0] = '\0';
-	state_journal_remove(d->state, job->service);
-	if (res->outcome == DEPLOY_DRY_RUN)
+	char *expl = xasprintf("%s; %s", job->decision.explanation, res->message);
+	struct deploy_result rec = *res;
+	const struct engine_decision *dec = &job->decision;
+	if (!rec.from.known) /* not started: the decision's limits */
+		rec.from = (struct state_limits){ true, dec->cpu_from, dec->mem_from };
+	if (!rec.to.known)
+		rec.to = (struct state_limits){ true, dec->change_cpu ? dec->cpu_to : dec->cpu_from,
+			                        dec->change_mem ? dec->mem_to : dec->mem_from };
+	deploy_record(d->state, job->service, &rec, engine_reason_to_string(dec->reason), expl, now,
+	              d->cfg->state.history_size);
+	if (res->outcome == DEPLOY_DRY_RUN) {
+		free(expl);
 		return;
-	engine_apply_result(d->cfg, &ss->engine, &job->decision, ok, now, engine_local_day(now));
-	deploy_count(&ss->counters, res);
-	if (ok) {
-		ss->last_good = res->from;
-		ss->applied = res->to;
-		/* What the deployment found, not the last check's count: a check
-		 * during a blue-green saw blue and green both running. */
-		ss->replicas = res->replicas ? res->replicas : 1;
-		s->drift_reported = false;
 	}
+	struct state_service *ss = state_service_get(d->state, job->service);
+	engine_apply_result(d->cfg, &ss->engine, dec, ok, now, engine_local_day(now));
+	if (ok)
+		s->drift_reported = false;
 	s->has_last_deploy = true;
 	snprintf(s->last_status, sizeof(s->last_status), "%s",
 	         ok                                   ? "success"
@@ -439,9 +464,6 @@ static void job_finish(struct daemon *d, struct job *job)
 	s->last_duration = res->duration;
 	s->last_cpu = res->to.cpu;
 	s->last_mem = res->to.memory;
-	char *expl = xasprintf("%s; %s", job->decision.explanation, res->message);
-	history_add(d, STATE_EVENT_DEPLOYMENT, job->service, &job->decision,
-	            deploy_outcome_to_string(res->outcome), strategy, res->duration, expl);
 	char q[600];
 	if (ok) {
 		log_info("daemon",
@@ -670,7 +692,7 @@ static void start_due(struct daemon *d, struct engine_rank_item *due,
 	engine_rank(due, n_due);
 	for (size_t i = 0; i < n_due; i++) {
 		struct svc *s = svc_find(d, due[i].service);
-		if (!s || s->deploying)
+		if (!s || s->deploying || state_journal_find(d->state, s->name))
 			continue;
 		if (d->n_running >= d->cfg->blue_green.max_concurrent) {
 			log_info("daemon",
@@ -878,6 +900,13 @@ static void command_run(struct daemon *d, struct command *c)
 		             s->phase);
 		return;
 	}
+	if (state_journal_find(d->state, s->name)) {
+		command_done(d, c, -EBUSY,
+		             "another process is deploying %s (see resource-manager status %s); "
+		             "try again when it ends",
+		             s->name, s->name);
+		return;
+	}
 	struct state_pending *p = state_pending_find(d->state, s->name);
 	struct engine_decision dec;
 	if (w->kind == WEB_CMD_REJECT || w->kind == WEB_CMD_APPROVE) {
@@ -940,7 +969,7 @@ static void commands_run(struct daemon *d)
 	}
 	if (any) {
 		char err[256];
-		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+		if (save_state(d, time_wall(), err, sizeof(err)) < 0)
 			log_error("daemon", "cannot save the state: %s", err);
 		publish(d);
 	}
@@ -1080,6 +1109,37 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
 	free(g);
 }
 
+/* Takes in what another writer saved since the daemon's last save (lock
+ * held): its deployments in flight, history and records. */
+static void refresh_state(struct daemon *d)
+{
+	char err[300], q[400];
+	if (state_store_refresh(d->store, d->state, owns_journal, d, d->cfg->state.history_size,
+	                        err, sizeof(err)) < 0)
+		log_warn("daemon",
+		         "cannot read the state file, keeping the state in memory\terror=%s",
+		         log_quote(err, q, sizeof(q)));
+}
+
+/* Whether another process (the CLI's deploy, rollback, reconcile, or a
+ * deployment an earlier run could not finish) has a deployment of s in the
+ * journal (lock held): the daemon takes no decision for s until it ends. */
+static bool foreign_deployment(struct daemon *d, struct svc *s)
+{
+	const struct state_journal *j = state_journal_find(d->state, s->name);
+	if (!j || s->deploying) {
+		s->foreign_reported = false;
+		return false;
+	}
+	if (!s->foreign_reported)
+		log_info("daemon",
+		         "a deployment by another process is in flight, no decision until it "
+		         "ends\tservice=%s phase=%s",
+		         s->name, bg_phase_to_string(j->machine.phase));
+	s->foreign_reported = true;
+	return true;
+}
+
 /* Checks every service (only_flagged: only those an event flagged). */
 static void check(struct daemon *d, bool only_flagged)
 {
@@ -1112,6 +1172,7 @@ static void check(struct daemon *d, bool only_flagged)
 	deps_update(d, n > 0, list ? NULL : list_err);
 
 	pthread_mutex_lock(&d->lock);
+	refresh_state(d);
 	snprintf(d->source_used, sizeof(d->source_used), "%s", source_used_name(&d->source));
 	if (list)
 		assign_containers(d, list, names, n);
@@ -1135,7 +1196,7 @@ static void check(struct daemon *d, bool only_flagged)
 		}
 		s->event_ooms = 0;
 		svc_add_point(s, now);
-		if (r < 0 || s->deploying || d->stopping)
+		if (r < 0 || s->deploying || d->stopping || foreign_deployment(d, s))
 			continue;
 		decide(d, s, now, due, due_dec, &n_due);
 		check_drift(d, s, now, due, due_dec, &n_due);
@@ -1152,7 +1213,7 @@ static void check(struct daemon *d, bool only_flagged)
 		d->last_check_duration = time_monotonic() - t0;
 	}
 	char serr[256];
-	if (state_save(d->cfg->state.path, d->state, now, serr, sizeof(serr)) < 0) {
+	if (save_state(d, now, serr, sizeof(serr)) < 0) {
 		char q[300];
 		log_error("daemon",
 		          "cannot save the state; it will be retried at the next check\t"
@@ -1354,7 +1415,7 @@ static void collect_done(struct daemon *d)
 	if (d->done) {
 		jobs_collect(d);
 		char err[256];
-		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+		if (save_state(d, time_wall(), err, sizeof(err)) < 0)
 			log_error("daemon", "cannot save the state: %s", err);
 		publish(d);
 	}
@@ -1500,6 +1561,7 @@ static void daemon_fini(struct daemon *d)
 	free(d->svcs);
 	free(d->running);
 	state_free(d->state);
+	state_store_free(d->store);
 	for (size_t i = 0; i < d->n_retired; i++)
 		config_free(d->retired[i]);
 	free(d->retired);
@@ -1544,7 +1606,7 @@ int daemon_main(const struct daemon_options *opts)
 		goto out;
 	}
 	open_log_file(d->cfg);
-	int r = state_load(d->cfg->state.path, &d->state, err, sizeof(err));
+	int r = state_store_open(d->cfg->state.path, &d->store, &d->state, err, sizeof(err));
 	if (r < 0) {
 		log_error("daemon", "cannot read the state file, not starting: %s",
 		          log_quote(err, q, sizeof(q)));
@@ -1588,7 +1650,7 @@ int daemon_main(const struct daemon_options *opts)
 	pthread_mutex_unlock(&d->lock);
 	drain_jobs(d);
 	pthread_mutex_lock(&d->lock);
-	if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+	if (save_state(d, time_wall(), err, sizeof(err)) < 0)
 		log_error("daemon", "cannot save the state at exit: %s",
 		          log_quote(err, q, sizeof(q)));
 	pthread_mutex_unlock(&d->lock);

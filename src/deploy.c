@@ -427,3 +427,33 @@ void deploy_count(struct state_counters *c, const struct deploy_result *res)
 	if (res->outcome == DEPLOY_ROLLED_BACK)
 		c->rollbacks++;
 }
+
+void deploy_record(struct rm_state *s, const char *service, const struct deploy_result *res,
+                   const char *reason, const char *explanation, double now, size_t max_history)
+{
+	state_journal_remove(s, service);
+	if (res->outcome == DEPLOY_DRY_RUN)
+		return;
+	struct state_service *ss = state_service_get(s, service);
+	deploy_count(&ss->counters, res);
+	if (res->outcome == DEPLOY_APPLIED) {
+		ss->last_good = res->from;
+		ss->applied = res->to;
+		/* What the deployment found, not a check's count: a check during a
+		 * blue-green may see blue and green both running. */
+		ss->replicas = res->replicas ? res->replicas : 1;
+	}
+	struct state_event ev = {
+		.time = now,
+		.kind = STATE_EVENT_DEPLOYMENT,
+		.service = (char *)(uintptr_t)service,
+		.reason = (char *)(uintptr_t)reason,
+		.explanation = (char *)(uintptr_t)explanation,
+		.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
+		.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
+		.duration = res->duration,
+		.from = res->from,
+		.to = res->to,
+	};
+	state_history_add(s, &ev, max_history);
+}

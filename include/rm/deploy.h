@@ -77,6 +77,15 @@ enum deploy_strategy deploy_pick_strategy(const struct rm_config *cfg, const cha
  * skipped deployments count nothing). */
 void deploy_count(struct state_counters *c, const struct deploy_result *res);
 
+/* The one place a finished deployment of service is recorded in s, for the
+ * daemon and the CLI alike: its journal entry goes; unless it was a dry run,
+ * the counters grow (deploy_count), a success makes res->from the rollback
+ * target (last good) and res->to the managed limits (applied, drift), and a
+ * deployment event (reason, explanation; res's outcome, strategy, duration,
+ * limits) joins the history, bounded by max_history. */
+void deploy_record(struct rm_state *s, const char *service, const struct deploy_result *res,
+                   const char *reason, const char *explanation, double now, size_t max_history);
+
 /* Runs one deployment. Returns 0 when the deployment ran to an outcome (see
  * ret->outcome), or a negative errno when it could not start (bad request,
  * Docker unreachable: ret->message says why, nothing was changed). */
