@@ -56,6 +56,21 @@ for i in $(seq 1 $n); do
   sleep 1.5 # the daemon saves at least once in between
 done
 
+# The per-service deploy lock: while another process holds it, `deploy`
+# refuses with exit 2 and touches nothing.
+flock "$out/.deploy-$svc.lock" sleep 3 &
+holder=$!
+sleep 0.3
+"$bin" deploy "$svc" 0.5 200M --strategy in-place --config "$out/cfg.yml" >"$out/locked.log" 2>&1
+rc=$?
+wait "$holder"
+if [ "$rc" -eq 2 ] && grep -q "another deployment of $svc is in progress" "$out/locked.log" \
+   && [ "$(docker inspect "$svc" --format '{{.HostConfig.Memory}}')" != $((200 << 20)) ]; then
+  ok "the per-service deploy lock refuses a second deployment (exit 2)"
+else
+  bad "deploy under another's lock: exit $rc, memory $(docker inspect "$svc" --format '{{.HostConfig.Memory}}')"
+fi
+
 # 2. A blue-green from the CLI: its journal entry must stay in the file, and
 # the daemon must see it, while green waits for its stability period.
 "$bin" deploy "$svc" 0.75 96M --strategy blue-green --force --config "$out/cfg.yml" \
