@@ -20,6 +20,7 @@
 #include "rm/discovery.h"
 #include "rm/docker.h"
 #include "rm/engine.h"
+#include "rm/gate.h"
 #include "rm/log.h"
 #include "rm/notify.h"
 #include "rm/source.h"
@@ -142,6 +143,17 @@ static void wake(struct daemon *d)
 static bool dry_run(const struct daemon *d)
 {
 	return d->opts.dry_run || d->cfg->automation.dry_run;
+}
+
+/* The switches gate_route and gate_reapply_drift read. */
+static struct gate_mode gate_mode_of(const struct daemon *d)
+{
+	return (struct gate_mode){
+		.automation_enabled = d->cfg->automation.enabled,
+		.paused = d->paused,
+		.dry_run = dry_run(d),
+		.manual_approval = d->cfg->automation.manual_approval,
+	};
 }
 
 /* state_own_fn: the services the daemon's own workers are deploying. */
@@ -535,7 +547,7 @@ static void ask_approval(struct daemon *d, struct svc *s, const struct engine_de
 	struct state_pending *p = state_pending_find(d->state, s->name);
 	struct state_limits to = { true, dec->change_cpu ? dec->cpu_to : dec->cpu_from,
 		                   dec->change_mem ? dec->mem_to : dec->mem_from };
-	if (p && p->to.cpu == to.cpu && p->to.memory == to.memory)
+	if (gate_pending_same(p, dec))
 		return;
 	double now = time_wall();
 	p = state_pending_add(d->state, s->name);
@@ -550,22 +562,6 @@ static void ask_approval(struct daemon *d, struct svc *s, const struct engine_de
 	         "change waits for approval (resource-manager approve %s)\tservice=%s detail=%s",
 	         s->name, s->name, log_quote(dec->explanation, q, sizeof(q)));
 	history_add(d, STATE_EVENT_DECISION, s->name, dec, "pending", NULL, 0, NULL);
-}
-
-/* The decision a pending approval stands for. */
-static void pending_decision(const struct state_pending *p, struct engine_decision *dec)
-{
-	memset(dec, 0, sizeof(*dec));
-	int r = p->reason ? engine_reason_from_string(p->reason) : -1;
-	dec->reason = r < 0 ? ENGINE_REASON_NONE : (enum engine_reason)r;
-	dec->cpu_from = p->from.cpu;
-	dec->cpu_to = p->to.cpu;
-	dec->change_cpu = fabs(p->to.cpu - p->from.cpu) >= 0.005;
-	dec->mem_from = p->from.memory;
-	dec->mem_to = p->to.memory;
-	dec->change_mem = p->to.memory != p->from.memory;
-	snprintf(dec->explanation, sizeof(dec->explanation), "%s",
-	         p->explanation ? p->explanation : "approved change");
 }
 
 /* Decides for one measured service; appends a due change to due[]. */
@@ -621,19 +617,24 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 	} else if (!e->cpu_high && !e->mem_high && !e->throttled) {
 		s->high_notified = s->critical_notified = false;
 	}
-	if (!engine_decision_changes(&dec))
-		return;
-	if (!cfg->automation.enabled || d->paused) {
-		recommend(d, s, &dec, "recommended");
-	} else if (dry_run(d)) {
-		recommend(d, s, &dec, "dry_run");
-	} else if (cfg->automation.manual_approval) {
+	struct gate_mode mode = gate_mode_of(d);
+	enum gate_route route = gate_route(&mode, &dec);
+	switch (route) {
+	case GATE_RECOMMEND:
+	case GATE_DRY_RUN:
+		recommend(d, s, &dec, gate_route_to_string(route));
+		break;
+	case GATE_APPROVAL:
 		ask_approval(d, s, &dec);
-	} else {
+		break;
+	case GATE_DEPLOY:
 		due[*n_due] = (struct engine_rank_item){ s->name, pol.priority, dec.reason, true,
 			                                 *n_due };
 		due_dec[*n_due] = dec;
 		(*n_due)++;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -643,32 +644,13 @@ static void check_drift(struct daemon *d, struct svc *s, double now, struct engi
                         struct engine_decision *due_dec, size_t *n_due)
 {
 	const struct state_service *ss = state_service_find(d->state, s->name);
-	const struct observation *o = &s->obs;
-	if (!ss || !ss->applied.known || s->deploying || !o->cpu_limit_known || !o->mem_limit_known)
-		return;
-	/* Sources lag a scrape or two behind a change. */
-	if (now - ss->engine.last_change < 2 * d->cfg->monitoring.check_interval)
-		return;
-	bool cpu_drift = ss->applied.cpu > 0 && fabs(o->cpu_limit - ss->applied.cpu) > 0.011;
-	bool mem_drift = ss->applied.memory > 0 &&
-	                 llabs((long long)o->mem_limit - (long long)ss->applied.memory) >
-	                         (long long)UNITS_MIB;
-	if (!cpu_drift && !mem_drift) {
+	struct engine_decision dec;
+	int drift = gate_check_drift(ss, &s->obs, s->deploying, now,
+	                             d->cfg->monitoring.check_interval, &dec);
+	if (drift == 0)
 		s->drift_reported = false;
+	if (drift <= 0)
 		return;
-	}
-	struct engine_decision dec = { .reason = ENGINE_REASON_NONE };
-	dec.cpu_from = o->cpu_limit;
-	dec.cpu_to = ss->applied.cpu;
-	dec.change_cpu = cpu_drift;
-	dec.mem_from = o->mem_limit;
-	dec.mem_to = ss->applied.memory;
-	dec.change_mem = mem_drift;
-	snprintf(dec.explanation, sizeof(dec.explanation),
-	         "drift: running limits %.2f cores / %llu MiB differ from the managed %.2f cores "
-	         "/ %llu MiB",
-	         o->cpu_limit, (unsigned long long)(o->mem_limit / UNITS_MIB), ss->applied.cpu,
-	         (unsigned long long)(ss->applied.memory / UNITS_MIB));
 	if (!s->drift_reported) {
 		char q[400];
 		log_warn("daemon", "%s\tservice=%s reapply=%s",
@@ -677,8 +659,8 @@ static void check_drift(struct daemon *d, struct svc *s, double now, struct engi
 		history_add(d, STATE_EVENT_DECISION, s->name, &dec, "drift", NULL, 0, NULL);
 		s->drift_reported = true;
 	}
-	if (d->cfg->automation.reapply_on_drift && d->cfg->automation.enabled && !d->paused &&
-	    !dry_run(d)) {
+	struct gate_mode mode = gate_mode_of(d);
+	if (gate_reapply_drift(&mode, d->cfg->automation.reapply_on_drift)) {
 		due[*n_due] =
 		        (struct engine_rank_item){ s->name, 1, ENGINE_REASON_NONE, true, *n_due };
 		due_dec[*n_due] = dec;
@@ -709,9 +691,9 @@ static void expire_pending(struct daemon *d, double now)
 {
 	for (size_t i = 0; i < d->state->n_pending;) {
 		struct state_pending *p = &d->state->pending[i];
-		if (p->expires > 0 && now >= p->expires) {
+		if (gate_pending_expired(p, now)) {
 			struct engine_decision dec;
-			pending_decision(p, &dec);
+			gate_pending_decision(p, &dec);
 			log_info("daemon", "approval expired, change dropped\tservice=%s",
 			         p->service);
 			char *svc = xstrdup(p->service);
@@ -810,7 +792,7 @@ static struct view *build_view(struct daemon *d)
 		const struct state_pending *p = state_pending_find(d->state, s->name);
 		if (p) {
 			o->pending = true;
-			pending_decision(p, &o->pending_decision);
+			gate_pending_decision(p, &o->pending_decision);
 			o->pending_expires = p->expires;
 		}
 		o->deploying = s->deploying;
@@ -915,7 +897,7 @@ static void command_run(struct daemon *d, struct command *c)
 			             s->name);
 			return;
 		}
-		pending_decision(p, &dec);
+		gate_pending_decision(p, &dec);
 		if (w->kind == WEB_CMD_REJECT) {
 			history_add(d, STATE_EVENT_DECISION, s->name, &dec, "rejected", NULL, 0,
 			            NULL);
