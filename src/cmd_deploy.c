@@ -149,13 +149,13 @@ static void record(const struct cli_ctx *x, const char *service, const struct de
                    const char *why, struct state_counters *ret_counters)
 {
 	struct record_ctx rc = { x, service, res, why, { 0 } };
-	char err[512];
-	if (x->cfg->state.path)
+	if (x->cfg->state.path) {
+		char err[512];
 		state_result(x,
 		             state_update(x->cfg->state.path, record_in, &rc, time_wall(), err,
 		                          sizeof(err)),
 		             err);
-	else {
+	} else {
 		struct rm_state *s = state_new(); /* counters of this run only */
 		record_in(s, &rc);
 		state_free(s);

@@ -179,7 +179,6 @@ static int save_state(struct daemon *d, double now, char *err, size_t errlen)
 static void dep_set(struct daemon *d, int which, bool up, const char *detail)
 {
 	struct dep *p = &d->deps[which];
-	char q[200];
 	if (p->up == (int)up) {
 		if (!up)
 			snprintf(p->detail, sizeof(p->detail), "%s", detail ? detail : "");
@@ -194,6 +193,7 @@ static void dep_set(struct daemon *d, int which, bool up, const char *detail)
 		                   : source_has_backend(&d->source, "docker")
 		                           ? "observing through the Docker engine"
 		                           : "no decision for what it measures";
+		char q[200];
 		log_warn("daemon", "%s unreachable: %s until it is back\tdependency=%s error=%s",
 		         p->name, next, p->name, log_quote(p->detail, q, sizeof(q)));
 	} else if (!first) {
@@ -1095,12 +1095,14 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
  * held): its deployments in flight, history and records. */
 static void refresh_state(struct daemon *d)
 {
-	char err[300], q[400];
+	char err[300];
 	if (state_store_refresh(d->store, d->state, owns_journal, d, d->cfg->state.history_size,
-	                        err, sizeof(err)) < 0)
+	                        err, sizeof(err)) < 0) {
+		char q[400];
 		log_warn("daemon",
 		         "cannot read the state file, keeping the state in memory\terror=%s",
 		         log_quote(err, q, sizeof(q)));
+	}
 }
 
 /* Whether another process (the CLI's deploy, rollback, reconcile, or a

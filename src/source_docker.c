@@ -77,7 +77,6 @@ struct work {
 	size_t next;
 	bool stats_only; /* the second sample of second_samples */
 	pthread_mutex_t mu;
-	struct source_docker *sd;
 };
 
 struct worker_arg {
@@ -146,7 +145,7 @@ static void *worker_main(void *arg)
  * first sample), up to sd->parallel at a time. */
 static void fetch_all(struct source_docker *sd, struct item *items, size_t n, bool stats_only)
 {
-	struct work w = { .items = items, .n = n, .sd = sd, .stats_only = stats_only };
+	struct work w = { .items = items, .n = n, .stats_only = stats_only };
 	struct worker_arg args[MAX_PARALLEL];
 	pthread_t threads[MAX_PARALLEL];
 	size_t k = n < sd->parallel ? n : sd->parallel;
