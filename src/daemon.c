@@ -131,6 +131,8 @@ struct daemon {
 	double host_cpus;
 	uint64_t host_mem;
 	double host_info_time;
+	char state_error[200]; /* why the last save failed; "" = saved */
+	double state_error_since;
 };
 
 static void wake(struct daemon *d)
@@ -170,8 +172,22 @@ static bool owns_journal(const char *service, void *ctx)
  * CLI's deploy, rollback, reconcile) saved since the daemon's last save. */
 static int save_state(struct daemon *d, double now, char *err, size_t errlen)
 {
-	return state_store_save(d->store, d->state, now, owns_journal, d,
-	                        d->cfg->state.history_size, err, errlen);
+	int r = state_store_save(d->store, d->state, now, owns_journal, d,
+	                         d->cfg->state.history_size, err, errlen);
+	char q[300];
+	if (r < 0 && !d->state_error[0]) {
+		/* Once per outage; /health says it until a save succeeds. */
+		log_error("daemon",
+		          "cannot save the state, keeping it in memory and retrying at each "
+		          "check\terror=%s",
+		          log_quote(err, q, sizeof(q)));
+		d->state_error_since = time_wall();
+	} else if (r == 0 && d->state_error[0]) {
+		log_info("daemon", "state saved again\tpath=%s",
+		         log_quote(d->cfg->state.path, q, sizeof(q)));
+	}
+	snprintf(d->state_error, sizeof(d->state_error), "%s", r < 0 ? err : "");
+	return r;
 }
 
 /* ---- dependencies: one log line per outage and one per recovery ---- */
@@ -821,6 +837,8 @@ static struct view *build_view(struct daemon *d)
 		o->strategy = e->strategy ? xstrdup(e->strategy) : NULL;
 	}
 	notifier_get_stats(d->notifier, &v->notify);
+	snprintf(v->state_error, sizeof(v->state_error), "%s", d->state_error);
+	v->state_error_since = d->state_error_since;
 	return v;
 }
 
@@ -951,8 +969,7 @@ static void commands_run(struct daemon *d)
 	}
 	if (any) {
 		char err[256];
-		if (save_state(d, time_wall(), err, sizeof(err)) < 0)
-			log_error("daemon", "cannot save the state: %s", err);
+		save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
 		publish(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -1197,13 +1214,7 @@ static void check(struct daemon *d, bool only_flagged)
 		d->last_check_duration = time_monotonic() - t0;
 	}
 	char serr[256];
-	if (save_state(d, now, serr, sizeof(serr)) < 0) {
-		char q[300];
-		log_error("daemon",
-		          "cannot save the state; it will be retried at the next check\t"
-		          "error=%s",
-		          log_quote(serr, q, sizeof(q)));
-	}
+	save_state(d, now, serr, sizeof(serr)); /* logs a failure */
 	publish(d);
 	pthread_mutex_unlock(&d->lock);
 	log_debug("daemon", "check done\tservices=%zu source=%s requests=%u seconds=%.3f", n,
@@ -1399,8 +1410,7 @@ static void collect_done(struct daemon *d)
 	if (d->done) {
 		jobs_collect(d);
 		char err[256];
-		if (save_state(d, time_wall(), err, sizeof(err)) < 0)
-			log_error("daemon", "cannot save the state: %s", err);
+		save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
 		publish(d);
 	}
 	retire_configs(d);

@@ -361,6 +361,8 @@ enum render_health render_health_status(const struct view *v, double now)
 	for (size_t i = 0; i < v->n_deps && i < RM_ARRAY_SIZE(v->deps); i++)
 		if (v->deps[i].configured && !v->deps[i].up)
 			return RENDER_DEGRADED;
+	if (v->state_error[0])
+		return RENDER_DEGRADED;
 	return RENDER_HEALTHY;
 }
 
@@ -397,6 +399,15 @@ int render_health_json(const struct view *v, double now, char **ret_body)
 		json_object_set_new(deps, d->name, x);
 	}
 	json_object_set_new(o, "dependencies", deps);
+	/* Whether what the daemon knows reaches the disk. */
+	json_t *st = json_object();
+	json_object_set_new(st, "status", json_string(v->state_error[0] ? "not_saved" : "saved"));
+	if (v->state_error[0]) {
+		json_object_set_new(st, "since", jtime(v->state_error_since));
+		json_object_set_new(st, "detail", json_string(v->state_error));
+		json_object_set_new(st, "kept_in_memory", json_true());
+	}
+	json_object_set_new(o, "state", st);
 	*ret_body = dump(o);
 	return h == RENDER_UNHEALTHY ? 503 : 200;
 }
