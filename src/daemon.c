@@ -131,6 +131,11 @@ struct daemon {
 	double host_cpus;
 	uint64_t host_mem;
 	double host_info_time;
+	/* The engine's clock: wall time at the start plus the monotonic time
+	 * since, so that a jump of the wall clock neither ends nor stretches a
+	 * cooldown or a backoff (steady_now); the daily cap follows the
+	 * calendar, the wall clock's local day. */
+	double wall0, mono0;
 	char state_error[200]; /* why the last save failed; "" = saved */
 	double state_error_since;
 };
@@ -145,6 +150,11 @@ static void wake(struct daemon *d)
 static bool dry_run(const struct daemon *d)
 {
 	return d->opts.dry_run || d->cfg->automation.dry_run;
+}
+
+static double steady_now(const struct daemon *d)
+{
+	return d->wall0 + (time_monotonic() - d->mono0);
 }
 
 /* The switches gate_route and gate_reapply_drift read. */
@@ -458,7 +468,7 @@ static void job_finish(struct daemon *d, struct job *job)
 		}
 	struct svc *s = svc_get(d, job->service);
 	const struct deploy_result *res = &job->res;
-	double now = time_wall();
+	double now = time_wall(), steady = steady_now(d);
 	bool ok = res->outcome == DEPLOY_APPLIED;
 	bool bg = res->strategy == STRATEGY_BLUE_GREEN;
 	const char *strategy = deploy_strategy_to_string(res->strategy);
@@ -479,7 +489,7 @@ static void job_finish(struct daemon *d, struct job *job)
 		return;
 	}
 	struct state_service *ss = state_service_get(d->state, job->service);
-	engine_apply_result(d->cfg, &ss->engine, dec, ok, now, engine_local_day(now));
+	engine_apply_result(d->cfg, &ss->engine, dec, ok, steady, engine_local_day(now));
 	if (ok)
 		s->drift_reported = false;
 	s->has_last_deploy = true;
@@ -581,8 +591,8 @@ static void ask_approval(struct daemon *d, struct svc *s, const struct engine_de
 }
 
 /* Decides for one measured service; appends a due change to due[]. */
-static void decide(struct daemon *d, struct svc *s, double now, struct engine_rank_item *due,
-                   struct engine_decision *due_dec, size_t *n_due)
+static void decide(struct daemon *d, struct svc *s, double now, double wall,
+                   struct engine_rank_item *due, struct engine_decision *due_dec, size_t *n_due)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct state_service *ss = state_service_get(d->state, s->name);
@@ -602,12 +612,15 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 		engine_host_short(d->host_cpus, d->host_mem, sum_cpu, sum_mem, &short_cpu,
 		                  &short_mem);
 	}
+	/* The observation on the engine's clock (taken at wall time). */
+	struct observation obs = s->obs;
+	obs.time += now - wall;
 	struct engine_input in = {
 		.cfg = cfg,
 		.policy = &pol,
-		.obs = &s->obs,
+		.obs = &obs,
 		.now = now,
-		.day = engine_local_day(now),
+		.day = engine_local_day(wall),
 		.host_short_cpu = short_cpu,
 		.host_short_mem = short_mem,
 	};
@@ -616,7 +629,7 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 	engine_decide(&in, &ss->engine, &ss->engine, &dec);
 	s->has_decision = true;
 	s->decision = dec;
-	s->decision_time = now;
+	s->decision_time = wall;
 	const struct engine_state *e = &ss->engine;
 	if (e->cpu_high > before.cpu_high || e->cpu_low > before.cpu_low ||
 	    e->mem_high > before.mem_high || e->mem_low > before.mem_low ||
@@ -728,7 +741,7 @@ static struct view *build_view(struct daemon *d)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct view *v = xcalloc(1, sizeof(*v));
-	double now = time_wall();
+	double now = time_wall(), steady = steady_now(d);
 	int32_t today = engine_local_day(now);
 	v->now = now;
 	v->started = d->started;
@@ -785,10 +798,10 @@ static struct view *build_view(struct daemon *d)
 				o->engine.changes_today = 0;
 			double cd = ss->engine.last_result == ENGINE_RESULT_APPLIED
 			                    ? ss->engine.last_change +
-			                              cfg->adjustment.cooldown_period - now
+			                              cfg->adjustment.cooldown_period - steady
 			                    : 0;
 			o->cooldown_remaining = cd > 0 ? cd : 0;
-			double bo = ss->engine.backoff_until - now;
+			double bo = ss->engine.backoff_until - steady;
 			o->backoff_remaining = bo > 0 ? bo : 0;
 			const struct state_counters *c = &ss->counters;
 			o->counters = (struct view_counters){
@@ -1144,7 +1157,7 @@ static bool foreign_deployment(struct daemon *d, struct svc *s)
 /* Checks every service (only_flagged: only those an event flagged). */
 static void check(struct daemon *d, bool only_flagged)
 {
-	double now = time_wall(), t0 = time_monotonic();
+	double now = time_wall(), t0 = time_monotonic(), steady = steady_now(d);
 	char list_err[256] = "";
 	struct docker_container_list *list = list_containers(d, list_err, sizeof(list_err));
 	/* A failed list means the engine is down or slow: its stats would only
@@ -1199,8 +1212,8 @@ static void check(struct daemon *d, bool only_flagged)
 		svc_add_point(s, now);
 		if (r < 0 || s->deploying || d->stopping || foreign_deployment(d, s))
 			continue;
-		decide(d, s, now, due, due_dec, &n_due);
-		check_drift(d, s, now, due, due_dec, &n_due);
+		decide(d, s, steady, now, due, due_dec, &n_due);
+		check_drift(d, s, steady, due, due_dec, &n_due);
 	}
 	if (list && !d->stopping)
 		start_due(d, due, due_dec, n_due);
@@ -1618,6 +1631,8 @@ int daemon_main(const struct daemon_options *opts)
 	deps_configure(d);
 	d->notifier = notifier_new(d->cfg);
 	d->started = time_wall();
+	d->wall0 = d->started;
+	d->mono0 = time_monotonic();
 	if (web_start(d->cfg, on_command, d, &d->web, err, sizeof(err)) < 0) {
 		log_error("daemon", "cannot start the web server, not starting: %s",
 		          log_quote(err, q, sizeof(q)));
