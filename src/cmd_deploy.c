@@ -200,6 +200,8 @@ static int reconcile_service(struct cli_ctx *x, struct docker_client *c, const c
 		             err);
 	}
 	state_free(s);
+	if (r == -EBUSY && quiet)
+		return DEPLOY_EXIT_OK; /* the deployment's own lock refuses it next */
 	if (r < 0 || !quiet || res.outcome != DEPLOY_SKIPPED)
 		printf("reconcile %s: %s: %s\n", service,
 		       r < 0 ? "error" : deploy_outcome_to_string(res.outcome), res.message);

@@ -1381,11 +1381,20 @@ static void reconcile_journal(struct daemon *d)
 		struct state_journal *j = &d->state->journal[i];
 		struct deploy_result res;
 		char q[500];
+		int r = deploy_reconcile(d->docker, d->cfg, j, j->service, &res);
+		if (r == -EBUSY) {
+			/* The CLI is deploying it now: its own record ends it. */
+			log_info("daemon",
+			         "a deployment by another process is in flight, left to it\t"
+			         "service=%s phase=%s",
+			         j->service, bg_phase_to_string(j->machine.phase));
+			i++;
+			continue;
+		}
 		log_warn("daemon",
 		         "found a deployment interrupted by a restart, finishing it\tservice=%s "
 		         "phase=%s",
 		         j->service, bg_phase_to_string(j->machine.phase));
-		int r = deploy_reconcile(d->docker, d->cfg, j, j->service, &res);
 		if (r < 0) {
 			log_error("daemon",
 			          "cannot reconcile now (Docker unreachable?); it stays in the "

@@ -275,10 +275,7 @@ static int run_blue_green(struct docker_client *c, const struct rm_config *cfg,
 	return 0;
 }
 
-/* One deployment per service at a time, across processes (daemon and CLI):
- * an exclusive lock on a file next to the state file. Returns the fd, -1
- * when there is no place for it, or -EBUSY. */
-static int lock_service(const struct rm_config *cfg, const char *service)
+int deploy_lock_service(const struct rm_config *cfg, const char *service)
 {
 	if (!cfg->state.path || !*cfg->state.path)
 		return -1;
@@ -341,7 +338,7 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 		snprintf(ret->message, sizeof(ret->message), "nothing to change");
 		return -EINVAL;
 	}
-	int lock = req->dry_run ? -1 : lock_service(cfg, req->service);
+	int lock = req->dry_run ? -1 : deploy_lock_service(cfg, req->service);
 	if (lock == -EBUSY) {
 		snprintf(ret->message, sizeof(ret->message),
 		         "another deployment of %s is in progress", req->service);

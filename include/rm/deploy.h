@@ -95,7 +95,9 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 /* Finishes or undoes an interrupted deployment found in the journal (or by
  * deployment.* labels when j is NULL and service is given): afterwards exactly
  * one container serves the service, with either the old or the new limits, and
- * no leftover. Returns 0 with the outcome in ret, or a negative errno. */
+ * no leftover. Returns 0 with the outcome in ret, or a negative errno:
+ * -EBUSY (ret->message says so) when another process is deploying the service
+ * right now (it holds the service's deploy lock): nothing is touched. */
 int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
                      const struct state_journal *j, const char *service, struct deploy_result *ret);
 

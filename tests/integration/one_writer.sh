@@ -72,10 +72,16 @@ else
 fi
 
 # 2. A blue-green from the CLI: its journal entry must stay in the file, and
-# the daemon must see it, while green waits for its stability period.
+# the daemon must see it, while green waits for its stability period. The
+# daemon is restarted meanwhile: it must leave the CLI's deployment in
+# flight to the CLI (not "finish" it as if interrupted).
+kill -TERM "$pid"; wait "$pid"
 "$bin" deploy "$svc" 0.75 96M --strategy blue-green --force --config "$out/cfg.yml" \
   >"$out/bg.log" 2>&1 &
 cli=$!
+for _ in $(seq 1 100); do grep -q '"phase"' "$out/state.json" && break; sleep 0.05; done
+"$bin" run --config "$out/cfg.yml" >>"$out/daemon.log" 2>&1 &
+pid=$!
 seen_journal=0
 while kill -0 "$cli" 2>/dev/null; do
   grep -q "\"phase\"" "$out/state.json" 2>/dev/null && seen_journal=$((seen_journal+1))
@@ -101,7 +107,10 @@ sys.exit(0 if ok else 1)
 PY
 [ "$seen_journal" -gt 0 ] && ok "the CLI's journal entry stayed in the file while in flight ($seen_journal looks)" \
   || bad "the CLI's journal entry never seen in the file during its blue-green"
-grep -q "a deployment by another process is in flight" "$out/daemon.log" \
+grep -q "a deployment by another process is in flight, left to it" "$out/daemon.log" \
+  && ok "the daemon, started during the CLI's deployment, left it to the CLI" \
+  || bad "the daemon did not leave the CLI's deployment alone at its start"
+grep -q "a deployment by another process is in flight, no decision" "$out/daemon.log" \
   && ok "the daemon saw the CLI's deployment and held its decisions" \
   || bad "the daemon never noticed the CLI's deployment"
 if grep -E "deploying\s+service=$svc|would change limits" "$out/daemon.log" >/dev/null; then
