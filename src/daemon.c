@@ -971,10 +971,26 @@ static void command_run(struct daemon *d, struct command *c)
 	command_done(d, c, 0, "deployment of %s started", s->name);
 }
 
+/* Takes in what another writer saved since the daemon's last save (lock
+ * held): its deployments in flight, history and records. */
+static void refresh_state(struct daemon *d)
+{
+	char err[300];
+	if (state_store_refresh(d->store, d->state, owns_journal, d, d->cfg->state.history_size,
+	                        err, sizeof(err)) < 0) {
+		char q[400];
+		log_warn("daemon",
+		         "cannot read the state file, keeping the state in memory\terror=%s",
+		         log_quote(err, q, sizeof(q)));
+	}
+}
+
 static void commands_run(struct daemon *d)
 {
 	pthread_mutex_lock(&d->lock);
 	bool any = d->commands != NULL;
+	if (any)
+		refresh_state(d); /* a deployment the CLI started since the last check */
 	while (d->commands) {
 		struct command *c = d->commands;
 		d->commands = c->next;
@@ -1119,20 +1135,6 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
 		discovery_group_free(&g[i]);
 	}
 	free(g);
-}
-
-/* Takes in what another writer saved since the daemon's last save (lock
- * held): its deployments in flight, history and records. */
-static void refresh_state(struct daemon *d)
-{
-	char err[300];
-	if (state_store_refresh(d->store, d->state, owns_journal, d, d->cfg->state.history_size,
-	                        err, sizeof(err)) < 0) {
-		char q[400];
-		log_warn("daemon",
-		         "cannot read the state file, keeping the state in memory\terror=%s",
-		         log_quote(err, q, sizeof(q)));
-	}
 }
 
 /* Whether another process (the CLI's deploy, rollback, reconcile, or a
