@@ -19,6 +19,11 @@ int state_lock(const char *path, double timeout)
 {
 	char *lp = xasprintf("%s.lock", path);
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* flock needs no write access: a lock file another user created (the
+	 * CLI as root beside the daemon's uid), or a read-only folder, still
+	 * serves. */
+	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
+		fd = open(lp, O_RDONLY | O_CLOEXEC);
 	int r = fd < 0 ? -errno : 0;
 	free(lp);
 	if (r < 0)

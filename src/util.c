@@ -252,7 +252,8 @@ int file_write_atomic(const char *path, const char *data, size_t len, unsigned m
 	bool created = fd >= 0;
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		snprintf(err, errlen, "cannot create a temporary file beside %s: %s", path,
+		         strerror(errno));
 		goto out;
 	}
 	if (fchmod(fd, (mode_t)mode) < 0) {

@@ -14,10 +14,10 @@
 #include "rm/state.h"
 
 /* Takes the exclusive lock of the state file path (<path>.lock, created
- * 0600 when missing), waiting at most timeout seconds. Returns the lock's fd
- * (close it, or state_unlock, to release), -EWOULDBLOCK when another writer
- * held it all that time, or -errno when the lock file cannot be opened (a
- * read-only folder: -EROFS or -EACCES). */
+ * 0600 when missing; opened read-only when it may not be written), waiting
+ * at most timeout seconds. Returns the lock's fd (close it, or
+ * state_unlock, to release), -EWOULDBLOCK when another writer held it all
+ * that time, or -errno when the lock file can be neither created nor opened. */
 int state_lock(const char *path, double timeout);
 void state_unlock(int fd);
 
