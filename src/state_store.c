@@ -296,7 +296,12 @@ int state_update(const char *path, state_update_fn fn, void *ctx, double now, ch
 	if (r < 0)
 		goto out;
 	fn(s, ctx);
-	r = state_save(path, s, now, err, errlen);
+	char serr[512];
+	int w = state_save(path, s, now, serr, sizeof(serr));
+	if (w < 0) {
+		snprintf(err, errlen, "%s", serr);
+		r = w;
+	} /* else r stays 1 when a corrupt file was moved aside (err says so) */
 	state_free(s);
 out:
 	state_unlock(lock);

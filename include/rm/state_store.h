@@ -64,7 +64,8 @@ int state_store_save(struct state_store *st, struct rm_state *mine, double now, 
                      void *own_ctx, size_t max_history, char *err, size_t errlen);
 
 /* One read-modify-write of path under the lock, for the CLI: loads the file
- * (an empty state when missing), calls fn, saves. Returns 0, or -errno
+ * (an empty state when missing), calls fn, saves. Returns 0; 1 when a
+ * corrupt file was moved aside first (err names both files); or -errno
  * (nothing written) with the reason in err. */
 typedef void (*state_update_fn)(struct rm_state *s, void *ctx);
 int state_update(const char *path, state_update_fn fn, void *ctx, double now, char *err,
