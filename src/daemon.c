@@ -1424,6 +1424,12 @@ int daemon_main(const struct daemon_options *opts)
 	         RM_VERSION, log_quote(d->cfg->source_path, q, sizeof(q)), interval,
 	         dry_run(d) ? "true" : "false", d->cfg->automation.enabled ? "on" : "off",
 	         d->cfg->automation.manual_approval ? "on" : "off", d->cfg->state.path);
+	/* The daemon's own view from the start (the web layer's placeholder
+	 * knows no peer timeout): a first check slowed by a hung peer is slow,
+	 * not stuck. */
+	pthread_mutex_lock(&d->lock);
+	publish(d);
+	pthread_mutex_unlock(&d->lock);
 	reconcile_journal(d);
 	if (docker_events_start(d->docker, NULL, &d->events) == 0) {
 		d->events_run = true;
