@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deploy_internal.h"
 #include "rm/bluegreen.h"
@@ -146,7 +147,7 @@ static enum bg_event do_prepare(struct bg_exec *x)
 		return fail(x, BG_EV_FAILED, "cannot build the copy of %s: %s",
 		            deploy_name(x->blue), err);
 	/* A temporary name; green takes blue's name once blue is gone. */
-	x->green_name = xasprintf("%s-rm-%s", deploy_name(x->blue), ts);
+	x->green_name = xasprintf("%s" DISCOVERY_GREEN_INFIX "%s", deploy_name(x->blue), ts);
 	return BG_EV_DONE;
 }
 
@@ -719,22 +720,41 @@ static int reconcile_labels(struct recon_ctx *rc, const char *service)
 	return r;
 }
 
-int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
-                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+static int reconcile_locked(struct recon_ctx *rc, const struct state_journal *j,
+                            const char *service)
 {
-	memset(ret, 0, sizeof(*ret));
-	struct recon_ctx rc = { c, cfg, ret };
+	struct deploy_result *ret = rc->ret;
 	if (!j)
-		return service ? reconcile_labels(&rc, service) : -EINVAL;
+		return service ? reconcile_labels(rc, service) : -EINVAL;
 	ret->from = j->from;
 	ret->to = j->to;
 	if (!j->strategy || strcmp(j->strategy, "blue-green") != 0) {
-		recon_msg(&rc, DEPLOY_SKIPPED,
+		recon_msg(rc, DEPLOY_SKIPPED,
 		          "nothing to reconcile: in-place changes are single "
 		          "calls");
 		return 0;
 	}
 	ret->strategy = STRATEGY_BLUE_GREEN;
-	return reconcile_one(&rc, j->machine.phase, j->blue_id,
+	return reconcile_one(rc, j->machine.phase, j->blue_id,
 	                     j->green_id ? j->green_id : j->green_name, j->blue_name);
+}
+
+int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct recon_ctx rc = { c, cfg, ret };
+	const char *name = j ? j->service : service;
+	/* A deployment whose process is alive holds this lock: never undo it
+	 * under its feet. */
+	int lock = name ? deploy_lock_service(cfg, name) : -1;
+	if (lock == -EBUSY) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "a deployment of %s is in progress in another process; left to it", name);
+		return -EBUSY;
+	}
+	int r = reconcile_locked(&rc, j, service);
+	if (lock >= 0)
+		close(lock);
+	return r;
 }
