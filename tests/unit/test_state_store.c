@@ -219,6 +219,10 @@ static int daemon_writer(const char *path)
 			fprintf(stderr, "daemon writer: %s\n", err);
 			return 1;
 		}
+		/* A real writer saves once a check, not in a loop: leave the lock
+		 * to the other one now and then (flock is not fair, and a loaded
+		 * host could starve a poller past its timeout). */
+		usleep(2000);
 	}
 	state_free(s);
 	state_store_free(st);
@@ -256,6 +260,7 @@ static int cli_writer(const char *path)
 			fprintf(stderr, "cli writer: %s\n", err);
 			return 1;
 		}
+		usleep(1000);
 	}
 	return 0;
 }
