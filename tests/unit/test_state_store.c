@@ -219,9 +219,8 @@ static int daemon_writer(const char *path)
 			fprintf(stderr, "daemon writer: %s\n", err);
 			return 1;
 		}
-		/* A real writer saves once a check, not in a loop: leave the lock
-		 * to the other one now and then (flock is not fair, and a loaded
-		 * host could starve a poller past its timeout). */
+		/* Writers pause between saves (the daemon saves a few times a
+		 * second at most): the other one gets its turn at the lock. */
 		usleep(2000);
 	}
 	state_free(s);
