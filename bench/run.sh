@@ -264,10 +264,10 @@ footprint_section() {
 # ---- 2. Docker source: bounded parallel stats versus sequential ---------------------
 
 docker_row() { # LINE
-  local l=$1 par
-  par=$(kv "$l" parallel)
+  local l=$1 par src
+  par=$(kv "$l" parallel); src=$(kv "$l" source)
   printf '| %s | %s | %s | %s KiB | %s | %s | %s/%s of %s |\n' \
-    "$(kv "$l" n)" "$([ "$par" -eq 1 ] && echo "1 (sequential)" || echo "$par (default)")" \
+    "$(kv "$l" n)" "$([ "$src" = cgroup ] && echo "cgroup files, inspect $par at once (default)" || { [ "$par" -eq 1 ] && echo "stats, 1 (sequential)" || echo "stats, $par at once"; })" \
     "$(kv "$l" requests_med | cut -d. -f1)" "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0)" \
     "$(spread "$l" wall_ms 1 0)" "$(spread "$l" cpu_ms 1 1)" \
     "$(kv "$l" known_cpu)" "$(kv "$l" known_mem)" "$(kv "$l" n)" >>"$SEC"
@@ -299,13 +299,14 @@ docker_section() {
     fi
   done
   for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
-  declare -A PAR SEQ
+  declare -A PAR SEQ CG
   for n in "${DOCKER_SCALES[@]}"; do
-    rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, parallel 8 and sequential, $DOCKER_REPS collects each"
+    rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, cgroup files, stats 8 at once and sequential, $DOCKER_REPS collects each"
     line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
-      --parallel 8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
+      --parallel c8,8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
     printf '%s\n' "$line" >>"$RUN/raw.txt"
-    PAR[$n]=$(grep '^parallel=8 ' <<<"$line")
+    CG[$n]=$(grep '^parallel=8 source=cgroup ' <<<"$line")
+    PAR[$n]=$(grep '^parallel=8 source=stats ' <<<"$line")
     SEQ[$n]=$(grep '^parallel=1 ' <<<"$line")
   done
   remove_bench_containers
@@ -317,19 +318,20 @@ docker_section() {
   out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
   out "|---|---|---|---|---|---|---|"
   for n in "${DOCKER_SCALES[@]}"; do
+    docker_row "${CG[$n]}"
     docker_row "${PAR[$n]}"
     docker_row "${SEQ[$n]}"
   done
   out ""
-  out "Sequential ÷ parallel (ratios of medians, same run):"
+  out "Ratios of medians, same run (stats 8 at once ÷ cgroup files; sequential ÷ stats 8 at once):"
   out ""
-  out "| N | wall time | CPU time | requests |"
-  out "|---|---|---|---|"
+  out "| N | wall: stats ÷ cgroup | CPU: stats ÷ cgroup | wall: sequential ÷ 8 | CPU: sequential ÷ 8 |"
+  out "|---|---|---|---|---|"
   for n in "${DOCKER_SCALES[@]}"; do
-    out "| $n | $(calc "$(kv "${SEQ[$n]}" wall_ms_med) / $(kv "${PAR[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" cpu_ms_med) / $(kv "${PAR[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" requests_med) / $(kv "${PAR[$n]}" requests_med)" 2)× |"
+    out "| $n | $(calc "$(kv "${PAR[$n]}" wall_ms_med) / $(kv "${CG[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${PAR[$n]}" cpu_ms_med) / $(kv "${CG[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" wall_ms_med) / $(kv "${PAR[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" cpu_ms_med) / $(kv "${PAR[$n]}" cpu_ms_med)" 2)× |"
   done
   out ""
-  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel 8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
+  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel c8,8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
   out ""
 }
 
