@@ -143,6 +143,9 @@ static void record(const struct cli_ctx *x, const char *service, const struct de
 			.explanation = expl,
 			.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
 			.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
+			.backend = res->backend ? (char *)(uintptr_t)deploy_backend_to_string(
+			                                  res->backend)
+			                        : NULL,
 			.duration = res->duration,
 			.from = res->from,
 			.to = res->to,

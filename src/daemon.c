@@ -445,6 +445,9 @@ static void job_finish(struct daemon *d, struct job *job)
 	char *expl = xasprintf("%s; %s", job->decision.explanation, res->message);
 	history_add(d, STATE_EVENT_DEPLOYMENT, job->service, &job->decision,
 	            deploy_outcome_to_string(res->outcome), strategy, res->duration, expl);
+	if (res->backend && d->state->n_history)
+		d->state->history[d->state->n_history - 1].backend =
+		        xstrdup(deploy_backend_to_string(res->backend));
 	char q[600];
 	if (ok) {
 		log_info("daemon",

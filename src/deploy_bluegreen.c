@@ -66,6 +66,7 @@ static int journal(struct bg_exec *x)
 	struct state_journal j = {
 		.service = xstrdup(x->req->service),
 		.strategy = xstrdup("blue-green"),
+		.backend = (char *)(uintptr_t)deploy_backend_to_string(DEPLOY_BACKEND_BLUEGREEN),
 		.machine = x->m,
 		.blue_id = x->blue->id,
 		.blue_name = xstrdup(deploy_name(x->blue)),
@@ -719,21 +720,20 @@ static int reconcile_labels(struct recon_ctx *rc, const char *service)
 	return r;
 }
 
-int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
-                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+int deploy_bluegreen_reconcile_labels(struct docker_client *c, const struct rm_config *cfg,
+                                      const char *service, struct deploy_result *ret)
 {
-	memset(ret, 0, sizeof(*ret));
 	struct recon_ctx rc = { c, cfg, ret };
+	return reconcile_labels(&rc, service);
+}
+
+int deploy_bluegreen_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                               const struct state_journal *j, const char *service,
+                               struct deploy_result *ret)
+{
 	if (!j)
-		return service ? reconcile_labels(&rc, service) : -EINVAL;
-	ret->from = j->from;
-	ret->to = j->to;
-	if (!j->strategy || strcmp(j->strategy, "blue-green") != 0) {
-		recon_msg(&rc, DEPLOY_SKIPPED,
-		          "nothing to reconcile: in-place changes are single "
-		          "calls");
-		return 0;
-	}
+		return deploy_bluegreen_reconcile_labels(c, cfg, service, ret);
+	struct recon_ctx rc = { c, cfg, ret };
 	ret->strategy = STRATEGY_BLUE_GREEN;
 	return reconcile_one(&rc, j->machine.phase, j->blue_id,
 	                     j->green_id ? j->green_id : j->green_name, j->blue_name);
