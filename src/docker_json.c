@@ -706,6 +706,7 @@ int docker_json_parse_inspect(const char *data, size_t len, struct docker_inspec
 {
 	struct jctx c = { err, errlen };
 	struct docker_inspect in = { 0 };
+	int64_t restarts = 0;
 	int r = -EBADMSG;
 	json_t *root = load(data, len, "inspect", JSON_OBJECT, &c);
 	if (!root)
@@ -713,9 +714,16 @@ int docker_json_parse_inspect(const char *data, size_t len, struct docker_inspec
 	if ((r = get_str(root, "Id", "Id", true, &in.id, &c)) < 0 ||
 	    (r = get_str(root, "Name", "Name", false, &in.name, &c)) < 0 ||
 	    (r = get_str(root, "Created", "Created", false, &in.created, &c)) < 0 ||
+	    (r = get_i64(root, "RestartCount", "RestartCount", false, &restarts,
+	                 &in.restart_count_known, &c)) < 0 ||
 	    (r = parse_state(root, &in, &c)) < 0 || (r = parse_config(root, &in, &c)) < 0 ||
 	    (r = parse_host_config(root, &in, &c)) < 0 || (r = parse_networks(root, &in, &c)) < 0)
 		goto out;
+	if (restarts < 0 || restarts > UINT32_MAX) {
+		r = fail(&c, "RestartCount", "not a count");
+		goto out;
+	}
+	in.restart_count = (unsigned)restarts;
 	in.raw_json = xstrndup(data, len);
 	*ret = in;
 	memset(&in, 0, sizeof(in));

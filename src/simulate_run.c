@@ -338,8 +338,8 @@ static struct verify_signals watch_signals(const struct sim_svc *s, const struct
 	};
 }
 
-static void watch_start(const struct rm_config *cfg, struct sim_svc *s,
-                        const struct observation *o, const struct engine_decision *d, double now)
+static void watch_start(const struct rm_config *cfg, struct sim_svc *s, const struct observation *o,
+                        const struct engine_decision *d, double now)
 {
 	struct verify_signals s0 = watch_signals(s, o);
 	s->watching = cfg->adjustment.verify_window > 0;
@@ -350,8 +350,8 @@ static void watch_start(const struct rm_config *cfg, struct sim_svc *s,
 
 /* The watch's verdict on this check; a regression fills *d with the revert
  * to the limits before the change (returns true). */
-static bool watch_check(const struct rm_config *cfg, struct sim_svc *s,
-                        const struct observation *o, double now, struct engine_decision *d)
+static bool watch_check(const struct rm_config *cfg, struct sim_svc *s, const struct observation *o,
+                        double now, struct engine_decision *d)
 {
 	struct verify_result vr;
 	if (!s->watching)
@@ -428,8 +428,9 @@ static void decide(struct replay *rp, size_t i)
 	if (changes) {
 		engine_apply_result(cfg, &s->state, &ev->decision, true, now, day);
 		if (ev->decision.reason == ENGINE_REASON_REVERTED)
-			engine_note_revert(cfg, &s->state, ev->decision.cpu_to, ev->decision.cpu_from,
-			                   ev->decision.mem_to, ev->decision.mem_from, now);
+			engine_note_revert(cfg, &s->state, ev->decision.cpu_to,
+			                   ev->decision.cpu_from, ev->decision.mem_to,
+			                   ev->decision.mem_from, now);
 		else
 			watch_start(cfg, s, &o, &ev->decision, now);
 		s->cpu_limit = ev->decision.cpu_to;

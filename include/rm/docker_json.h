@@ -132,6 +132,8 @@ struct docker_inspect {
 	char *id;
 	char *name; /* with the leading '/' */
 	char *created;
+	bool restart_count_known;
+	unsigned restart_count; /* restarts by the engine (RestartCount) */
 	struct {
 		char *status; /* "running", "exited", ... */
 		bool running;

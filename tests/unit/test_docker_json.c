@@ -107,6 +107,25 @@ static void test_container_list(void **state)
 	free(d);
 }
 
+/* RestartCount: what the post-change watch counts restarts from. */
+static void test_inspect_restart_count(void **state)
+{
+	(void)state;
+	size_t len;
+	char *d = fixture("inspect_nanocpus.json", &len);
+	char *at = strstr(d, "\"RestartCount\":0");
+	assert_non_null(at);
+	struct docker_inspect in = { 0 };
+	char err[160] = "";
+	at[15] = '3';
+	assert_int_equal(docker_json_parse_inspect(d, len, &in, err, sizeof(err)), 0);
+	assert_true(in.restart_count_known && in.restart_count == 3);
+	docker_inspect_free(&in);
+	at[15] = '-'; /* "RestartCount":- is not JSON; a negative count is refused */
+	assert_int_equal(docker_json_parse_inspect(d, len, &in, err, sizeof(err)), -EBADMSG);
+	free(d);
+}
+
 static void test_inspect_nanocpus(void **state)
 {
 	size_t len;
@@ -117,6 +136,8 @@ static void test_inspect_nanocpus(void **state)
 	assert_string_equal(in.name, "/fx-busy");
 	assert_true(in.state.running);
 	assert_false(in.state.oom_killed);
+	assert_true(in.restart_count_known);
+	assert_int_equal(in.restart_count, 0);
 	assert_true(in.state.started_at_time > 1.7e9);
 	assert_int_equal(in.host_config.nano_cpus, 500000000);
 	assert_int_equal(in.host_config.memory, 64 * 1024 * 1024);
@@ -478,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_container_list),
 		cmocka_unit_test(test_deep_answer_refused),
+		cmocka_unit_test(test_inspect_restart_count),
 		cmocka_unit_test(test_inspect_nanocpus),
 		cmocka_unit_test(test_inspect_quota_and_stopped),
 		cmocka_unit_test(test_stats),
