@@ -187,6 +187,11 @@ static int reconcile_service(struct cli_ctx *x, struct docker_client *c, const c
 		state_store(x, s);
 	}
 	state_free(s);
+	if (r == 0 && res.outcome != DEPLOY_SKIPPED) {
+		/* The interrupted deployment's end goes to the history. */
+		struct state_counters cnt;
+		record(x, service, &res, "reconciled", &cnt);
+	}
 	if (r < 0 || !quiet || res.outcome != DEPLOY_SKIPPED)
 		printf("reconcile %s: %s: %s\n", service,
 		       r < 0 ? "error" : deploy_outcome_to_string(res.outcome), res.message);

@@ -1342,6 +1342,63 @@ static void retire_configs(struct daemon *d)
 	d->n_retired = 0;
 }
 
+/* The end of a deployment a restart interrupted, into the history (and,
+ * applied, the limits it left). */
+static void reconcile_record(struct daemon *d, const char *service, const struct deploy_result *res)
+{
+	if (res->outcome == DEPLOY_SKIPPED || res->outcome == DEPLOY_DRY_RUN)
+		return;
+	struct state_service *ss = state_service_get(d->state, service);
+	deploy_count(&ss->counters, res);
+	if (res->outcome == DEPLOY_APPLIED) {
+		ss->last_good = res->from;
+		ss->applied = res->to;
+		ss->replicas = res->replicas ? res->replicas : 1;
+	}
+	struct state_event ev = {
+		.time = time_wall(),
+		.kind = STATE_EVENT_DEPLOYMENT,
+		.service = (char *)(uintptr_t)service,
+		.reason = (char *)(uintptr_t) "reconciled",
+		.explanation = (char *)(uintptr_t)res->message,
+		.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
+		.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
+		.backend = res->backend ? (char *)(uintptr_t)deploy_backend_to_string(res->backend)
+		                        : NULL,
+		.from = res->from,
+		.to = res->to,
+	};
+	state_history_add(d->state, &ev, d->cfg->state.history_size);
+}
+
+/* A fresh instance (no journal: /data lost, or the manager rescheduled on
+ * another node) finds a change of ours in a Swarm service's labels and
+ * finishes or undoes it from the cluster alone. */
+static void reconcile_swarm_labels(struct daemon *d)
+{
+	const struct strlist *m = &d->cfg->services.monitored;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *svc = m->items[i];
+		if (state_journal_find(d->state, svc) ||
+		    !deploy_swarm_changed(d->docker, d->cfg, svc))
+			continue;
+		log_warn(
+		        "daemon",
+		        "found a Swarm change of ours with no journal entry, finishing it from the "
+		        "service's labels\tservice=%s",
+		        svc);
+		struct deploy_result res;
+		char q[500];
+		int r = deploy_reconcile(d->docker, d->cfg, NULL, svc, &res);
+		log_info("daemon",
+		         "interrupted deployment reconciled\tservice=%s outcome=%s detail=%s", svc,
+		         r < 0 ? "error" : deploy_outcome_to_string(res.outcome),
+		         log_quote(res.message, q, sizeof(q)));
+		if (r == 0)
+			reconcile_record(d, svc, &res);
+	}
+}
+
 static void reconcile_journal(struct daemon *d)
 {
 	for (size_t i = 0; i < d->state->n_journal;) {
@@ -1368,8 +1425,10 @@ static void reconcile_journal(struct daemon *d)
 		         log_quote(res.message, q, sizeof(q)));
 		char *svc = xstrdup(j->service);
 		state_journal_remove(d->state, svc);
+		reconcile_record(d, svc, &res);
 		free(svc);
 	}
+	reconcile_swarm_labels(d);
 }
 
 /* ---- the loop ---- */

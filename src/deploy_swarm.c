@@ -57,6 +57,16 @@ int deploy_swarm_find(struct docker_client *c, const struct rm_config *cfg, cons
 	return r;
 }
 
+bool deploy_swarm_changed(struct docker_client *c, const struct rm_config *cfg, const char *service)
+{
+	struct swarm_service s = { 0 };
+	char err[256];
+	bool changed = deploy_swarm_find(c, cfg, service, &s, err, sizeof(err)) == 0 &&
+	               docker_labels_get(&s.labels, DEPLOY_SWARM_LABEL_CHANGE);
+	swarm_service_free(&s);
+	return changed;
+}
+
 /* "cpu=0.50 memory=67108864": limits totals as a label value. */
 static void limits_label(const struct state_limits *l, char *buf, size_t len)
 {

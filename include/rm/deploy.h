@@ -123,4 +123,10 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
                      const struct state_journal *j, const char *service, struct deploy_result *ret);
 
+/* Whether service is a Swarm service whose spec carries a change of ours
+ * not yet concluded (the resource-manager.change label): a fresh instance,
+ * with no journal, reconciles it with deploy_reconcile(c, cfg, NULL, ...). */
+bool deploy_swarm_changed(struct docker_client *c, const struct rm_config *cfg,
+                          const char *service);
+
 #endif
