@@ -345,7 +345,9 @@ static int deploy_to(struct cli_ctx *x, struct docker_client *c, struct deploy_r
 	units_format_memory(res.to.memory, a, sizeof(a));
 	units_format_memory(res.from.memory, b, sizeof(b));
 	snprintf(line, sizeof(line), "%s %s: %s (%s, %.1f s): %s", x->cmd, req->service,
-	         deploy_outcome_to_string(res.outcome), deploy_strategy_to_string(res.strategy),
+	         deploy_outcome_to_string(res.outcome),
+	         res.backend == DEPLOY_BACKEND_SWARM ? "swarm"
+	                                             : deploy_strategy_to_string(res.strategy),
 	         res.duration, res.message);
 	say(x, false, line);
 	if (res.outcome == DEPLOY_APPLIED) {

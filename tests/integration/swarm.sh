@@ -115,10 +115,10 @@ docker network create -d overlay --attachable "$net" >/dev/null || { bad "overla
 hc='m=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max); test "$m" -lt 100000000'
 docker service create --detach --name "$svc" --network name="$net",alias=web \
   --label com.docker.stack.namespace="$p" --container-label com.docker.stack.namespace="$p" \
-  --endpoint-mode dnsrr --replicas 2 --limit-cpu 0.2 --limit-memory 40m \
+  --endpoint-mode dnsrr --replicas 2 --limit-cpu 0.2 --limit-memory 48m \
   --update-order start-first --update-failure-action rollback --update-monitor 2s \
-  --health-cmd "$hc" --health-interval 1s --health-retries 2 --health-start-period 1s \
-  --no-resolve-image "$img" web-alloc 30 8080 >/dev/null || { bad "service create"; exit 1; }
+  --health-cmd "$hc" --health-interval 2s --health-retries 3 --health-start-period 2s \
+  --no-resolve-image "$img" web-alloc 36 8080 >/dev/null || { bad "service create"; exit 1; }
 rm_haproxy_config "$out/haproxy.cfg" web 8080
 docker run -d --pull=never --name "$p-lb" --network "$net" -p 127.0.0.1::8080 \
   -v "$out/haproxy.cfg:/etc/haproxy/haproxy.cfg:ro" "$lbimg" >/dev/null || { bad "haproxy start"; exit 1; }
@@ -142,7 +142,7 @@ check_load "$out/load1" "daemon-decided Swarm update under load"
 grep -q "change applied service=web" "$out/run.log" && grep -q "backend swarm" "$out/run.log" \
   && ok "the daemon went through the swarm backend" || bad "backend: $(grep -m3 'backend\|strategy' "$out/run.log")"
 read -r cpu1 mem1 < <(limits)
-[ "$cpu1" = 200000000 ] && [ "$mem1" -gt 41943040 ] && [ "$mem1" -lt 100000000 ] \
+[ "$cpu1" = 200000000 ] && [ "$mem1" -gt 50331648 ] && [ "$mem1" -lt 100000000 ] \
   && ok "the spec holds the raised memory ($mem1 per task)" \
   || bad "spec limits after the daemon: $cpu1 $mem1"
 [ "$(last_deploy)" = "applied swarm" ] && ok "history: applied by the swarm backend" || bad "history: $(last_deploy)"
