@@ -357,8 +357,15 @@ static int swarm_reconcile(struct docker_client *c, const struct rm_config *cfg,
 	const char *st = s.update_state ? s.update_state : "";
 	if (!limits_parse(chg, &ret->to))
 		ret->to = j ? j->to : ret->to;
-	if (!limits_parse(good, &ret->from))
-		ret->from = j ? j->from : ret->from;
+	if (!limits_parse(good, &ret->from) && s.has_previous)
+		/* No label (a spec edited by hand): the spec Swarm would roll
+		 * back to says what ran before. */
+		ret->from = (struct state_limits){ true,
+			                           (double)s.prev_limits.nano_cpus / 1e9 *
+			                                   (double)s.replicas,
+			                           (uint64_t)s.prev_limits.memory * s.replicas };
+	else if (!good && j)
+		ret->from = j->from;
 	ret->replicas = (unsigned)s.replicas;
 	ret->strategy = STRATEGY_BLUE_GREEN;
 	ret->outcome = DEPLOY_SKIPPED;

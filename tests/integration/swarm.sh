@@ -13,7 +13,9 @@
 #   4. SIGKILL of `deploy` in the middle of an update, then `reconcile`: one
 #      consistent spec (new limits, no change label), the history says applied;
 #   5. SIGKILL and the state file deleted in the middle of an update, then a
-#      daemon start: reconciled from the service's labels alone.
+#      daemon start: reconciled from the service's labels alone;
+#   6. the Docker source, for a service with a task it cannot see (3 replicas,
+#      at most 2 per node, one node): partial, sums scaled to 3 tasks.
 set -u
 bin=${RM_BINARY:?}
 : "${RM_TEST_DOCKER_HOST:?run through scripts/test.sh}"
@@ -45,7 +47,7 @@ cleanup() {
   [ -n "$lpid" ] && kill "$lpid" 2>/dev/null
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
   [ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
-  docker service rm "$svc" >/dev/null 2>&1
+  docker service rm "$svc" "${p}_spread" >/dev/null 2>&1
   docker rm -f "$p-lb" >/dev/null 2>&1
   for _ in $(seq 1 50); do docker network rm "$net" >/dev/null 2>&1 && break; sleep 0.2; done
   if [ "$created" = 1 ]; then
@@ -204,6 +206,20 @@ kill -TERM "$pid"; wait "$pid"; pid=
 [ "$(limits)" = "300000000 83886080" ] && [ -z "$(label resource-manager.change)" ] \
   && ok "labels-only reconcile: new limits, no change label" || bad "spec $(limits), change '$(label resource-manager.change)'"
 [ "$(last_deploy)" = "applied swarm" ] && ok "history of the fresh state: applied" || bad "history: $(last_deploy)"
+
+# 6. A task elsewhere: the third replica finds no node that may take it.
+docker service create --detach --name "${p}_spread" --label com.docker.stack.namespace="$p" \
+  --container-label com.docker.stack.namespace="$p" --replicas 3 --replicas-max-per-node 2 \
+  --limit-cpu 0.1 --limit-memory 32m --no-resolve-image "$img" idle >/dev/null || bad "spread create"
+for _ in $(seq 1 100); do
+  [ "$(docker ps -q --filter label=com.docker.swarm.service.name="${p}_spread" | wc -l)" -eq 2 ] && break; sleep 0.2
+done
+sed 's/monitored: \[web\]/monitored: [spread]/' "$out/cfg.yml" >"$out/cfg6.yml"
+"$bin" observe --config "$out/cfg6.yml" --once >"$out/observe6.log" 2>&1
+cat "$out/observe6.log"
+grep -q "partial: 2 of 3 tasks of ${p}_spread on this node" "$out/observe6.log" \
+  && grep -Eq "^spread +3 " "$out/observe6.log" && ok "Docker source: 2 of 3 tasks seen, partial, scaled to 3" \
+  || bad "Docker source did not mark the service partial"
 
 [ "$fails" -eq 0 ] && echo "all Swarm checks passed" || echo "$fails Swarm checks failed; logs in $out"
 exit $((fails > 0))
