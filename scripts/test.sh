@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite from a fresh clone. Installs the missing Debian
-# packages, checks formatting, builds a normal and an ASan+UBSan tree, starts
-# the services the tests use (dockerd when no engine answers, Prometheus and
-# Alertmanager on loopback with private data folders), runs ctest in both
-# trees, the web tests under ThreadSanitizer, fuzzes each parser, and stops
-# what it started, by PID. Exits non-zero on any failure.
+# packages, checks formatting, runs cppcheck, builds a normal and an ASan+UBSan
+# tree, starts the services the tests use (dockerd when no engine answers,
+# Prometheus and Alertmanager on loopback with private data folders), runs
+# ctest in both trees, the web tests under ThreadSanitizer, fuzzes each parser,
+# and stops what it started, by PID. Exits non-zero on any failure.
 #
 #   scripts/test.sh [--quick] [-L LABEL] [-R REGEX]
 #     --quick   one build (no sanitizers), for a fast local loop
@@ -33,6 +33,14 @@ mapfile -t c_files < <(git ls-files '*.c' '*.h')
 if [ ${#c_files[@]} -gt 0 ]; then
   clang-format --dry-run --Werror "${c_files[@]}" || rm_die "clang-format: run 'clang-format -i' on the files above"
 fi
+
+# cppcheck's warning, style and performance checks on the product's sources,
+# from a zero-finding start. (src/web.c's two findings are left to the web
+# layer's own change; the suppressions go with them.)
+rm_log "static analysis (cppcheck: warning, style, performance)"
+cppcheck --quiet --enable=warning,style,performance --std=c11 -I include --inline-suppr \
+  --suppress=duplicateCondition:src/web.c --suppress=variableScope:src/web.c \
+  --error-exitcode=1 -j"$(nproc)" src/ || rm_die "cppcheck: fix the findings above"
 
 RUN="$RM_ROOT/.run/test"
 mkdir -p "$RUN"

@@ -16,6 +16,7 @@
 #include "rm/engine.h"
 #include "rm/log.h"
 #include "rm/state.h"
+#include "rm/state_store.h"
 #include "rm/units.h"
 #include "rm/util.h"
 
@@ -95,68 +96,76 @@ static struct rm_state *state_open(const struct cli_ctx *x)
 	return s;
 }
 
-static int state_store(const struct cli_ctx *x, const struct rm_state *s)
+/* Reports a failed read-modify-write of the state file. */
+static int state_result(const struct cli_ctx *x, int r, const char *err)
 {
-	char err[256];
-	if (!x->cfg->state.path)
-		return 0;
-	int r = state_save(x->cfg->state.path, s, time_wall(), err, sizeof(err));
 	if (r < 0)
 		fprintf(stderr, "resource-manager %s: cannot save the state: %s\n", x->cmd, err);
-	return r;
+	else if (r == 1)
+		fprintf(stderr, "resource-manager %s: %s\n", x->cmd, err);
+	return r < 0 ? r : 0;
 }
 
-/* Write-ahead: the phase goes to the state file before its side effect. */
+static void put_journal(struct rm_state *s, void *ctx)
+{
+	state_journal_put(s, ctx);
+}
+
+/* Write-ahead: the phase goes to the state file before its side effect,
+ * under the state's lock (a running daemon merges it, never drops it). */
 static int journal_cb(void *ctx, const struct state_journal *j)
 {
 	struct cli_ctx *x = ctx;
+	char err[512];
 	if (!x->cfg->state.path)
 		return 0;
-	struct rm_state *s = state_open(x);
-	state_journal_put(s, j);
-	int r = state_store(x, s);
-	state_free(s);
-	return r;
+	int r = state_update(x->cfg->state.path, put_journal, (void *)(uintptr_t)j, time_wall(),
+	                     err, sizeof(err));
+	return state_result(x, r, err);
 }
 
-/* Records the end of a deployment: journal entry gone, history, limits;
+struct record_ctx {
+	const struct cli_ctx *x;
+	const char *service;
+	const struct deploy_result *res;
+	const char *why;
+	struct state_counters counters; /* the service's, afterwards */
+};
+
+static void record_in(struct rm_state *s, void *ctx)
+{
+	struct record_ctx *rc = ctx;
+	char *expl = xasprintf("%s: %s", rc->why, rc->res->message);
+	deploy_record(s, rc->service, rc->res, rc->why, expl, time_wall(),
+	              rc->x->cfg->state.history_size);
+	free(expl);
+	const struct state_service *ss = state_service_find(s, rc->service);
+	rc->counters = ss ? ss->counters : (struct state_counters){ 0 };
+}
+
+/* Records the end of a deployment (deploy_record, under the state's lock);
  * *ret_counters gets the service's counters afterwards. */
 static void record(const struct cli_ctx *x, const char *service, const struct deploy_result *res,
                    const char *why, struct state_counters *ret_counters)
 {
-	struct rm_state *s = state_open(x);
-	state_journal_remove(s, service);
-	if (res->outcome != DEPLOY_DRY_RUN) {
-		struct state_service *ss = state_service_get(s, service);
-		deploy_count(&ss->counters, res);
-		if (res->outcome == DEPLOY_APPLIED) {
-			ss->last_good = res->from;
-			ss->applied = res->to;
-			ss->replicas = res->replicas ? res->replicas : 1;
-		}
-		char *expl = xasprintf("%s: %s", why, res->message);
-		struct state_event ev = {
-			.time = time_wall(),
-			.kind = STATE_EVENT_DEPLOYMENT,
-			.service = (char *)(uintptr_t)service,
-			.reason = (char *)(uintptr_t)why,
-			.explanation = expl,
-			.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
-			.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
-			.backend = res->backend ? (char *)(uintptr_t)deploy_backend_to_string(
-			                                  res->backend)
-			                        : NULL,
-			.duration = res->duration,
-			.from = res->from,
-			.to = res->to,
-		};
-		state_history_add(s, &ev, x->cfg->state.history_size);
-		free(expl);
+	struct record_ctx rc = { x, service, res, why, { 0 } };
+	if (x->cfg->state.path) {
+		char err[512];
+		state_result(x,
+		             state_update(x->cfg->state.path, record_in, &rc, time_wall(), err,
+		                          sizeof(err)),
+		             err);
+	} else {
+		struct rm_state *s = state_new(); /* counters of this run only */
+		record_in(s, &rc);
+		state_free(s);
 	}
-	const struct state_service *ss = state_service_find(s, service);
-	*ret_counters = ss ? ss->counters : (struct state_counters){ 0 };
-	state_store(x, s);
-	state_free(s);
+	*ret_counters = rc.counters;
+}
+
+static void remove_journal(struct rm_state *s, void *ctx)
+{
+	state_journal_remove(s, ctx);
 }
 
 static int open_docker(const struct cli_ctx *x, struct docker_client **ret)
@@ -182,11 +191,17 @@ static int reconcile_service(struct cli_ctx *x, struct docker_client *c, const c
 	struct state_journal *j = state_journal_find(s, service);
 	struct deploy_result res;
 	int r = deploy_reconcile(c, x->cfg, j, service, &res);
-	if (r == 0 && j) {
-		state_journal_remove(s, service);
-		state_store(x, s);
+	if (r == 0 && j && x->cfg->state.path) {
+		char err[512];
+		state_result(x,
+		             state_update(x->cfg->state.path, remove_journal,
+		                          (void *)(uintptr_t)service, time_wall(), err,
+		                          sizeof(err)),
+		             err);
 	}
 	state_free(s);
+	if (r == -EBUSY && quiet)
+		return DEPLOY_EXIT_OK; /* the deployment's own lock refuses it next */
 	if (r == 0 && res.outcome != DEPLOY_SKIPPED) {
 		/* The interrupted deployment's end goes to the history. */
 		struct state_counters cnt;

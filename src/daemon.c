@@ -20,117 +20,22 @@
 #include "rm/discovery.h"
 #include "rm/docker.h"
 #include "rm/engine.h"
+#include "rm/gate.h"
 #include "rm/log.h"
 #include "rm/notify.h"
 #include "rm/recommend.h"
 #include "rm/source.h"
 #include "rm/source_auto.h"
 #include "rm/state.h"
+#include "rm/state_store.h"
 #include "rm/units.h"
 #include "rm/util.h"
 #include "rm/view.h"
 #include "rm/web.h"
 
+#include "daemon_internal.h"
+
 extern char **environ;
-
-/* Alertmanager is not one: its state is in the notification counters. */
-enum { DEP_PROMETHEUS, DEP_DOCKER, N_DEPS };
-
-struct dep {
-	const char *name;
-	bool configured;
-	int up; /* -1 unknown, 0 down, 1 up */
-	char detail[160];
-	double since;
-};
-
-/* What the loop knows of one service besides its persisted state. */
-struct svc {
-	char *name;
-	bool measured;
-	struct observation obs;
-	struct view_point points[VIEW_POINTS];
-	size_t n_points;
-	bool has_decision;
-	struct engine_decision decision;
-	double decision_time;
-	bool has_rec; /* percentile policy: the last recommendation */
-	struct recommendation rec;
-	char last_reco[96]; /* the last recommendation logged (dedup) */
-	bool deploying;
-	char phase[24];
-	char strategy[16];
-	bool has_last_deploy;
-	char last_status[16];
-	char last_strategy[16];
-	double last_time, last_duration, last_cpu;
-	uint64_t last_mem;
-	char **containers;
-	size_t n_containers;
-	bool eval_now;       /* an OOM or die event asks for a check now */
-	unsigned event_ooms; /* OOM events since the last check */
-	bool high_notified;
-	bool critical_notified;
-	bool drift_reported;
-};
-
-struct job {
-	struct daemon *d;
-	char *service;
-	const struct rm_config *cfg;  /* kept alive while jobs run (see retire) */
-	struct docker_client *docker; /* the job's own client (a reload may replace the loop's) */
-	struct engine_decision decision;
-	struct deploy_request req;
-	struct deploy_result res;
-	volatile int abort;
-	struct job *next; /* in the done list */
-};
-
-struct command {
-	struct web_command cmd;
-	char *service;
-	char *user;
-	int result;
-	char msg[384];
-	bool done;
-	struct command *next;
-};
-
-struct daemon {
-	struct daemon_options opts;
-	struct rm_config *cfg;
-	struct rm_config **retired; /* old configs still used by running jobs */
-	size_t n_retired;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct rm_state *state;
-	struct svc *svcs;
-	size_t n_svcs;
-	struct source source;
-	struct docker_client *docker;
-	struct docker_events *events;
-	pthread_t events_thread;
-	atomic_bool events_run;
-	struct notifier *notifier;
-	struct web_server *web;
-	int wake_fd;
-	int sig_fd;
-	struct job *done;
-	struct job **running;
-	size_t n_running;
-	struct command *commands;
-	bool stopping;
-	bool paused;
-	double started;
-	double last_check;
-	double last_check_duration;
-	unsigned long checks;
-	char source_used[16];
-	struct dep deps[N_DEPS];
-	double host_cpus;
-	uint64_t host_mem;
-	double host_info_time;
-};
 
 static void wake(struct daemon *d)
 {
@@ -139,9 +44,47 @@ static void wake(struct daemon *d)
 		log_debug("daemon", "wake write failed");
 }
 
-static bool dry_run(const struct daemon *d)
+/* The switches gate_route and gate_reapply_drift read. */
+static struct gate_mode gate_mode_of(const struct daemon *d)
 {
-	return d->opts.dry_run || d->cfg->automation.dry_run;
+	return (struct gate_mode){
+		.automation_enabled = d->cfg->automation.enabled,
+		.paused = d->paused,
+		.dry_run = dry_run(d),
+		.manual_approval = d->cfg->automation.manual_approval,
+	};
+}
+
+/* state_own_fn: the services the daemon's own workers are deploying. */
+static bool owns_journal(const char *service, void *ctx)
+{
+	const struct daemon *d = ctx;
+	for (size_t i = 0; i < d->n_running; i++)
+		if (strcmp(d->running[i]->service, service) == 0)
+			return true;
+	return false;
+}
+
+/* Saves the state (lock held), merging first what another writer (the
+ * CLI's deploy, rollback, reconcile) saved since the daemon's last save. */
+static int save_state(struct daemon *d, double now, char *err, size_t errlen)
+{
+	int r = state_store_save(d->store, d->state, now, owns_journal, d,
+	                         d->cfg->state.history_size, err, errlen);
+	char q[300];
+	if (r < 0 && !d->state_error[0]) {
+		/* Once per outage; /health says it until a save succeeds. */
+		log_error("daemon",
+		          "cannot save the state, keeping it in memory and retrying at each "
+		          "check\terror=%s",
+		          log_quote(err, q, sizeof(q)));
+		d->state_error_since = time_wall();
+	} else if (r == 0 && d->state_error[0]) {
+		log_info("daemon", "state saved again\tpath=%s",
+		         log_quote(d->cfg->state.path, q, sizeof(q)));
+	}
+	snprintf(d->state_error, sizeof(d->state_error), "%s", r < 0 ? err : "");
+	return r;
 }
 
 /* ---- dependencies: one log line per outage and one per recovery ---- */
@@ -149,7 +92,6 @@ static bool dry_run(const struct daemon *d)
 static void dep_set(struct daemon *d, int which, bool up, const char *detail)
 {
 	struct dep *p = &d->deps[which];
-	char q[200];
 	if (p->up == (int)up) {
 		if (!up)
 			snprintf(p->detail, sizeof(p->detail), "%s", detail ? detail : "");
@@ -164,6 +106,7 @@ static void dep_set(struct daemon *d, int which, bool up, const char *detail)
 		                   : source_has_backend(&d->source, "docker")
 		                           ? "observing through the Docker engine"
 		                           : "no decision for what it measures";
+		char q[200];
 		log_warn("daemon", "%s unreachable: %s until it is back\tdependency=%s error=%s",
 		         p->name, next, p->name, log_quote(p->detail, q, sizeof(q)));
 	} else if (!first) {
@@ -312,7 +255,7 @@ static int journal_cb(void *ctx, const struct state_journal *j)
 		snprintf(s->phase, sizeof(s->phase), "%s", bg_phase_to_string(j->machine.phase));
 		snprintf(s->strategy, sizeof(s->strategy), "%s", j->strategy ? j->strategy : "");
 	}
-	int r = state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err));
+	int r = save_state(d, time_wall(), err, sizeof(err));
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0) {
 		char q[300];
@@ -411,27 +354,31 @@ static void job_finish(struct daemon *d, struct job *job)
 			break;
 		}
 	struct svc *s = svc_get(d, job->service);
-	struct state_service *ss = state_service_get(d->state, job->service);
 	const struct deploy_result *res = &job->res;
-	double now = time_wall();
+	double now = time_wall(), steady = steady_now(d);
 	bool ok = res->outcome == DEPLOY_APPLIED;
 	bool bg = res->strategy == STRATEGY_BLUE_GREEN;
 	const char *strategy = deploy_strategy_to_string(res->strategy);
 	s->deploying = false;
 	s->phase[0] = '\0';
-	state_journal_remove(d->state, job->service);
-	if (res->outcome == DEPLOY_DRY_RUN)
+	char *expl = xasprintf("%s; %s", job->decision.explanation, res->message);
+	struct deploy_result rec = *res;
+	const struct engine_decision *dec = &job->decision;
+	if (!rec.from.known) /* not started: the decision's limits */
+		rec.from = (struct state_limits){ true, dec->cpu_from, dec->mem_from };
+	if (!rec.to.known)
+		rec.to = (struct state_limits){ true, dec->change_cpu ? dec->cpu_to : dec->cpu_from,
+			                        dec->change_mem ? dec->mem_to : dec->mem_from };
+	deploy_record(d->state, job->service, &rec, engine_reason_to_string(dec->reason), expl, now,
+	              d->cfg->state.history_size);
+	if (res->outcome == DEPLOY_DRY_RUN) {
+		free(expl);
 		return;
-	engine_apply_result(d->cfg, &ss->engine, &job->decision, ok, now, engine_local_day(now));
-	deploy_count(&ss->counters, res);
-	if (ok) {
-		ss->last_good = res->from;
-		ss->applied = res->to;
-		/* What the deployment found, not the last check's count: a check
-		 * during a blue-green saw blue and green both running. */
-		ss->replicas = res->replicas ? res->replicas : 1;
-		s->drift_reported = false;
 	}
+	struct state_service *ss = state_service_get(d->state, job->service);
+	engine_apply_result(d->cfg, &ss->engine, dec, ok, steady, engine_local_day(now));
+	if (ok)
+		s->drift_reported = false;
 	s->has_last_deploy = true;
 	snprintf(s->last_status, sizeof(s->last_status), "%s",
 	         ok                                   ? "success"
@@ -442,12 +389,6 @@ static void job_finish(struct daemon *d, struct job *job)
 	s->last_duration = res->duration;
 	s->last_cpu = res->to.cpu;
 	s->last_mem = res->to.memory;
-	char *expl = xasprintf("%s; %s", job->decision.explanation, res->message);
-	history_add(d, STATE_EVENT_DEPLOYMENT, job->service, &job->decision,
-	            deploy_outcome_to_string(res->outcome), strategy, res->duration, expl);
-	if (res->backend && d->state->n_history)
-		d->state->history[d->state->n_history - 1].backend =
-		        xstrdup(deploy_backend_to_string(res->backend));
 	char q[600];
 	if (ok) {
 		log_info("daemon",
@@ -519,7 +460,7 @@ static void ask_approval(struct daemon *d, struct svc *s, const struct engine_de
 	struct state_pending *p = state_pending_find(d->state, s->name);
 	struct state_limits to = { true, dec->change_cpu ? dec->cpu_to : dec->cpu_from,
 		                   dec->change_mem ? dec->mem_to : dec->mem_from };
-	if (p && p->to.cpu == to.cpu && p->to.memory == to.memory)
+	if (gate_pending_same(p, dec))
 		return;
 	double now = time_wall();
 	p = state_pending_add(d->state, s->name);
@@ -536,22 +477,6 @@ static void ask_approval(struct daemon *d, struct svc *s, const struct engine_de
 	history_add(d, STATE_EVENT_DECISION, s->name, dec, "pending", NULL, 0, NULL);
 }
 
-/* The decision a pending approval stands for. */
-static void pending_decision(const struct state_pending *p, struct engine_decision *dec)
-{
-	memset(dec, 0, sizeof(*dec));
-	int r = p->reason ? engine_reason_from_string(p->reason) : -1;
-	dec->reason = r < 0 ? ENGINE_REASON_NONE : (enum engine_reason)r;
-	dec->cpu_from = p->from.cpu;
-	dec->cpu_to = p->to.cpu;
-	dec->change_cpu = fabs(p->to.cpu - p->from.cpu) >= 0.005;
-	dec->mem_from = p->from.memory;
-	dec->mem_to = p->to.memory;
-	dec->change_mem = p->to.memory != p->from.memory;
-	snprintf(dec->explanation, sizeof(dec->explanation), "%s",
-	         p->explanation ? p->explanation : "approved change");
-}
-
 /* Feeds one check into the service's histograms, weighted by the time since
  * the previous sample (a check interval for the first, at most two: a
  * stopped daemon's gap is not usage). */
@@ -566,8 +491,8 @@ static void observe_usage(const struct rm_config *cfg, struct state_service *ss,
 }
 
 /* Decides for one measured service; appends a due change to due[]. */
-static void decide(struct daemon *d, struct svc *s, double now, struct engine_rank_item *due,
-                   struct engine_decision *due_dec, size_t *n_due)
+static void decide(struct daemon *d, struct svc *s, double now, double wall,
+                   struct engine_rank_item *due, struct engine_decision *due_dec, size_t *n_due)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct state_service *ss = state_service_get(d->state, s->name);
@@ -587,17 +512,21 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 		engine_host_short(d->host_cpus, d->host_mem, sum_cpu, sum_mem, &short_cpu,
 		                  &short_mem);
 	}
+	/* The observation on the engine's clock (taken at wall time). */
+	struct observation obs = s->obs;
+	obs.time += now - wall;
 	struct engine_input in = {
 		.cfg = cfg,
 		.policy = &pol,
-		.obs = &s->obs,
+		.obs = &obs,
 		.now = now,
-		.day = engine_local_day(now),
+		.day = engine_local_day(wall),
 		.host_short_cpu = short_cpu,
 		.host_short_mem = short_mem,
 	};
 	if (cfg->adjustment.policy == POLICY_PERCENTILE) {
-		observe_usage(cfg, ss, &s->obs, now);
+		/* The histograms are on the wall clock, as Prometheus' history is. */
+		observe_usage(cfg, ss, &s->obs, wall);
 		recommender_recommend(cfg, &ss->usage, &s->rec);
 		s->has_rec = true;
 		in.rec = &s->rec;
@@ -607,7 +536,7 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 	engine_decide(&in, &ss->engine, &ss->engine, &dec);
 	s->has_decision = true;
 	s->decision = dec;
-	s->decision_time = now;
+	s->decision_time = wall;
 	log_debug("daemon", "decision\tservice=%s reason=%s explanation=%s", s->name,
 	          engine_reason_to_string(dec.reason), dec.explanation);
 	const struct engine_state *e = &ss->engine;
@@ -626,19 +555,24 @@ static void decide(struct daemon *d, struct svc *s, double now, struct engine_ra
 	} else if (!e->cpu_high && !e->mem_high && !e->throttled) {
 		s->high_notified = s->critical_notified = false;
 	}
-	if (!engine_decision_changes(&dec))
-		return;
-	if (!cfg->automation.enabled || d->paused) {
-		recommend(d, s, &dec, "recommended");
-	} else if (dry_run(d)) {
-		recommend(d, s, &dec, "dry_run");
-	} else if (cfg->automation.manual_approval) {
+	struct gate_mode mode = gate_mode_of(d);
+	enum gate_route route = gate_route(&mode, &dec);
+	switch (route) {
+	case GATE_RECOMMEND:
+	case GATE_DRY_RUN:
+		recommend(d, s, &dec, gate_route_to_string(route));
+		break;
+	case GATE_APPROVAL:
 		ask_approval(d, s, &dec);
-	} else {
+		break;
+	case GATE_DEPLOY:
 		due[*n_due] = (struct engine_rank_item){ s->name, pol.priority, dec.reason, true,
 			                                 *n_due };
 		due_dec[*n_due] = dec;
 		(*n_due)++;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -648,32 +582,13 @@ static void check_drift(struct daemon *d, struct svc *s, double now, struct engi
                         struct engine_decision *due_dec, size_t *n_due)
 {
 	const struct state_service *ss = state_service_find(d->state, s->name);
-	const struct observation *o = &s->obs;
-	if (!ss || !ss->applied.known || s->deploying || !o->cpu_limit_known || !o->mem_limit_known)
-		return;
-	/* Sources lag a scrape or two behind a change. */
-	if (now - ss->engine.last_change < 2 * d->cfg->monitoring.check_interval)
-		return;
-	bool cpu_drift = ss->applied.cpu > 0 && fabs(o->cpu_limit - ss->applied.cpu) > 0.011;
-	bool mem_drift = ss->applied.memory > 0 &&
-	                 llabs((long long)o->mem_limit - (long long)ss->applied.memory) >
-	                         (long long)UNITS_MIB;
-	if (!cpu_drift && !mem_drift) {
+	struct engine_decision dec;
+	int drift = gate_check_drift(ss, &s->obs, s->deploying, now,
+	                             d->cfg->monitoring.check_interval, &dec);
+	if (drift == 0)
 		s->drift_reported = false;
+	if (drift <= 0)
 		return;
-	}
-	struct engine_decision dec = { .reason = ENGINE_REASON_NONE };
-	dec.cpu_from = o->cpu_limit;
-	dec.cpu_to = ss->applied.cpu;
-	dec.change_cpu = cpu_drift;
-	dec.mem_from = o->mem_limit;
-	dec.mem_to = ss->applied.memory;
-	dec.change_mem = mem_drift;
-	snprintf(dec.explanation, sizeof(dec.explanation),
-	         "drift: running limits %.2f cores / %llu MiB differ from the managed %.2f cores "
-	         "/ %llu MiB",
-	         o->cpu_limit, (unsigned long long)(o->mem_limit / UNITS_MIB), ss->applied.cpu,
-	         (unsigned long long)(ss->applied.memory / UNITS_MIB));
 	if (!s->drift_reported) {
 		char q[400];
 		log_warn("daemon", "%s\tservice=%s reapply=%s",
@@ -682,8 +597,8 @@ static void check_drift(struct daemon *d, struct svc *s, double now, struct engi
 		history_add(d, STATE_EVENT_DECISION, s->name, &dec, "drift", NULL, 0, NULL);
 		s->drift_reported = true;
 	}
-	if (d->cfg->automation.reapply_on_drift && d->cfg->automation.enabled && !d->paused &&
-	    !dry_run(d)) {
+	struct gate_mode mode = gate_mode_of(d);
+	if (gate_reapply_drift(&mode, d->cfg->automation.reapply_on_drift)) {
 		due[*n_due] =
 		        (struct engine_rank_item){ s->name, 1, ENGINE_REASON_NONE, true, *n_due };
 		due_dec[*n_due] = dec;
@@ -697,7 +612,7 @@ static void start_due(struct daemon *d, struct engine_rank_item *due,
 	engine_rank(due, n_due);
 	for (size_t i = 0; i < n_due; i++) {
 		struct svc *s = svc_find(d, due[i].service);
-		if (!s || s->deploying)
+		if (!s || s->deploying || state_journal_find(d->state, s->name))
 			continue;
 		if (d->n_running >= d->cfg->blue_green.max_concurrent) {
 			log_info("daemon",
@@ -714,9 +629,9 @@ static void expire_pending(struct daemon *d, double now)
 {
 	for (size_t i = 0; i < d->state->n_pending;) {
 		struct state_pending *p = &d->state->pending[i];
-		if (p->expires > 0 && now >= p->expires) {
+		if (gate_pending_expired(p, now)) {
 			struct engine_decision dec;
-			pending_decision(p, &dec);
+			gate_pending_decision(p, &dec);
 			log_info("daemon", "approval expired, change dropped\tservice=%s",
 			         p->service);
 			char *svc = xstrdup(p->service);
@@ -729,138 +644,11 @@ static void expire_pending(struct daemon *d, double now)
 	}
 }
 
-/* ---- the view the web layer serves ---- */
-
-static struct view *build_view(struct daemon *d)
-{
-	const struct rm_config *cfg = d->cfg;
-	struct view *v = xcalloc(1, sizeof(*v));
-	double now = time_wall();
-	int32_t today = engine_local_day(now);
-	v->now = now;
-	v->started = d->started;
-	v->last_check = d->last_check;
-	v->last_check_duration = d->last_check_duration;
-	v->check_interval = cfg->monitoring.check_interval;
-	/* A failed container list skips the Engine's stats: one Engine timeout. */
-	v->peer_timeout = cfg->docker.timeout +
-	                  (d->deps[DEP_PROMETHEUS].configured ? cfg->monitoring.query_timeout : 0);
-	v->checks = d->checks;
-	snprintf(v->source, sizeof(v->source), "%s", d->source_used);
-	snprintf(v->version, sizeof(v->version), "%s", RM_VERSION);
-	v->automation_enabled = cfg->automation.enabled;
-	v->paused = d->paused;
-	v->dry_run = dry_run(d);
-	v->manual_approval = cfg->automation.manual_approval;
-	snprintf(v->policy, sizeof(v->policy), "%s",
-	         adjustment_policy_to_string(cfg->adjustment.policy));
-	v->thresholds.cpu_high = cfg->thresholds.cpu_high;
-	v->thresholds.cpu_low = cfg->thresholds.cpu_low;
-	v->thresholds.memory_high = cfg->thresholds.memory_high;
-	v->thresholds.memory_low = cfg->thresholds.memory_low;
-	v->thresholds.consecutive_checks = cfg->thresholds.consecutive_checks;
-	for (int i = 0; i < N_DEPS; i++) {
-		const struct dep *p = &d->deps[i];
-		struct view_dependency *o = &v->deps[v->n_deps];
-		snprintf(o->name, sizeof(o->name), "%s", p->name);
-		o->configured = p->configured;
-		o->up = p->up != 0; /* unknown until the first check: not reported down */
-		snprintf(o->detail, sizeof(o->detail), "%s", p->detail);
-		o->since = p->since;
-		v->n_deps++;
-	}
-	v->services = xcalloc(d->n_svcs ? d->n_svcs : 1, sizeof(*v->services));
-	for (size_t i = 0; i < d->n_svcs; i++) {
-		const struct svc *s = &d->svcs[i];
-		if (!strlist_contains(&cfg->services.monitored, s->name) && !s->n_containers &&
-		    !s->measured)
-			continue;
-		struct view_service *o = &v->services[v->n_services++];
-		const struct state_service *ss = state_service_find(d->state, s->name);
-		o->name = xstrdup(s->name);
-		o->class = config_service_class(cfg, s->name);
-		o->priority = config_service_priority(cfg, s->name);
-		o->containers = xcalloc(s->n_containers + 1, sizeof(char *));
-		for (size_t k = 0; k < s->n_containers; k++)
-			o->containers[k] = xstrdup(s->containers[k]);
-		o->n_containers = s->n_containers;
-		o->measured = s->measured;
-		o->obs = s->obs;
-		memcpy(o->points, s->points, s->n_points * sizeof(s->points[0]));
-		o->n_points = s->n_points;
-		if (ss) {
-			o->engine = ss->engine;
-			if (o->engine.day != today)
-				o->engine.changes_today = 0;
-			double cd = ss->engine.last_result == ENGINE_RESULT_APPLIED
-			                    ? ss->engine.last_change +
-			                              cfg->adjustment.cooldown_period - now
-			                    : 0;
-			o->cooldown_remaining = cd > 0 ? cd : 0;
-			double bo = ss->engine.backoff_until - now;
-			o->backoff_remaining = bo > 0 ? bo : 0;
-			const struct state_counters *c = &ss->counters;
-			o->counters = (struct view_counters){
-				.total_adjustments = c->total_adjustments,
-				.successful_adjustments = c->successful_adjustments,
-				.failed_adjustments = c->failed_adjustments,
-				.blue_green_deployments = c->blue_green_deployments,
-				.rollbacks = c->rollbacks,
-				.threshold_breaches = c->threshold_breaches,
-				.blue_green_succeeded = c->blue_green_deployments,
-				.blue_green_failed = c->blue_green_failed,
-			};
-		}
-		o->has_decision = s->has_decision;
-		o->decision = s->decision;
-		o->decision_time = s->decision_time;
-		if (s->has_rec) {
-			struct engine_policy pol;
-			engine_policy_for(cfg, s->name, &pol);
-			o->has_rec = true;
-			o->rec = s->rec;
-			engine_recommended_limits(&pol, &s->rec, &o->rec_cpu, &o->rec_mem);
-		}
-		const struct state_pending *p = state_pending_find(d->state, s->name);
-		if (p) {
-			o->pending = true;
-			pending_decision(p, &o->pending_decision);
-			o->pending_expires = p->expires;
-		}
-		o->deploying = s->deploying;
-		snprintf(o->deploy_phase, sizeof(o->deploy_phase), "%s", s->phase);
-		snprintf(o->deploy_strategy, sizeof(o->deploy_strategy), "%s", s->strategy);
-		o->has_last_deploy = s->has_last_deploy;
-		snprintf(o->last_deploy_status, sizeof(o->last_deploy_status), "%s",
-		         s->last_status);
-		snprintf(o->last_deploy_strategy, sizeof(o->last_deploy_strategy), "%s",
-		         s->last_strategy);
-		o->last_deploy_time = s->last_time;
-		o->last_deploy_duration = s->last_duration;
-		o->last_deploy_cpu = s->last_cpu;
-		o->last_deploy_mem = s->last_mem;
-	}
-	const struct rm_state *st = d->state;
-	v->history = xcalloc(st->n_history ? st->n_history : 1, sizeof(*v->history));
-	for (size_t i = 0; i < st->n_history; i++) {
-		const struct state_event *e = &st->history[i];
-		struct state_event *o = &v->history[v->n_history++];
-		*o = *e;
-		o->service = e->service ? xstrdup(e->service) : NULL;
-		o->reason = e->reason ? xstrdup(e->reason) : NULL;
-		o->explanation = e->explanation ? xstrdup(e->explanation) : NULL;
-		o->outcome = e->outcome ? xstrdup(e->outcome) : NULL;
-		o->strategy = e->strategy ? xstrdup(e->strategy) : NULL;
-	}
-	notifier_get_stats(d->notifier, &v->notify);
-	return v;
-}
-
 /* Publishes a fresh view (lock held). */
 static void publish(struct daemon *d)
 {
 	if (d->web)
-		web_publish(d->web, build_view(d));
+		web_publish(d->web, daemon_build_view(d));
 }
 
 /* ---- commands from the web layer and the CLI ---- */
@@ -914,6 +702,13 @@ static void command_run(struct daemon *d, struct command *c)
 		             s->phase);
 		return;
 	}
+	if (state_journal_find(d->state, s->name)) {
+		command_done(d, c, -EBUSY,
+		             "another process is deploying %s (see resource-manager status %s); "
+		             "try again when it ends",
+		             s->name, s->name);
+		return;
+	}
 	struct state_pending *p = state_pending_find(d->state, s->name);
 	struct engine_decision dec;
 	if (w->kind == WEB_CMD_REJECT || w->kind == WEB_CMD_APPROVE) {
@@ -922,7 +717,7 @@ static void command_run(struct daemon *d, struct command *c)
 			             s->name);
 			return;
 		}
-		pending_decision(p, &dec);
+		gate_pending_decision(p, &dec);
 		if (w->kind == WEB_CMD_REJECT) {
 			history_add(d, STATE_EVENT_DECISION, s->name, &dec, "rejected", NULL, 0,
 			            NULL);
@@ -965,10 +760,26 @@ static void command_run(struct daemon *d, struct command *c)
 	command_done(d, c, 0, "deployment of %s started", s->name);
 }
 
+/* Takes in what another writer saved since the daemon's last save (lock
+ * held): its deployments in flight, history and records. */
+static void refresh_state(struct daemon *d)
+{
+	char err[300];
+	if (state_store_refresh(d->store, d->state, owns_journal, d, d->cfg->state.history_size,
+	                        err, sizeof(err)) < 0) {
+		char q[400];
+		log_warn("daemon",
+		         "cannot read the state file, keeping the state in memory\terror=%s",
+		         log_quote(err, q, sizeof(q)));
+	}
+}
+
 static void commands_run(struct daemon *d)
 {
 	pthread_mutex_lock(&d->lock);
 	bool any = d->commands != NULL;
+	if (any)
+		refresh_state(d); /* a deployment the CLI started since the last check */
 	while (d->commands) {
 		struct command *c = d->commands;
 		d->commands = c->next;
@@ -976,8 +787,7 @@ static void commands_run(struct daemon *d)
 	}
 	if (any) {
 		char err[256];
-		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
-			log_error("daemon", "cannot save the state: %s", err);
+		save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
 		publish(d);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -1116,10 +926,29 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
 	free(g);
 }
 
+/* Whether another process (the CLI's deploy, rollback, reconcile, or a
+ * deployment an earlier run could not finish) has a deployment of s in the
+ * journal (lock held): the daemon takes no decision for s until it ends. */
+static bool foreign_deployment(struct daemon *d, struct svc *s)
+{
+	const struct state_journal *j = state_journal_find(d->state, s->name);
+	if (!j || s->deploying) {
+		s->foreign_reported = false;
+		return false;
+	}
+	if (!s->foreign_reported)
+		log_info("daemon",
+		         "a deployment by another process is in flight, no decision until it "
+		         "ends\tservice=%s phase=%s",
+		         s->name, bg_phase_to_string(j->machine.phase));
+	s->foreign_reported = true;
+	return true;
+}
+
 /* Checks every service (only_flagged: only those an event flagged). */
 static void check(struct daemon *d, bool only_flagged)
 {
-	double now = time_wall(), t0 = time_monotonic();
+	double now = time_wall(), t0 = time_monotonic(), steady = steady_now(d);
 	char list_err[256] = "";
 	struct docker_container_list *list = list_containers(d, list_err, sizeof(list_err));
 	/* A failed list means the engine is down or slow: its stats would only
@@ -1148,6 +977,7 @@ static void check(struct daemon *d, bool only_flagged)
 	deps_update(d, n > 0, list ? NULL : list_err);
 
 	pthread_mutex_lock(&d->lock);
+	refresh_state(d);
 	snprintf(d->source_used, sizeof(d->source_used), "%s", source_used_name(&d->source));
 	if (list)
 		assign_containers(d, list, names, n);
@@ -1171,10 +1001,10 @@ static void check(struct daemon *d, bool only_flagged)
 		}
 		s->event_ooms = 0;
 		svc_add_point(s, now);
-		if (r < 0 || s->deploying || d->stopping)
+		if (r < 0 || s->deploying || d->stopping || foreign_deployment(d, s))
 			continue;
-		decide(d, s, now, due, due_dec, &n_due);
-		check_drift(d, s, now, due, due_dec, &n_due);
+		decide(d, s, steady, now, due, due_dec, &n_due);
+		check_drift(d, s, steady, due, due_dec, &n_due);
 	}
 	if (list && !d->stopping)
 		start_due(d, due, due_dec, n_due);
@@ -1188,13 +1018,7 @@ static void check(struct daemon *d, bool only_flagged)
 		d->last_check_duration = time_monotonic() - t0;
 	}
 	char serr[256];
-	if (state_save(d->cfg->state.path, d->state, now, serr, sizeof(serr)) < 0) {
-		char q[300];
-		log_error("daemon",
-		          "cannot save the state; it will be retried at the next check\t"
-		          "error=%s",
-		          log_quote(serr, q, sizeof(q)));
-	}
+	save_state(d, now, serr, sizeof(serr)); /* logs a failure */
 	publish(d);
 	pthread_mutex_unlock(&d->lock);
 	log_debug("daemon", "check done\tservices=%zu source=%s requests=%u seconds=%.3f", n,
@@ -1348,27 +1172,8 @@ static void reconcile_record(struct daemon *d, const char *service, const struct
 {
 	if (res->outcome == DEPLOY_SKIPPED || res->outcome == DEPLOY_DRY_RUN)
 		return;
-	struct state_service *ss = state_service_get(d->state, service);
-	deploy_count(&ss->counters, res);
-	if (res->outcome == DEPLOY_APPLIED) {
-		ss->last_good = res->from;
-		ss->applied = res->to;
-		ss->replicas = res->replicas ? res->replicas : 1;
-	}
-	struct state_event ev = {
-		.time = time_wall(),
-		.kind = STATE_EVENT_DEPLOYMENT,
-		.service = (char *)(uintptr_t)service,
-		.reason = (char *)(uintptr_t) "reconciled",
-		.explanation = (char *)(uintptr_t)res->message,
-		.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
-		.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
-		.backend = res->backend ? (char *)(uintptr_t)deploy_backend_to_string(res->backend)
-		                        : NULL,
-		.from = res->from,
-		.to = res->to,
-	};
-	state_history_add(d->state, &ev, d->cfg->state.history_size);
+	deploy_record(d->state, service, res, "reconciled", res->message, time_wall(),
+	              d->cfg->state.history_size);
 }
 
 /* A fresh instance (no journal: /data lost, or the manager rescheduled on
@@ -1405,11 +1210,20 @@ static void reconcile_journal(struct daemon *d)
 		struct state_journal *j = &d->state->journal[i];
 		struct deploy_result res;
 		char q[500];
+		int r = deploy_reconcile(d->docker, d->cfg, j, j->service, &res);
+		if (r == -EBUSY) {
+			/* The CLI is deploying it now: its own record ends it. */
+			log_info("daemon",
+			         "a deployment by another process is in flight, left to it\t"
+			         "service=%s phase=%s",
+			         j->service, bg_phase_to_string(j->machine.phase));
+			i++;
+			continue;
+		}
 		log_warn("daemon",
 		         "found a deployment interrupted by a restart, finishing it\tservice=%s "
 		         "phase=%s",
 		         j->service, bg_phase_to_string(j->machine.phase));
-		int r = deploy_reconcile(d->docker, d->cfg, j, j->service, &res);
 		if (r < 0) {
 			log_error("daemon",
 			          "cannot reconcile now (Docker unreachable?); it stays in the "
@@ -1449,8 +1263,7 @@ static void collect_done(struct daemon *d)
 	if (d->done) {
 		jobs_collect(d);
 		char err[256];
-		if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
-			log_error("daemon", "cannot save the state: %s", err);
+		save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
 		publish(d);
 	}
 	retire_configs(d);
@@ -1654,6 +1467,7 @@ static void daemon_fini(struct daemon *d)
 	free(d->svcs);
 	free(d->running);
 	state_free(d->state);
+	state_store_free(d->store);
 	for (size_t i = 0; i < d->n_retired; i++)
 		config_free(d->retired[i]);
 	free(d->retired);
@@ -1698,7 +1512,7 @@ int daemon_main(const struct daemon_options *opts)
 		goto out;
 	}
 	open_log_file(d->cfg);
-	int r = state_load(d->cfg->state.path, &d->state, err, sizeof(err));
+	int r = state_store_open(d->cfg->state.path, &d->store, &d->state, err, sizeof(err));
 	if (r < 0) {
 		log_error("daemon", "cannot read the state file, not starting: %s",
 		          log_quote(err, q, sizeof(q)));
@@ -1716,6 +1530,8 @@ int daemon_main(const struct daemon_options *opts)
 	deps_configure(d);
 	d->notifier = notifier_new(d->cfg);
 	d->started = time_wall();
+	d->wall0 = d->started;
+	d->mono0 = time_monotonic();
 	if (web_start(d->cfg, on_command, d, &d->web, err, sizeof(err)) < 0) {
 		log_error("daemon", "cannot start the web server, not starting: %s",
 		          log_quote(err, q, sizeof(q)));
@@ -1730,6 +1546,12 @@ int daemon_main(const struct daemon_options *opts)
 	         RM_VERSION, log_quote(d->cfg->source_path, q, sizeof(q)), interval,
 	         dry_run(d) ? "true" : "false", d->cfg->automation.enabled ? "on" : "off",
 	         d->cfg->automation.manual_approval ? "on" : "off", d->cfg->state.path);
+	/* The daemon's own view from the start (the web layer's placeholder
+	 * knows no peer timeout): a first check slowed by a hung peer is slow,
+	 * not stuck. */
+	pthread_mutex_lock(&d->lock);
+	publish(d);
+	pthread_mutex_unlock(&d->lock);
 	reconcile_journal(d);
 	warm_start(d);
 	if (docker_events_start(d->docker, NULL, &d->events) == 0) {
@@ -1743,7 +1565,7 @@ int daemon_main(const struct daemon_options *opts)
 	pthread_mutex_unlock(&d->lock);
 	drain_jobs(d);
 	pthread_mutex_lock(&d->lock);
-	if (state_save(d->cfg->state.path, d->state, time_wall(), err, sizeof(err)) < 0)
+	if (save_state(d, time_wall(), err, sizeof(err)) < 0)
 		log_error("daemon", "cannot save the state at exit: %s",
 		          log_quote(err, q, sizeof(q)));
 	pthread_mutex_unlock(&d->lock);

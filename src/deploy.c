@@ -359,10 +359,7 @@ const struct apply_ops deploy_apply_bluegreen = {
 	.reconcile = deploy_bluegreen_reconcile,
 };
 
-/* One deployment per service at a time, across processes (daemon and CLI):
- * an exclusive lock on a file next to the state file. Returns the fd, -1
- * when there is no place for it, or -EBUSY. */
-static int lock_service(const struct rm_config *cfg, const char *service)
+int deploy_lock_service(const struct rm_config *cfg, const char *service)
 {
 	if (!cfg->state.path || !*cfg->state.path)
 		return -1;
@@ -470,7 +467,7 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 		snprintf(ret->message, sizeof(ret->message), "nothing to change");
 		return -EINVAL;
 	}
-	int lock = req->dry_run ? -1 : lock_service(cfg, req->service);
+	int lock = req->dry_run ? -1 : deploy_lock_service(cfg, req->service);
 	if (lock == -EBUSY) {
 		snprintf(ret->message, sizeof(ret->message),
 		         "another deployment of %s is in progress", req->service);
@@ -575,7 +572,19 @@ int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
 		return 0;
 	}
 	ret->backend = b;
-	return ops->reconcile(c, cfg, j, service, ret);
+	const char *name = j ? j->service : service;
+	/* A deployment whose process is alive holds this lock: never undo it
+	 * under its feet. */
+	int lock = deploy_lock_service(cfg, name);
+	if (lock == -EBUSY) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "a deployment of %s is in progress in another process; left to it", name);
+		return -EBUSY;
+	}
+	int r = ops->reconcile(c, cfg, j, service, ret);
+	if (lock >= 0)
+		close(lock);
+	return r;
 }
 
 void deploy_count(struct state_counters *c, const struct deploy_result *res)
@@ -594,4 +603,36 @@ void deploy_count(struct state_counters *c, const struct deploy_result *res)
 		c->blue_green_failed++;
 	if (res->outcome == DEPLOY_ROLLED_BACK)
 		c->rollbacks++;
+}
+
+void deploy_record(struct rm_state *s, const char *service, const struct deploy_result *res,
+                   const char *reason, const char *explanation, double now, size_t max_history)
+{
+	state_journal_remove(s, service);
+	if (res->outcome == DEPLOY_DRY_RUN)
+		return;
+	struct state_service *ss = state_service_get(s, service);
+	deploy_count(&ss->counters, res);
+	if (res->outcome == DEPLOY_APPLIED) {
+		ss->last_good = res->from;
+		ss->applied = res->to;
+		/* What the deployment found, not a check's count: a check during a
+		 * blue-green may see blue and green both running. */
+		ss->replicas = res->replicas ? res->replicas : 1;
+	}
+	struct state_event ev = {
+		.time = now,
+		.kind = STATE_EVENT_DEPLOYMENT,
+		.service = (char *)(uintptr_t)service,
+		.reason = (char *)(uintptr_t)reason,
+		.explanation = (char *)(uintptr_t)explanation,
+		.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
+		.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
+		.backend = res->backend ? (char *)(uintptr_t)deploy_backend_to_string(res->backend)
+		                        : NULL,
+		.duration = res->duration,
+		.from = res->from,
+		.to = res->to,
+	};
+	state_history_add(s, &ev, max_history);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deploy_internal.h"
 #include "rm/bluegreen.h"
@@ -147,7 +148,7 @@ static enum bg_event do_prepare(struct bg_exec *x)
 		return fail(x, BG_EV_FAILED, "cannot build the copy of %s: %s",
 		            deploy_name(x->blue), err);
 	/* A temporary name; green takes blue's name once blue is gone. */
-	x->green_name = xasprintf("%s-rm-%s", deploy_name(x->blue), ts);
+	x->green_name = xasprintf("%s" DISCOVERY_GREEN_INFIX "%s", deploy_name(x->blue), ts);
 	return BG_EV_DONE;
 }
 

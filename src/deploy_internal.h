@@ -31,6 +31,11 @@
 #define DEPLOY_TEST_PAUSE_ENV "RM_TEST_PAUSE_IN_PHASE"
 
 void deploy_progress(const struct deploy_request *req, const char *fmt, ...) RM_PRINTF(2, 3);
+/* One deployment (or reconciliation) per service at a time, across
+ * processes (daemon and CLI): an exclusive lock on a file next to the state
+ * file. Returns the fd (close it to release), -1 when there is no place for
+ * it, or -EBUSY while another process holds it. */
+int deploy_lock_service(const struct rm_config *cfg, const char *service);
 bool deploy_has_healthcheck(const struct docker_inspect *c);
 double deploy_cpu_of(const struct docker_host_config *h);
 /* The container name without the engine's leading '/'. Borrowed. */

@@ -74,6 +74,44 @@ const char *discovery_opt_in_service(const struct docker_container_summary *c,
 	return c->names[0][0] == '/' ? c->names[0] + 1 : c->names[0];
 }
 
+bool discovery_name_is_green(const char *name)
+{
+	const char *p = NULL;
+	for (const char *q = strstr(name, DISCOVERY_GREEN_INFIX); q;
+	     q = strstr(q + 1, DISCOVERY_GREEN_INFIX))
+		p = q;
+	if (!p || p == name || p == name + 1)
+		return false;
+	p += strlen(DISCOVERY_GREEN_INFIX);
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+bool discovery_is_green(const struct docker_container_summary *c)
+{
+	const char *phase = docker_labels_get(&c->labels, "deployment.phase");
+	return phase && strcmp(phase, "green") == 0 && c->n_names > 0 &&
+	       discovery_name_is_green(c->names[0]);
+}
+
+/* Drops the greens of g when it has another container (blue still runs). */
+static void drop_greens(const struct docker_container_list *list, struct discovery_group *g)
+{
+	size_t others = 0, n = 0;
+	for (size_t i = 0; i < g->n; i++)
+		others += !discovery_is_green(&list->items[g->idx[i]]);
+	if (others == 0 || others == g->n)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		if (!discovery_is_green(&list->items[g->idx[i]]))
+			g->idx[n++] = g->idx[i];
+	g->n = n;
+}
+
 void discovery_group_free(struct discovery_group *g)
 {
 	if (!g)
@@ -98,6 +136,8 @@ void discovery_group_services(const struct docker_container_list *list, const ch
 			if (discovery_matches(c, services[s], rules))
 				g->idx[g->n++] = i;
 		}
+		if (rules->skip_green)
+			drop_greens(list, g);
 	}
 }
 

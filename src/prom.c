@@ -120,10 +120,11 @@ static int check_answer(const struct prom_client *c, const struct http_response 
                         struct prom_response *ret, char *err, size_t errlen)
 {
 	struct prom_response pr = { 0 };
-	char perr[160] = "", excerpt[128];
+	char perr[160] = "";
 	int r = prom_json_parse(resp->body, resp->body_len, &pr, perr, sizeof(perr));
 	bool ok_status = resp->status >= 200 && resp->status < 300;
 	if (r < 0) {
+		char excerpt[128];
 		body_excerpt(resp, excerpt, sizeof(excerpt));
 		if (!ok_status) {
 			r = status_errno(resp->status, NULL);

@@ -440,18 +440,21 @@ enum render_health render_health_status(const struct view *v, double now)
 	for (size_t i = 0; i < v->n_deps && i < RM_ARRAY_SIZE(v->deps); i++)
 		if (v->deps[i].configured && !v->deps[i].up)
 			return RENDER_DEGRADED;
+	if (v->state_error[0])
+		return RENDER_DEGRADED;
 	return RENDER_HEALTHY;
 }
 
 int render_health_json(const struct view *v, double now, bool detail, char **ret_body)
 {
 	enum render_health h = render_health_status(v, now);
-	char ts[40], last[40];
+	char ts[40];
 	time_format_rfc3339(now, ts, sizeof(ts));
 	json_t *o = json_object();
 	json_object_set_new(o, "status", json_string(render_health_to_string(h)));
 	json_object_set_new(o, "timestamp", json_string(ts));
 	if (v->last_check > 0) {
+		char last[40];
 		time_format_rfc3339(v->last_check, last, sizeof(last));
 		json_object_set_new(o, "last_check", json_string(last));
 		json_object_set_new(o, "last_check_age_seconds", jnum(now - v->last_check, 3));
@@ -475,6 +478,17 @@ int render_health_json(const struct view *v, double now, bool detail, char **ret
 		json_object_set_new(deps, d->name, x);
 	}
 	json_object_set_new(o, "dependencies", deps);
+	/* Whether what the daemon knows reaches the disk. */
+	json_t *st = json_object();
+	json_object_set_new(st, "status", json_string(v->state_error[0] ? "not_saved" : "saved"));
+	if (v->state_error[0]) {
+		json_object_set_new(st, "since", jtime(v->state_error_since));
+		/* The reason names paths: for authenticated readers and the log. */
+		if (detail)
+			json_object_set_new(st, "detail", json_string(v->state_error));
+		json_object_set_new(st, "kept_in_memory", json_true());
+	}
+	json_object_set_new(o, "state", st);
 	*ret_body = dump(o);
 	return h == RENDER_UNHEALTHY ? 503 : 200;
 }
@@ -608,11 +622,11 @@ static void metrics_blue_green(struct strbuf *sb, const struct view *v)
 			if (!s->has_last_deploy ||
 			    strcmp(s->last_deploy_strategy, "blue-green") != 0)
 				continue;
-			const char *st[] = { "service", s->name, "status", s->last_deploy_status,
-				             NULL };
-			if (f == 0)
+			if (f == 0) {
+				const char *st[] = { "service", s->name, "status",
+					             s->last_deploy_status, NULL };
 				sample(sb, names[f], st, s->last_deploy_duration);
-			else if (f == 1)
+			} else if (f == 1)
 				svc_sample(sb, names[f], s, s->last_deploy_time);
 			else if (f == 2)
 				svc_sample(sb, names[f], s, s->last_deploy_cpu);

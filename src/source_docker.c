@@ -17,6 +17,8 @@
 #define MAX_PARALLEL SOURCE_DOCKER_PARALLEL
 #define MEM_SAMPLES  64
 
+static const char first_sample[] = "first sample";
+
 /* What the source remembers of one container between checks. */
 struct cstate {
 	char *id;
@@ -45,6 +47,8 @@ struct item {
 	char err[200];
 	struct docker_inspect in;
 	struct docker_stats st;
+	int r2; /* the second sample (second_samples) */
+	struct docker_stats st2;
 
 	bool gone; /* vanished or stopped since the list */
 	bool cpu_known, thr_known, mem_known;
@@ -72,8 +76,8 @@ struct work {
 	struct item *items;
 	size_t n;
 	size_t next;
+	bool stats_only; /* the second sample of second_samples */
 	pthread_mutex_t mu;
-	struct source_docker *sd;
 };
 
 struct worker_arg {
@@ -123,6 +127,12 @@ static void *worker_main(void *arg)
 		if (i >= w->n)
 			break;
 		struct item *it = &w->items[i];
+		if (w->stats_only) {
+			if (it->cpu_reason == first_sample)
+				it->r2 = docker_container_stats(a->client, it->id, &it->st2,
+				                                it->err, sizeof(it->err));
+			continue;
+		}
 		it->r = docker_container_inspect(a->client, it->id, &it->in, it->err,
 		                                 sizeof(it->err));
 		if (it->r == 0 && it->in.state.running)
@@ -132,10 +142,11 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Inspect + stats of every item, up to sd->parallel at a time. */
-static void fetch_all(struct source_docker *sd, struct item *items, size_t n)
+/* Inspect + stats of every item (stats_only: stats of the items at their
+ * first sample), up to sd->parallel at a time. */
+static void fetch_all(struct source_docker *sd, struct item *items, size_t n, bool stats_only)
 {
-	struct work w = { .items = items, .n = n, .sd = sd };
+	struct work w = { .items = items, .n = n, .stats_only = stats_only };
 	struct worker_arg args[MAX_PARALLEL];
 	pthread_t threads[MAX_PARALLEL];
 	size_t k = n < sd->parallel ? n : sd->parallel;
@@ -162,6 +173,38 @@ static void drain_events(struct source_docker *sd)
 	}
 }
 
+/* CPU use and throttling from this stats sample and the previous one of
+ * the container (restarted: the previous one is of an earlier run). */
+static void item_cpu(struct cstate *c, struct item *it, bool restarted)
+{
+	const struct docker_stats *s = &it->st;
+	if (!s->cpu_known) {
+		it->cpu_reason = "no CPU counters in stats";
+	} else if (!c->have_prev || restarted || s->cpu_total_usage < c->prev_cpu ||
+	           s->read_time <= c->prev_read) {
+		it->cpu_reason = first_sample;
+	} else {
+		it->cpu_known = true;
+		it->cpu = (double)(s->cpu_total_usage - c->prev_cpu) / 1e9 /
+		          (s->read_time - c->prev_read);
+		if (c->prev_thr_known && s->throttling_known &&
+		    s->throttling_periods >= c->prev_periods &&
+		    s->throttled_periods >= c->prev_throttled) {
+			it->thr_known = true;
+			it->periods = s->throttling_periods - c->prev_periods;
+			it->throttled = s->throttled_periods - c->prev_throttled;
+		}
+	}
+	if (s->cpu_known) {
+		c->have_prev = true;
+		c->prev_cpu = s->cpu_total_usage;
+		c->prev_read = s->read_time;
+		c->prev_thr_known = s->throttling_known;
+		c->prev_periods = s->throttling_periods;
+		c->prev_throttled = s->throttled_periods;
+	}
+}
+
 /* Turns one container's inspect and stats into values, updating its state. */
 static void item_compute(struct source_docker *sd, struct item *it, double now)
 {
@@ -184,31 +227,7 @@ static void item_compute(struct source_docker *sd, struct item *it, double now)
 	const struct docker_stats *s = &it->st;
 	bool restarted = c->have_prev && c->started_at != it->in.state.started_at_time;
 	c->started_at = it->in.state.started_at_time;
-	if (!s->cpu_known) {
-		it->cpu_reason = "no CPU counters in stats";
-	} else if (!c->have_prev || restarted || s->cpu_total_usage < c->prev_cpu ||
-	           s->read_time <= c->prev_read) {
-		it->cpu_reason = "first sample";
-	} else {
-		it->cpu_known = true;
-		it->cpu = (double)(s->cpu_total_usage - c->prev_cpu) / 1e9 /
-		          (s->read_time - c->prev_read);
-		if (c->prev_thr_known && s->throttling_known &&
-		    s->throttling_periods >= c->prev_periods &&
-		    s->throttled_periods >= c->prev_throttled) {
-			it->thr_known = true;
-			it->periods = s->throttling_periods - c->prev_periods;
-			it->throttled = s->throttled_periods - c->prev_throttled;
-		}
-	}
-	if (s->cpu_known) {
-		c->have_prev = true;
-		c->prev_cpu = s->cpu_total_usage;
-		c->prev_read = s->read_time;
-		c->prev_thr_known = s->throttling_known;
-		c->prev_periods = s->throttling_periods;
-		c->prev_throttled = s->throttled_periods;
-	}
+	item_cpu(c, it, restarted);
 
 	if (s->mem_known) {
 		it->mem_known = true;
@@ -223,6 +242,30 @@ static void item_compute(struct source_docker *sd, struct item *it, double now)
 		for (size_t i = 0; i < c->n_mem; i++)
 			if (c->mem[i].t >= now - sd->mem_window && c->mem[i].v > it->mem_peak)
 				it->mem_peak = c->mem[i].v;
+	}
+}
+
+/* A container seen for the first time (the first check, a new replica, a
+ * green) has one CPU sample: a second one at least 1 s later gives its use
+ * now rather than at the next check (`observe --once` knows CPU). */
+static void second_samples(struct source_docker *sd, struct item *items, size_t n)
+{
+	size_t want = 0;
+	for (size_t i = 0; i < n; i++)
+		want += items[i].r == 0 && !items[i].gone && items[i].cpu_reason == first_sample;
+	if (!want)
+		return;
+	/* Every first read ended before now: 1 s from now is 1 s after each. */
+	struct timespec ts = { 1, 0 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	fetch_all(sd, items, n, true);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		if (it->r < 0 || it->gone || it->cpu_reason != first_sample || it->r2 < 0)
+			continue;
+		it->st = it->st2;
+		item_cpu(cstate_get(sd, it->id), it, false);
 	}
 }
 
@@ -418,10 +461,11 @@ static int collect(void *impl, const char *const *services, size_t n, double now
 		item_of[i] = n_items;
 		items[n_items++].id = list.items[i].id;
 	}
-	fetch_all(sd, items, n_items);
+	fetch_all(sd, items, n_items, false);
 	drain_events(sd); /* oom events that came while fetching */
 	for (size_t i = 0; i < n_items; i++)
 		item_compute(sd, &items[i], now);
+	second_samples(sd, items, n_items);
 	for (size_t s = 0; s < n; s++)
 		observe_service(&groups[s], items, item_of, now, &out[s]);
 	mark_partial(sd, &list, groups, n, out);
@@ -494,6 +538,7 @@ int source_docker_new(const struct rm_config *cfg, struct source *ret)
 	sd->project = xstrdup(cfg->services.project ? cfg->services.project : "");
 	sd->rules.project = sd->project;
 	sd->rules.label_opt_in = cfg->services.label_opt_in;
+	sd->rules.skip_green = true;
 	sd->memory_metric = cfg->monitoring.memory_metric;
 	sd->mem_window =
 	        cfg->monitoring.analysis_window > 0 ? cfg->monitoring.analysis_window : 300;

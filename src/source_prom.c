@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rm/config.h"
+#include "rm/discovery.h"
 #include "rm/http.h"
 #include "rm/prom.h"
 #include "rm/units.h"
@@ -640,6 +641,24 @@ out:
 	return r;
 }
 
+/* A blue-green's green is left out while blue still reports: the usage of
+ * a service is never blue + green (discovery_name_is_green). */
+static void acc_drop_greens(struct service_acc *a)
+{
+	size_t others = 0, n = 0;
+	for (size_t i = 0; i < a->n; i++)
+		others += !discovery_name_is_green(a->c[i].name);
+	if (others == 0 || others == a->n)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		if (discovery_name_is_green(a->c[i].name))
+			free(a->c[i].name);
+		else
+			a->c[n++] = a->c[i];
+	}
+	a->n = n;
+}
+
 static int prom_collect(void *impl, const char *const *services, size_t n, double now,
                         struct observation *out, struct source_stats *stats, char *err,
                         size_t errlen)
@@ -669,8 +688,10 @@ static int prom_collect(void *impl, const char *const *services, size_t n, doubl
 		if (r < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		acc_drop_greens(&accs[i]);
 		summarize(&accs[i], services[i], now, &out[i]);
+	}
 out:
 	if (stats) {
 		stats->requests = prom_client_requests(sp->client) - req0;

@@ -245,10 +245,18 @@ int file_write_atomic(const char *path, const char *data, size_t len, unsigned m
                       size_t errlen)
 {
 	int r = 0;
-	char *tmp = xasprintf("%s.tmp", path);
+	/* A name of its own: two writers never write into one temp file. */
+	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
 	char *dir = xstrdup(path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	bool created = fd >= 0;
 	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create a temporary file beside %s: %s", path,
+		         strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, (mode_t)mode) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		goto out;
@@ -278,7 +286,7 @@ int file_write_atomic(const char *path, const char *data, size_t len, unsigned m
 out:
 	if (fd >= 0)
 		close(fd);
-	if (r < 0)
+	if (r < 0 && created)
 		unlink(tmp);
 	free(tmp);
 	free(dir);

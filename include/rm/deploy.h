@@ -110,6 +110,15 @@ enum deploy_strategy deploy_pick_strategy(const struct rm_config *cfg, const cha
  * skipped deployments count nothing). */
 void deploy_count(struct state_counters *c, const struct deploy_result *res);
 
+/* The one place a finished deployment of service is recorded in s, for the
+ * daemon and the CLI alike: its journal entry goes; unless it was a dry run,
+ * the counters grow (deploy_count), a success makes res->from the rollback
+ * target (last good) and res->to the managed limits (applied, drift), and a
+ * deployment event (reason, explanation; res's outcome, strategy, duration,
+ * limits) joins the history, bounded by max_history. */
+void deploy_record(struct rm_state *s, const char *service, const struct deploy_result *res,
+                   const char *reason, const char *explanation, double now, size_t max_history);
+
 /* Runs one deployment. Returns 0 when the deployment ran to an outcome (see
  * ret->outcome), or a negative errno when it could not start (bad request,
  * Docker unreachable: ret->message says why, nothing was changed). */
@@ -119,7 +128,9 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 /* Finishes or undoes an interrupted deployment found in the journal (or by
  * deployment.* labels when j is NULL and service is given): afterwards exactly
  * one container serves the service, with either the old or the new limits, and
- * no leftover. Returns 0 with the outcome in ret, or a negative errno. */
+ * no leftover. Returns 0 with the outcome in ret, or a negative errno:
+ * -EBUSY (ret->message says so) when another process is deploying the service
+ * right now (it holds the service's deploy lock): nothing is touched. */
 int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
                      const struct state_journal *j, const char *service, struct deploy_result *ret);
 

@@ -22,7 +22,21 @@
 struct discovery_rules {
 	const char *project; /* "" or NULL = any project */
 	bool label_opt_in;
+	/* Leave out a blue-green replacement's green while another container
+	 * of its service runs (blue): usage is never blue + green. */
+	bool skip_green;
 };
+
+/* A blue-green green carries this infix in its temporary name,
+ * <blue>-rm-<unix time>, until it takes blue's name. */
+#define DISCOVERY_GREEN_INFIX "-rm-"
+
+/* Whether name (a leading '/' aside) is a green's temporary name. */
+bool discovery_name_is_green(const char *name);
+
+/* Whether c is a green before it took blue's name: labelled
+ * deployment.phase=green and named as discovery_name_is_green says. */
+bool discovery_is_green(const struct docker_container_summary *c);
 
 /* true when container c belongs to the monitored service name. */
 bool discovery_matches(const struct docker_container_summary *c, const char *service,
@@ -42,7 +56,8 @@ struct discovery_group {
 void discovery_group_free(struct discovery_group *g);
 
 /* Fills groups[0..n_services) with the containers of list matching each
- * service (running ones only when running_only). A container may appear in
+ * service (running ones only when running_only; greens left out as
+ * rules->skip_green says). A container may appear in
  * several groups. groups is caller-provided; each entry owned, free with
  * discovery_group_free. */
 void discovery_group_services(const struct docker_container_list *list, const char *const *services,

@@ -150,7 +150,7 @@ char *state_json_serialize(const struct rm_state *s);
  * can report it). -errno when the file exists but cannot be read. */
 int state_load(const char *path, struct rm_state **ret, char *err, size_t errlen);
 
-/* Writes atomically: <path>.tmp, fsync, rename over path, fsync the folder.
+/* Writes atomically: a temp file of its own, fsync, rename over path, fsync the folder.
  * Returns 0 or -errno (the previous file is intact on failure). */
 int state_save(const char *path, const struct rm_state *s, double now, char *err, size_t errlen);
 

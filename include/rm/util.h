@@ -50,7 +50,8 @@ void time_format_rfc3339(double t, char *buf, size_t len);
 int file_read_all(const char *path, size_t max_size, char **ret_data, size_t *ret_len);
 
 /* Replaces path with data[0..len) so that a reader or a crash sees the old
- * file or the new one, never part of one: <path>.tmp (created with mode),
+ * file or the new one, never part of one: a temp file of its own,
+ * <path>.tmp-XXXXXX (mkostemp, then mode),
  * fsync, rename over path, fsync of the folder. Returns 0, or -errno with
  * what failed and the file's name in err (then path is unchanged and no
  * temporary file is left). */

@@ -115,6 +115,10 @@ struct view {
 	struct state_event *history; /* oldest first */
 	size_t n_history;
 	struct notify_stats notify;
+	/* The state file cannot be saved (full disk, read-only folder): the
+	 * state is kept in memory and saved again once it can be. "" = saved. */
+	char state_error[200];
+	double state_error_since;
 };
 
 void view_free(struct view *v);

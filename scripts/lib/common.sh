@@ -12,7 +12,7 @@ rm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 RM_BUILD_PACKAGES=(build-essential cmake pkg-config curl libcurl4-openssl-dev libjansson-dev
   libcyaml-dev libyaml-dev libcivetweb-dev libjs-chart.js)
 RM_RUN_PACKAGES=(docker.io)
-RM_TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format docker.io busybox-static
+RM_TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck faketime docker.io busybox-static
   prometheus prometheus-alertmanager chromium chromium-driver python3-selenium haproxy hey docker-compose)
 
 # Installs the packages that are not installed yet (one apt-get update first).

@@ -18,6 +18,20 @@ rm_wait_log() {
   return 1
 }
 
+# rm_wait_decision URL SERVICE REASON SECONDS: 0 once the daemon at URL (its
+# /api/v1/status) shows SERVICE's last decision held or made for REASON
+# (cooldown, daily_cap, ...): proof that the rule, not chance, is what acts.
+rm_wait_decision() {
+  for _ in $(seq 1 $(($4 * 5))); do
+    curl -fsS --max-time 2 "$1/api/v1/status" 2>/dev/null | python3 -c 'import json, sys
+s = [x for x in json.load(sys.stdin)["services"] if x["name"] == sys.argv[1]]
+sys.exit(0 if s and (s[0].get("decision") or {}).get("reason") == sys.argv[2] else 1)' "$2" "$3" \
+      && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
 # A container's labels as sorted JSON, without the deployment.* ones a
 # blue-green copy adds; from `docker inspect` on stdin.
 rm_labels_of() {

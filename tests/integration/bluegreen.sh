@@ -177,7 +177,7 @@ rc=$?
 cat "$out/deploy3.log"
 [ "$rc" -eq 0 ] && grep -q "strategy in-place (stateful" "$out/deploy3.log" && ok "stateful goes in place" \
   || bad "stateful deploy exit $rc"
-grep -q "deploy: --metrics: cannot create $out/no/such/dir/bg.prom.tmp: No such file or directory; the deployment's outcome above stands" \
+grep -q "deploy: --metrics: cannot create a temporary file beside $out/no/such/dir/bg.prom: No such file or directory; the deployment's outcome above stands" \
   "$out/deploy3.log" && ok "an unwritable --metrics file is named, the deployment stands" || bad "no --metrics error"
 [ "$(docker inspect "$db" --format '{{.Id}} {{.State.StartedAt}}')" = "$id0" ] && ok "same container, not restarted" \
   || bad "container restarted"

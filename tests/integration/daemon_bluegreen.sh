@@ -93,7 +93,11 @@ t0=$SECONDS
 pid=$!
 if rm_wait_log "$out/run.log" "change applied" 60; then ok "the daemon applied a change ($((SECONDS - t0)) s after its start)"
 else bad "no change applied"; tail -30 "$out/run.log"; fi
-sleep 1
+# The load goes on until the daemon wants a second increase and the
+# cooldown holds it: a broken cooldown would make a second change here.
+rm_wait_decision "http://127.0.0.1:$port" "$svc" cooldown 40 \
+  && ok "the cooldown holds a second increase under the same load" \
+  || bad "no decision held by the cooldown within 40 s of the change"
 touch "$out/stop-load"; wait "${loads[@]}"; loads=()
 
 grep -q "deploying service=$svc reason=cpu_high" "$out/run.log" && ok "its own decision: cpu_high" \

@@ -147,12 +147,55 @@ static void test_swarm_tasks(void **state)
 	docker_container_list_free(&l);
 }
 
+/* A blue-green's green is left out while blue runs, and counts alone. */
+static void test_green_left_out_while_blue_runs(void **state)
+{
+	const char *both =
+	        "[{\"Id\":\"b\",\"Names\":[\"/web-1\"],\"State\":\"running\",\"Labels\":"
+	        "{\"com.docker.compose.service\":\"web\"}},"
+	        "{\"Id\":\"g\",\"Names\":[\"/web-1-rm-1700000000\"],\"State\":\"running\","
+	        "\"Labels\":{\"com.docker.compose.service\":\"web\",\"deployment.phase\":"
+	        "\"green\"}}]";
+	struct docker_container_list l = { 0 };
+	assert_int_equal(docker_json_parse_container_list(both, strlen(both), &l, NULL, 0), 0);
+	const char *const services[] = { "web" };
+	struct discovery_group g;
+	char buf[8];
+	struct discovery_rules rules = { .skip_green = true };
+	discovery_group_services(&l, services, 1, &rules, true, &g);
+	ids(&l, &g, buf);
+	assert_string_equal(buf, "b");
+	discovery_group_free(&g);
+	rules.skip_green = false; /* status and reconcile see both */
+	discovery_group_services(&l, services, 1, &rules, true, &g);
+	ids(&l, &g, buf);
+	assert_string_equal(buf, "bg");
+	discovery_group_free(&g);
+	/* Blue stopped: green serves alone and is the service. */
+	free(l.items[0].state);
+	l.items[0].state = xstrdup("exited");
+	rules.skip_green = true;
+	discovery_group_services(&l, services, 1, &rules, true, &g);
+	ids(&l, &g, buf);
+	assert_string_equal(buf, "g");
+	discovery_group_free(&g);
+	docker_container_list_free(&l);
+
+	assert_true(discovery_name_is_green("web-1-rm-1700000000"));
+	assert_true(discovery_name_is_green("/a-rm-b-rm-12"));
+	assert_false(discovery_name_is_green("web-1-rm-"));
+	assert_false(discovery_name_is_green("web-1-rm-17x"));
+	assert_false(discovery_name_is_green("-rm-12"));
+	assert_false(discovery_name_is_green("web"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_and_labels),
 		cmocka_unit_test(test_opt_in),
 		cmocka_unit_test(test_swarm_tasks),
+		cmocka_unit_test(test_green_left_out_while_blue_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
