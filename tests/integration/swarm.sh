@@ -122,6 +122,9 @@ docker service create --detach --name "$svc" --network name="$net",alias=web \
   --health-cmd "$hc" --health-interval 2s --health-retries 3 --health-start-period 2s \
   --no-resolve-image "$img" web-alloc 36 8080 >/dev/null || { bad "service create"; exit 1; }
 rm_haproxy_config "$out/haproxy.cfg" web 8080
+# Docker's DNS answers slowly while Swarm moves tasks: keep the last good
+# answer through a timeout or a refusal instead of dropping every server.
+sed -i 's/^  hold nx 1s$/  hold nx 1s\n  hold timeout 30s\n  hold refused 30s\n  hold other 30s/' "$out/haproxy.cfg"
 docker run -d --pull=never --name "$p-lb" --network "$net" -p 127.0.0.1::8080 \
   -v "$out/haproxy.cfg:/etc/haproxy/haproxy.cfg:ro" "$lbimg" >/dev/null || { bad "haproxy start"; exit 1; }
 lbport=$(docker port "$p-lb" 8080 | head -1 | sed 's/.*://')
