@@ -37,14 +37,8 @@ int deploy_swarm_find(struct docker_client *c, const struct rm_config *cfg, cons
 	int r = swarm_services_list(c, &l, err, errlen);
 	if (r < 0)
 		return r == -ENOTCONN ? -ENOENT : r;
-	const char *project = cfg->services.project;
-	char *qualified = project && *project ? xasprintf("%s_%s", project, service) : NULL;
-	size_t found = l.n;
-	for (size_t i = 0; i < l.n && found == l.n; i++)
-		if ((qualified && strcmp(l.items[i].name, qualified) == 0) ||
-		    swarm_service_matches(&l.items[i], service))
-			found = i;
-	free(qualified);
+	long k = swarm_service_select(&l, service, cfg->services.project);
+	size_t found = k < 0 ? l.n : (size_t)k;
 	if (found == l.n) {
 		snprintf(err, errlen, "no Swarm service %s", service);
 		r = -ENOENT;
@@ -137,7 +131,7 @@ static int update(struct swarm_exec *x, struct swarm_update *u, bool rollback, c
 		char *body = NULL;
 		if (r == 0 && rollback)
 			body = xstrdup(s.spec);
-		else if (r == 0 && swarm_json_update_body(s.spec, u, &body) < 0)
+		else if (r == 0 && (!u || swarm_json_update_body(s.spec, u, &body) < 0))
 			r = -EINVAL;
 		if (r == 0)
 			r = swarm_service_update(x->c, x->id, s.version, body, rollback, x->err,

@@ -281,6 +281,22 @@ bool swarm_service_matches(const struct swarm_service *s, const char *name)
 	       strcmp(s->name + n + 1, name) == 0;
 }
 
+long swarm_service_select(const struct swarm_service_list *l, const char *name, const char *project)
+{
+	bool any = !project || !*project;
+	size_t n = any ? 0 : strlen(project);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct swarm_service *s = &l->items[i];
+		const char *stack = docker_labels_get(&s->labels, SWARM_LABEL_STACK);
+		bool qualified = !any && strncmp(s->name, project, n) == 0 && s->name[n] == '_' &&
+		                 strcmp(s->name + n + 1, name) == 0;
+		bool in_stack = any || (stack && strcmp(stack, project) == 0);
+		if (qualified || (in_stack && swarm_service_matches(s, name)))
+			return (long)i;
+	}
+	return -1;
+}
+
 /* The object at key of o, created when absent or not an object. */
 static json_t *obj(json_t *o, const char *key)
 {

@@ -76,6 +76,13 @@ void swarm_task_list_free(struct swarm_task_list *l);
  * prefix. PURE. */
 bool swarm_service_matches(const struct swarm_service *s, const char *name);
 
+/* PURE. The index in l of the service a monitored name means, or -1: with
+ * a project (the stack), "<project>_<name>" or a service of that stack
+ * matching name; without one, any service matching name
+ * (swarm_service_matches). */
+long swarm_service_select(const struct swarm_service_list *l, const char *name,
+                          const char *project);
+
 /* PURE. Parse a GET /services answer (an array) or a GET /services/{id}
  * answer (an object). Returns 0 or -EBADMSG with the field in err. */
 int swarm_json_parse_services(const char *data, size_t len, struct swarm_service_list *ret,

@@ -56,6 +56,29 @@ static void test_parse_service(void **state)
 	swarm_service_free(&s);
 }
 
+static void test_select(void **state)
+{
+	(void)state;
+	const char *json = "[{\"ID\":\"a\",\"Spec\":{\"Name\":\"blog_web\",\"Labels\":"
+	                   "{\"com.docker.stack.namespace\":\"blog\"}}},"
+	                   "{\"ID\":\"b\",\"Spec\":{\"Name\":\"shop_web\",\"Labels\":"
+	                   "{\"com.docker.stack.namespace\":\"shop\"}}},"
+	                   "{\"ID\":\"c\",\"Spec\":{\"Name\":\"shop_api\"}},"
+	                   "{\"ID\":\"d\",\"Spec\":{\"Name\":\"db\"}}]";
+	struct swarm_service_list l = { 0 };
+	char err[256];
+	assert_int_equal(swarm_json_parse_services(json, strlen(json), &l, err, sizeof(err)), 0);
+	assert_int_equal(swarm_service_select(&l, "web", ""), 0); /* the first stack's */
+	assert_int_equal(swarm_service_select(&l, "web", "shop"), 1);
+	assert_int_equal(swarm_service_select(&l, "shop_web", "shop"), 1);
+	assert_int_equal(swarm_service_select(&l, "blog_web", "shop"), -1); /* another stack */
+	assert_int_equal(swarm_service_select(&l, "api", "shop"), 2);       /* named, no label */
+	assert_int_equal(swarm_service_select(&l, "db", ""), 3);
+	assert_int_equal(swarm_service_select(&l, "db", "shop"), -1);
+	assert_int_equal(swarm_service_select(&l, "nope", ""), -1);
+	swarm_service_list_free(&l);
+}
+
 static void test_parse_bad(void **state)
 {
 	(void)state;
@@ -172,9 +195,9 @@ static void test_update_body_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_service),       cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_parse_tasks),         cmocka_unit_test(test_update_body),
-		cmocka_unit_test(test_update_body_refused),
+		cmocka_unit_test(test_parse_service), cmocka_unit_test(test_select),
+		cmocka_unit_test(test_parse_bad),     cmocka_unit_test(test_parse_tasks),
+		cmocka_unit_test(test_update_body),   cmocka_unit_test(test_update_body_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
