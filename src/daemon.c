@@ -392,8 +392,10 @@ static void job_finish(struct daemon *d, struct job *job)
 	char q[600];
 	if (ok) {
 		log_info("daemon",
-		         "change applied\tservice=%s strategy=%s duration=%.1fs detail=%s",
-		         job->service, strategy, res->duration, log_quote(expl, q, sizeof(q)));
+		         "change applied\tservice=%s strategy=%s duration=%.1fs detail=%s "
+		         "backend=%s",
+		         job->service, strategy, res->duration, log_quote(expl, q, sizeof(q)),
+		         deploy_backend_to_string(res->backend));
 		notify(d, NOTIFY_RESOURCE_ADJUSTMENT, job->service, &job->decision, expl);
 		if (bg)
 			notify(d, NOTIFY_BLUE_GREEN_DEPLOYMENT, job->service, &job->decision, expl);
