@@ -1418,9 +1418,13 @@ static void validate_services(struct vctx *v)
 	}
 }
 
-static const char *const known_events[] = { "resource_adjustment", "blue_green_deployment",
-	                                    "deployment_failure",  "service_critical",
-	                                    "threshold_breach",    NULL };
+static const char *const known_events[] = { "resource_adjustment",
+	                                    "blue_green_deployment",
+	                                    "deployment_failure",
+	                                    "service_critical",
+	                                    "threshold_breach",
+	                                    "change_reverted",
+	                                    NULL };
 static const char *const known_metrics[] = { "total_adjustments",  "successful_adjustments",
 	                                     "failed_adjustments", "blue_green_deployments",
 	                                     "rollbacks",          "services_monitored",
@@ -1459,7 +1463,7 @@ static void validate_endpoints(struct vctx *v)
 			verr(v, CONFIG_ERROR, "notifications.events", 0,
 			     "unknown event '%s' (known: resource_adjustment, "
 			     "blue_green_deployment, deployment_failure, service_critical, "
-			     "threshold_breach)",
+			     "threshold_breach, change_reverted)",
 			     c->notifications.events.items[i]);
 	for (size_t i = 0; i < c->metrics.track.n; i++)
 		if (!str_in_list(c->metrics.track.items[i], known_metrics))

@@ -30,6 +30,7 @@
 #include "rm/state_store.h"
 #include "rm/units.h"
 #include "rm/util.h"
+#include "rm/verify.h"
 #include "rm/view.h"
 #include "rm/web.h"
 
@@ -345,6 +346,95 @@ static void job_free(struct job *job)
 	free(job);
 }
 
+/* ---- the watch after a change (adjustment.verify_window, verify.h) ---- */
+
+/* Starts watching the change res applied (lock held). The serving container
+ * is the baseline: its restarts and OOM kills count from now. */
+static void watch_begin(struct daemon *d, const struct svc *s, struct state_service *ss,
+                        const struct deploy_result *res, double now)
+{
+	const struct rm_config *cfg = d->cfg;
+	struct verify_signals s0 = { .restarts_known = true, .ooms_known = true };
+	if (!(cfg->adjustment.verify_window > 0))
+		return;
+	ss->watching = true;
+	verify_begin(cfg, &ss->watch, now, res->from.cpu, res->to.cpu, res->from.memory,
+	             res->to.memory, &s0, s->measured && s->obs.cpu_throttled_known,
+	             s->obs.cpu_throttled);
+}
+
+/* What this check tells the watch of s: OOM kills (the source's and the
+ * events'), a restart (the youngest replica younger than the watch, beyond
+ * a blue-green copy's start), throttling. Accumulated in the watch. */
+static void watch_signals(const struct rm_config *cfg, const struct svc *s, struct verify_watch *w,
+                          double now, struct verify_signals *ret)
+{
+	const struct observation *o = &s->obs;
+	if (o->oom_known)
+		w->ooms_seen += o->oom_kills;
+	double since = now - w->started, slack = 2 * cfg->monitoring.check_interval + 60;
+	if (o->uptime_known && since > slack && o->uptime + slack < since && !w->restarted)
+		w->restarted = 1;
+	*ret = (struct verify_signals){
+		.restarts_known = o->uptime_known,
+		.restarts = w->restarts0 + w->restarted,
+		.ooms_known = o->oom_known,
+		.ooms = w->ooms0 + w->ooms_seen,
+		.throttled_known = o->cpu_throttled_known,
+		.throttled = o->cpu_throttled,
+	};
+}
+
+/* One check of s's watch (lock held): a regression reverts the change
+ * through the same deployment path and returns true (no other decision this
+ * check); a clean window makes the new limits the last known good. */
+static bool watch_check(struct daemon *d, struct svc *s, double steady, double now)
+{
+	const struct rm_config *cfg = d->cfg;
+	struct state_service *ss = state_service_get(d->state, s->name);
+	struct verify_signals sig;
+	struct verify_result vr;
+	char q[400];
+	if (!ss->watching || !s->measured)
+		return false;
+	watch_signals(cfg, s, &ss->watch, now, &sig);
+	verify_step(cfg, &ss->watch, &sig, now, &vr);
+	if (vr.verdict == VERIFY_WATCHING)
+		return false;
+	const struct verify_watch *w = &ss->watch;
+	ss->watching = false;
+	if (vr.verdict == VERIFY_PASSED) {
+		ss->last_good = (struct state_limits){ true, w->cpu_to, w->mem_to };
+		log_info("daemon",
+		         "change verified, now the last known good	service=%s detail=%s",
+		         s->name, log_quote(vr.why, q, sizeof(q)));
+		return false;
+	}
+	struct engine_decision dec = {
+		.reason = ENGINE_REASON_REVERTED,
+		.cpu_reason = ENGINE_REASON_REVERTED,
+		.mem_reason = ENGINE_REASON_REVERTED,
+		.change_cpu = w->cpu_from > 0 && fabs(w->cpu_from - w->cpu_to) > 1e-9,
+		.cpu_from = w->cpu_to,
+		.cpu_to = w->cpu_from,
+		.change_mem = w->mem_from > 0 && w->mem_from != w->mem_to,
+		.mem_from = w->mem_to,
+		.mem_to = w->mem_from,
+	};
+	snprintf(dec.explanation, sizeof(dec.explanation), "reverted (%s): %s",
+	         verify_signal_to_string(vr.signal), vr.why);
+	engine_note_revert(cfg, &ss->engine, w->cpu_from, w->cpu_to, w->mem_from, w->mem_to,
+	                   steady);
+	ss->counters.failed_adjustments++;
+	log_warn("daemon", "change made the service worse, reverting it	service=%s detail=%s",
+	         s->name, log_quote(dec.explanation, q, sizeof(q)));
+	history_add(d, STATE_EVENT_DECISION, s->name, &dec, "reverted", NULL, 0, NULL);
+	notify(d, NOTIFY_CHANGE_REVERTED, s->name, &dec, dec.explanation);
+	if (engine_decision_changes(&dec) && !dry_run(d))
+		job_start(d, s, &dec);
+	return true;
+}
+
 /* Records a finished deployment (lock held). */
 static void job_finish(struct daemon *d, struct job *job)
 {
@@ -377,6 +467,10 @@ static void job_finish(struct daemon *d, struct job *job)
 	}
 	struct state_service *ss = state_service_get(d->state, job->service);
 	engine_apply_result(d->cfg, &ss->engine, dec, ok, steady, engine_local_day(now));
+	if (dec->reason == ENGINE_REASON_REVERTED)
+		ss->watching = false;
+	else if (ok)
+		watch_begin(d, s, ss, res, now);
 	if (ok)
 		s->drift_reported = false;
 	s->has_last_deploy = true;
@@ -1004,6 +1098,8 @@ static void check(struct daemon *d, bool only_flagged)
 		s->event_ooms = 0;
 		svc_add_point(s, now);
 		if (r < 0 || s->deploying || d->stopping || foreign_deployment(d, s))
+			continue;
+		if (watch_check(d, s, steady, now))
 			continue;
 		decide(d, s, steady, now, due, due_dec, &n_due);
 		check_drift(d, s, steady, due, due_dec, &n_due);

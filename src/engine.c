@@ -781,11 +781,12 @@ static void note_slack(struct res *r)
 static void cpu_target(const struct engine_input *in, struct res *r)
 {
 	double floor = 0;
-	char note[64] = "", age[32];
+	char note[64] = "";
 	if (r->want == WANT_NONE)
 		return;
 	if (r->want == WANT_DOWN && r->rec && r->rec->floor > 0 &&
 	    r->cause != ENGINE_REASON_OPTIONAL_SCALE_DOWN) {
+		char age[32];
 		floor = r->rec->floor;
 		units_format_duration(r->rec->floor_age, age, sizeof(age));
 		snprintf(note, sizeof(note), "throttled %s ago", age);

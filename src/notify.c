@@ -26,6 +26,7 @@ static const struct {
 	{ NOTIFY_RESOURCE_ADJUSTMENT, "ResourceAdjustment", "info" },
 	{ NOTIFY_BLUE_GREEN_DEPLOYMENT, "BlueGreenDeployment", "info" },
 	{ NOTIFY_DEPLOYMENT_FAILURE, "DeploymentFailure", "warning" },
+	{ NOTIFY_CHANGE_REVERTED, "ChangeReverted", "warning" },
 	{ NOTIFY_SERVICE_CRITICAL, "ServiceCritical", "critical" },
 	{ NOTIFY_THRESHOLD_BREACH, "ThresholdBreach", "warning" },
 };
@@ -50,6 +51,8 @@ static const char *summary_verb(const char *event)
 {
 	if (strcmp(event, NOTIFY_DEPLOYMENT_FAILURE) == 0)
 		return "Deployment failed for";
+	if (strcmp(event, NOTIFY_CHANGE_REVERTED) == 0)
+		return "Change reverted for";
 	if (strcmp(event, NOTIFY_BLUE_GREEN_DEPLOYMENT) == 0)
 		return "Blue-green deployment for";
 	if (strcmp(event, NOTIFY_SERVICE_CRITICAL) == 0)
@@ -266,7 +269,11 @@ struct notifier *notifier_new(const struct rm_config *cfg)
 void notifier_send(struct notifier *n, const struct notify_event *ev)
 {
 	pthread_mutex_lock(&n->lock);
-	if (!n->enabled || !strlist_contains(&n->events, ev->event)) {
+	/* A reverted change is a failed one: deployment_failure subscribes to it. */
+	bool wanted = strlist_contains(&n->events, ev->event) ||
+	              (strcmp(ev->event, NOTIFY_CHANGE_REVERTED) == 0 &&
+	               strlist_contains(&n->events, NOTIFY_DEPLOYMENT_FAILURE));
+	if (!n->enabled || !wanted) {
 		n->stats.filtered++;
 		pthread_mutex_unlock(&n->lock);
 		return;

@@ -225,10 +225,11 @@ static int check_range_answer(const struct prom_client *c, const struct http_res
                               struct prom_matrix *ret, char *err, size_t errlen)
 {
 	struct prom_matrix m = { 0 };
-	char perr[160] = "", excerpt[128];
+	char perr[160] = "";
 	bool ok_status = resp->status >= 200 && resp->status < 300;
 	int r = prom_matrix_parse(resp->body, resp->body_len, &m, perr, sizeof(perr));
 	if (r < 0) {
+		char excerpt[128];
 		body_excerpt(resp, excerpt, sizeof(excerpt));
 		r = ok_status ? -EBADMSG : status_errno(resp->status, NULL);
 		if (err && ok_status)

@@ -277,6 +277,47 @@ static json_t *write_histogram(const struct histogram *h)
 	                 (json_int_t)h->samples, "offset", (json_int_t)lo, "weights", w);
 }
 
+/* The watch after the last change (verify.h). */
+static void read_watch(struct pctx *p, json_t *o, const char *path, struct verify_watch *w)
+{
+	w->started = get_num(p, o, "started", path, 0);
+	w->until = get_num(p, o, "until", path, 0);
+	w->cpu_decreased = get_bool(p, o, "cpu_decreased", path, false);
+	w->mem_decreased = get_bool(p, o, "mem_decreased", path, false);
+	w->cpu_from = get_num(p, o, "cpu_from", path, 0);
+	w->cpu_to = get_num(p, o, "cpu_to", path, 0);
+	double mf = get_num(p, o, "mem_from", path, 0), mt = get_num(p, o, "mem_to", path, 0);
+	if (mf < 0 || mf > 9e18 || mt < 0 || mt > 9e18)
+		perr(p, path, "memory out of range");
+	else {
+		w->mem_from = (uint64_t)mf;
+		w->mem_to = (uint64_t)mt;
+	}
+	w->restarts0 = (unsigned)get_int(p, o, "restarts0", path, 0, 1000000);
+	w->ooms0 = (unsigned)get_int(p, o, "ooms0", path, 0, 1000000);
+	w->throttled_before_known = get_bool(p, o, "throttled_before_known", path, false);
+	w->throttled_before = get_num(p, o, "throttled_before", path, 0);
+	w->checks = (unsigned)get_int(p, o, "checks", path, 0, 100000000);
+	w->ooms_seen = (unsigned)get_int(p, o, "ooms_seen", path, 0, 1000000);
+	w->restarted = (unsigned)get_int(p, o, "restarted", path, 0, 1000000);
+}
+
+static json_t *write_watch(const struct verify_watch *w)
+{
+	json_t *o = json_pack("{s:f, s:f, s:b, s:b, s:f, s:f, s:I, s:I}", "started", w->started,
+	                      "until", w->until, "cpu_decreased", w->cpu_decreased, "mem_decreased",
+	                      w->mem_decreased, "cpu_from", w->cpu_from, "cpu_to", w->cpu_to,
+	                      "mem_from", (json_int_t)w->mem_from, "mem_to", (json_int_t)w->mem_to);
+	json_object_set_new(o, "restarts0", json_integer(w->restarts0));
+	json_object_set_new(o, "ooms0", json_integer(w->ooms0));
+	json_object_set_new(o, "throttled_before_known", json_boolean(w->throttled_before_known));
+	json_object_set_new(o, "throttled_before", json_real(w->throttled_before));
+	json_object_set_new(o, "checks", json_integer(w->checks));
+	json_object_set_new(o, "ooms_seen", json_integer(w->ooms_seen));
+	json_object_set_new(o, "restarted", json_integer(w->restarted));
+	return o;
+}
+
 static void read_usage(struct pctx *p, json_t *o, const char *path, struct usage_history *u)
 {
 	static const char *const keys[] = { "cpu", "memory" };
@@ -345,6 +386,13 @@ static void read_services(struct pctx *p, json_t *root, struct rm_state *s)
 				char *cp = xasprintf("%s.counters", path);
 				read_counters(p, c, cp, &sv->counters);
 				free(cp);
+			}
+			json_t *wt = get_obj(p, v, "watch", path);
+			if (wt) {
+				char *wp = xasprintf("%s.watch", path);
+				sv->watching = true;
+				read_watch(p, wt, wp, &sv->watch);
+				free(wp);
 			}
 			json_t *u = get_obj(p, v, "usage", path);
 			if (u) {
@@ -513,6 +561,8 @@ char *state_json_serialize(const struct rm_state *s)
 			                              write_histogram(&sv->usage.mem), "cpu_floor",
 			                              sv->usage.cpu_floor, "cpu_floor_time",
 			                              sv->usage.cpu_floor_time));
+		if (sv->watching)
+			json_object_set_new(o, "watch", write_watch(&sv->watch));
 		json_object_set_new(svcs, sv->name, o);
 	}
 	json_object_set_new(root, "services", svcs);

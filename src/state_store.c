@@ -39,7 +39,7 @@ int state_lock(const char *path, double timeout)
 			close(fd);
 			return -EWOULDBLOCK;
 		}
-		struct timespec ts = { 0, 5000000 };
+		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
 	return fd;

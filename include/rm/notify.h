@@ -13,6 +13,7 @@ struct rm_config;
 #define NOTIFY_RESOURCE_ADJUSTMENT   "resource_adjustment"
 #define NOTIFY_BLUE_GREEN_DEPLOYMENT "blue_green_deployment"
 #define NOTIFY_DEPLOYMENT_FAILURE    "deployment_failure"
+#define NOTIFY_CHANGE_REVERTED       "change_reverted"
 #define NOTIFY_SERVICE_CRITICAL      "service_critical"
 #define NOTIFY_THRESHOLD_BREACH      "threshold_breach"
 

@@ -16,6 +16,7 @@
 #include "rm/bluegreen.h"
 #include "rm/engine.h"
 #include "rm/recommender.h"
+#include "rm/verify.h"
 
 /* 1: the first format. 2: per-service usage histograms ("usage") and the
  * percentile policy's engine fields; a version 1 file loads as a service with
@@ -48,6 +49,8 @@ struct state_service {
 	struct state_limits last_good; /* before the last change: what rollback restores */
 	struct state_limits applied;   /* what the last change applied (drift detection) */
 	struct usage_history usage;    /* the percentile recommender's histograms */
+	bool watching;                 /* the last change is being watched (verify.h) */
+	struct verify_watch watch;
 };
 
 /* One deployment in flight, written before each side effect. */

@@ -41,7 +41,9 @@ struct verify_watch {
 	unsigned restarts0, ooms0;
 	bool throttled_before_known;
 	double throttled_before;
-	unsigned checks; /* checks seen so far */
+	unsigned checks;    /* checks seen so far */
+	unsigned ooms_seen; /* caller's count of OOM kills since the start */
+	unsigned restarted; /* caller's count of restarts seen since the start */
 };
 
 enum verify_verdict {

@@ -219,6 +219,9 @@ static int daemon_writer(const char *path)
 			fprintf(stderr, "daemon writer: %s\n", err);
 			return 1;
 		}
+		/* Writers pause between saves (the daemon saves a few times a
+		 * second at most): the other one gets its turn at the lock. */
+		usleep(2000);
 	}
 	state_free(s);
 	state_store_free(st);
@@ -256,6 +259,7 @@ static int cli_writer(const char *path)
 			fprintf(stderr, "cli writer: %s\n", err);
 			return 1;
 		}
+		usleep(1000);
 	}
 	return 0;
 }
