@@ -31,7 +31,7 @@ trap cleanup EXIT
 cat >"$out/cfg.yml" <<YML
 monitoring: {prometheus_url: "", source: docker, check_interval: 1s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
-adjustment: {cooldown_period: 20s, max_adjustments_per_day: 6}
+adjustment: {policy: threshold, cooldown_period: 20s, max_adjustments_per_day: 6}
 automation: {actions: {decrease_on_low: false}}
 blue_green: {strategy: in-place}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}

@@ -30,6 +30,9 @@ trap cleanup EXIT
 cat >"$out/cfg.yml" <<YML
 monitoring: {prometheus_url: "", source: docker, check_interval: 1s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
+# The threshold rule counts every reading beyond a threshold (the breaches
+# this test watches to see the state move on).
+adjustment: {policy: threshold}
 automation: {actions: {decrease_on_low: false}}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
@@ -88,7 +91,7 @@ fault() { # name reason-pattern: the folder refuses writes; sets $before
   [ "$before" -ge 0 ] && ok "$1: the file on disk is whole" || bad "$1: the file is torn or gone"
   sleep 3
   [ "$(breaches)" = "$before" ] || bad "$1: the file changed while the folder refused writes"
-  [ -z "$(in_ns sh -c "ls '$dir' | grep -v -e '^state.json' -e '^fill\$'")" ] \
+  [ -z "$(in_ns sh -c "ls '$dir' | grep -v -e '^state.json' -e '^fill\$' -e '^health.sock\$'")" ] \
     && ok "$1: no temp file left" || bad "$1: left: $(in_ns ls "$dir")"
 }
 healed() { # name before
