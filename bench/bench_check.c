@@ -10,7 +10,13 @@
  * collect + decide.
  *
  *   bench_check --prometheus URL --services N --prefix P [--mode batched|original]
- *               [--reps R] [--warmup W] [--ready-timeout S]
+ *               [--project P] [--prom-pid PID] [--reps R] [--warmup W]
+ *               [--ready-timeout S]
+ *
+ * --project sets services.project (the exporter's containers are in project
+ * "bench"); --prom-pid reads Prometheus' own CPU (utime + stime of
+ * /proc/PID/stat) before and after each check, less its idle rate (scrapes)
+ * measured over 2 s before the checks.
  *
  * Waits until Prometheus has a rate for every exported container, runs W
  * unmeasured checks, then R measured ones, and prints one line of key=value
@@ -47,7 +53,8 @@ enum mode {
 };
 
 struct opts {
-	const char *url, *prefix;
+	const char *url, *prefix, *project;
+	long prom_pid;
 	size_t n;
 	enum mode mode;
 	unsigned reps, warmup;
@@ -71,14 +78,39 @@ struct bench {
 /* What one check cost and found. */
 struct check_cost {
 	double wall, cpu_collect, cpu_decide;
+	double prom_cpu; /* Prometheus' CPU seconds over the check, or -1 */
 	unsigned requests;
 	size_t bytes;
 	size_t found, known, changes;
 };
 
-static struct rm_config *bench_config(const char *url)
+/* Prometheus' CPU seconds so far (utime + stime), or -1. */
+static double proc_cpu(long pid)
+{
+	if (pid <= 0)
+		return -1;
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	const char *p = strrchr(buf, ')');
+	unsigned long ut, st;
+	/* After the command: state and 10 fields, then utime and stime. */
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static struct rm_config *bench_config(const char *url, const char *project)
 {
 	struct rm_config *cfg = config_new_default();
+	free(cfg->services.project);
+	cfg->services.project = xstrdup(project ? project : "");
 	free(cfg->monitoring.prometheus_url);
 	cfg->monitoring.prometheus_url = xstrdup(url);
 	cfg->monitoring.query_timeout = 60;
@@ -129,7 +161,7 @@ static int bench_init(struct bench *b, const struct opts *o, char *err, size_t e
 {
 	memset(b, 0, sizeof(*b));
 	b->o = o;
-	b->cfg = bench_config(o->url);
+	b->cfg = bench_config(o->url, o->project);
 	b->names = xcalloc(o->n, sizeof(*b->names));
 	b->services = xcalloc(o->n, sizeof(*b->services));
 	b->policy = xcalloc(o->n, sizeof(*b->policy));
@@ -249,6 +281,7 @@ static int check_once(struct bench *b, struct check_cost *ret, char *err, size_t
 	memset(b->obs, 0, n * sizeof(*b->obs));
 	memset(ret, 0, sizeof(*ret));
 	double now = time_wall();
+	double p0 = proc_cpu(b->o->prom_pid);
 	double w0 = bench_wall_now(), c0 = bench_cpu_now();
 	if (b->o->mode == MODE_BATCHED) {
 		struct source_stats st = { 0 };
@@ -268,6 +301,8 @@ static int check_once(struct bench *b, struct check_cost *ret, char *err, size_t
 	double c1 = bench_cpu_now();
 	ret->changes = decide_all(b, now);
 	double c2 = bench_cpu_now(), w2 = bench_wall_now();
+	double p2 = proc_cpu(b->o->prom_pid);
+	ret->prom_cpu = p0 >= 0 && p2 >= 0 ? p2 - p0 : -1;
 	ret->wall = w2 - w0;
 	ret->cpu_collect = c1 - c0;
 	ret->cpu_decide = c2 - c1;
@@ -328,13 +363,19 @@ static int run(const struct opts *o)
 		return 1;
 	}
 	long rss_init = bench_peak_rss_kib();
+	/* Prometheus' CPU while no check runs (its scrapes), per second. */
+	double idle0 = proc_cpu(o->prom_pid), iw0 = bench_wall_now();
+	if (idle0 >= 0)
+		sleep(2);
+	double prom_idle =
+	        idle0 >= 0 ? (proc_cpu(o->prom_pid) - idle0) / (bench_wall_now() - iw0) : 0;
 	struct check_cost c;
 	for (unsigned i = 0; i < o->warmup; i++) {
 		if ((r = check_once(&b, &c, err, sizeof(err))) < 0)
 			goto fail;
 	}
 	double wall[MAX_REPS], cpu[MAX_REPS], cpu_c[MAX_REPS], cpu_d[MAX_REPS];
-	double req[MAX_REPS], bytes[MAX_REPS];
+	double req[MAX_REPS], bytes[MAX_REPS], prom[MAX_REPS];
 	size_t found = 0, known = 0, changes = 0;
 	for (unsigned i = 0; i < o->reps; i++) {
 		if ((r = check_once(&b, &c, err, sizeof(err))) < 0)
@@ -344,20 +385,26 @@ static int run(const struct opts *o)
 		cpu_c[i] = c.cpu_collect;
 		cpu_d[i] = c.cpu_decide;
 		req[i] = c.requests;
+		/* Less what its scrapes took over the same wall time. */
+		prom[i] = c.prom_cpu - prom_idle * c.wall;
 		bytes[i] = (double)c.bytes;
 		found = c.found;
 		known = c.known;
 		changes += c.changes;
 	}
 	long rss = bench_peak_rss_kib();
-	printf("mode=%s n=%zu reps=%u", o->mode == MODE_BATCHED ? "batched" : "original", o->n,
-	       o->reps);
+	printf("mode=%s n=%zu reps=%u project=%s", o->mode == MODE_BATCHED ? "batched" : "original",
+	       o->n, o->reps, o->project && *o->project ? o->project : "-");
 	print_spread("wall_ms", wall, o->reps, 1e3);
 	print_spread("cpu_ms", cpu, o->reps, 1e3);
 	print_spread("collect_cpu_ms", cpu_c, o->reps, 1e3);
 	print_spread("decide_cpu_ms", cpu_d, o->reps, 1e3);
 	print_spread("requests", req, o->reps, 1);
 	print_spread("bytes_rx", bytes, o->reps, 1);
+	if (o->prom_pid > 0) {
+		print_spread("prom_cpu_ms", prom, o->reps, 1e3);
+		printf(" prom_idle_pct=%.2f", prom_idle * 100);
+	}
 	size_t url_max;
 	size_t url_total = url_bytes(&b, &url_max);
 	printf(" url_bytes=%zu url_max_bytes=%zu rss_init_kib=%ld rss_peak_kib=%ld found=%zu "
@@ -374,8 +421,8 @@ fail:
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_check --prometheus URL --services N --prefix P "
-	                "[--mode batched|original] [--reps R] [--warmup W] "
-	                "[--ready-timeout S]\n");
+	                "[--mode batched|original] [--project P] [--prom-pid PID] [--reps R] "
+	                "[--warmup W] [--ready-timeout S]\n");
 	return 2;
 }
 
@@ -389,6 +436,8 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "ready-timeout", required_argument, NULL, 't' },
+		{ "project", required_argument, NULL, 'P' },
+		{ "prom-pid", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .prefix = "svc", .reps = 5, .warmup = 1, .ready_timeout = 120 };
@@ -420,6 +469,12 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			o.ready_timeout = strtod(optarg, NULL);
+			break;
+		case 'P':
+			o.project = optarg;
+			break;
+		case 'i':
+			o.prom_pid = strtol(optarg, NULL, 10);
 			break;
 		default:
 			return usage();

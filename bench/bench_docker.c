@@ -8,7 +8,12 @@
  * collects whatever their parallelism.
  *
  *   bench_docker --host URL --project P --services N --prefix S
- *                [--parallel 8,1] [--reps R] [--warmup W]
+ *                [--parallel 8,1,c8] [--cgroup-root DIR] [--reps R] [--warmup W]
+ *
+ * A variant "N" fetches inspect + the engine's one-shot stats N containers
+ * at once (cgroup reading off); "cN" fetches inspect N at once and reads the
+ * counters from the cgroup files under --cgroup-root (default
+ * /sys/fs/cgroup), as docker.cgroup_root does in production.
  *
  * The containers are the caller's (bench/run.sh starts them): compose project
  * P, services S-00 .. S-(N-1), one container each. W unmeasured collects
@@ -34,6 +39,7 @@
 
 struct variant {
 	unsigned parallel;
+	bool cgroup;
 	double wall[MAX_REPS], cpu[MAX_REPS], requests[MAX_REPS], bytes[MAX_REPS];
 	size_t found, known_cpu, known_mem;
 };
@@ -41,15 +47,18 @@ struct variant {
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_docker --host URL --project P --services N --prefix S "
-	                "[--parallel 8,1] [--reps R] [--warmup W]\n");
+	                "[--parallel 8,1,c8] [--cgroup-root DIR] [--reps R] [--warmup W]\n");
 	exit(2);
 }
 
 /* One collect of v; figures into slot rep (when rep >= 0). */
+static const char *cgroup_root = "/sys/fs/cgroup";
+
 static int measure(struct source *src, struct variant *v, const char *const *services, size_t n,
                    struct observation *obs, int rep)
 {
 	source_docker_set_parallel(src, v->parallel);
+	source_docker_set_cgroup_root(src, v->cgroup ? cgroup_root : "");
 	struct source_stats st = { 0 };
 	char err[256] = "";
 	memset(obs, 0, n * sizeof(*obs));
@@ -94,6 +103,7 @@ int main(int argc, char **argv)
 		{ "parallel", required_argument, NULL, 'j' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
@@ -118,6 +128,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			warmup = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			cgroup_root = optarg;
 			break;
 		default:
 			usage();
@@ -144,7 +157,8 @@ int main(int argc, char **argv)
 	     tok = strtok_r(NULL, ",", &save)) {
 		struct variant *v = &vs[n_vs++];
 		memset(v, 0, sizeof(*v));
-		v->parallel = (unsigned)strtoul(tok, NULL, 10);
+		v->cgroup = tok[0] == 'c';
+		v->parallel = (unsigned)strtoul(tok + v->cgroup, NULL, 10);
 	}
 	free(list);
 
@@ -161,7 +175,8 @@ int main(int argc, char **argv)
 	if (r == 0) {
 		for (size_t k = 0; k < n_vs; k++) {
 			struct variant *v = &vs[k];
-			printf("parallel=%u n=%zu reps=%u", v->parallel, n, reps);
+			printf("parallel=%u source=%s n=%zu reps=%u", v->parallel,
+			       v->cgroup ? "cgroup" : "stats", n, reps);
 			print_spread("wall_ms", v->wall, reps);
 			print_spread("cpu_ms", v->cpu, reps);
 			print_spread("requests", v->requests, reps);

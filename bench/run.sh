@@ -4,11 +4,14 @@
 # bench/results/latest.md. Everything runs on loopback: a private Prometheus
 # (scrape interval 1 s, file_sd) started here and stopped by PID at the end.
 #
-#   bench/run.sh [--quick] [--static]
+#   bench/run.sh [--quick] [--static] [--check-only] [--scales "N ..."]
 #     --quick   fewer scales and repetitions: under 2 minutes once built
 #               (CI may run it as a smoke test; it never asserts a time)
 #     --static  also run scripts/build-static.sh (apt-get source, ~2 min the
 #               first time) and measure the static binary
+#     --check-only  only section 1 (check cost versus scale)
+#     --scales  the numbers of services of section 1 (default 10 100 1000
+#               5000 10000; --quick 10 100 1000)
 #
 # The key=value lines the programs printed go to bench/results/latest.raw.txt.
 # Each figure is repeated (5 times or more) and given as median (min-max).
@@ -19,11 +22,15 @@ cd "$RM_ROOT"
 
 quick=0
 static=0
+check_only=0
+scales=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --static) static=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --check-only) check_only=1 ;;
+    --scales) [ $# -ge 2 ] || rm_die "--scales needs a list, e.g. --scales \"1000 10000\""; scales=$2; shift ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
   shift
@@ -48,7 +55,7 @@ if [ "$quick" -eq 1 ]; then
   DOCKER_SCALES=(5)
   DOCKER_REPS=3
 else
-  SCALES=(10 100 1000 5000)
+  SCALES=(10 100 1000 5000 10000)
   CHECK_REPS=7
   ORIG_REPS=5 # 4N sequential queries: about a minute per check at 5000 services
   ENGINE_CHECKS=200
@@ -58,6 +65,15 @@ else
   DOCKER_SCALES=(10 50)
   DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
 fi
+if [ -n "$scales" ]; then
+  read -ra SCALES <<<"$scales"
+  for n in "${SCALES[@]}"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || rm_die "--scales: '$n' is not a number of services"; done
+fi
+# The original's 4N sequential queries take minutes per check from 10,000 up.
+orig_reps_for() { if [ "$1" -ge 10000 ]; then echo 1; else echo "$ORIG_REPS"; fi; }
+# The exporter's containers are all in compose project "bench", as a stack
+# managed with services.project set (COMPOSE_PROJECT_NAME) would be.
+PROJECT=bench
 ENGINE_SERVICES=1000
 ENGINE_RUNS=5
 CALLGRIND_CHECKS=20
@@ -248,10 +264,10 @@ footprint_section() {
 # ---- 2. Docker source: bounded parallel stats versus sequential ---------------------
 
 docker_row() { # LINE
-  local l=$1 par
-  par=$(kv "$l" parallel)
+  local l=$1 par src
+  par=$(kv "$l" parallel); src=$(kv "$l" source)
   printf '| %s | %s | %s | %s KiB | %s | %s | %s/%s of %s |\n' \
-    "$(kv "$l" n)" "$([ "$par" -eq 1 ] && echo "1 (sequential)" || echo "$par (default)")" \
+    "$(kv "$l" n)" "$([ "$src" = cgroup ] && echo "cgroup files, inspect $par at once (default)" || { [ "$par" -eq 1 ] && echo "stats, 1 (sequential)" || echo "stats, $par at once"; })" \
     "$(kv "$l" requests_med | cut -d. -f1)" "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0)" \
     "$(spread "$l" wall_ms 1 0)" "$(spread "$l" cpu_ms 1 1)" \
     "$(kv "$l" known_cpu)" "$(kv "$l" known_mem)" "$(kv "$l" n)" >>"$SEC"
@@ -283,13 +299,14 @@ docker_section() {
     fi
   done
   for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
-  declare -A PAR SEQ
+  declare -A PAR SEQ CG
   for n in "${DOCKER_SCALES[@]}"; do
-    rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, parallel 8 and sequential, $DOCKER_REPS collects each"
+    rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, cgroup files, stats 8 at once and sequential, $DOCKER_REPS collects each"
     line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
-      --parallel 8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
+      --parallel c8,8,1 --reps "$DOCKER_REPS" --warmup 1) || rm_die "bench_docker ($n) failed"
     printf '%s\n' "$line" >>"$RUN/raw.txt"
-    PAR[$n]=$(grep '^parallel=8 ' <<<"$line")
+    CG[$n]=$(grep '^parallel=8 source=cgroup ' <<<"$line")
+    PAR[$n]=$(grep '^parallel=8 source=stats ' <<<"$line")
     SEQ[$n]=$(grep '^parallel=1 ' <<<"$line")
   done
   remove_bench_containers
@@ -301,19 +318,20 @@ docker_section() {
   out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
   out "|---|---|---|---|---|---|---|"
   for n in "${DOCKER_SCALES[@]}"; do
+    docker_row "${CG[$n]}"
     docker_row "${PAR[$n]}"
     docker_row "${SEQ[$n]}"
   done
   out ""
-  out "Sequential ÷ parallel (ratios of medians, same run):"
+  out "Ratios of medians, same run (stats 8 at once ÷ cgroup files; sequential ÷ stats 8 at once):"
   out ""
-  out "| N | wall time | CPU time | requests |"
-  out "|---|---|---|---|"
+  out "| N | wall: stats ÷ cgroup | CPU: stats ÷ cgroup | wall: sequential ÷ 8 | CPU: sequential ÷ 8 |"
+  out "|---|---|---|---|---|"
   for n in "${DOCKER_SCALES[@]}"; do
-    out "| $n | $(calc "$(kv "${SEQ[$n]}" wall_ms_med) / $(kv "${PAR[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" cpu_ms_med) / $(kv "${PAR[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" requests_med) / $(kv "${PAR[$n]}" requests_med)" 2)× |"
+    out "| $n | $(calc "$(kv "${PAR[$n]}" wall_ms_med) / $(kv "${CG[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${PAR[$n]}" cpu_ms_med) / $(kv "${CG[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" wall_ms_med) / $(kv "${PAR[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SEQ[$n]}" cpu_ms_med) / $(kv "${PAR[$n]}" cpu_ms_med)" 2)× |"
   done
   out ""
-  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel 8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
+  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel c8,8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
   out ""
 }
 
@@ -341,10 +359,10 @@ stop_exporter() { # PREFIX
 # check_row LINE: one table row from a bench_check line.
 check_row() {
   local l=$1
-  printf '| %s | %s | %s | %s | %s KiB | %s | %s | %s | %s | %s |\n' \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
     "$(kv "$l" n)" "$(kv "$l" mode)" "$(kv "$l" requests_med | cut -d. -f1)" \
-    "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0) KiB" "$(calc "$(kv "$l" url_bytes) / 1024" 0)" \
-    "$(spread "$l" wall_ms 1 1)" "$(spread "$l" cpu_ms 1 2)" "$(spread "$l" collect_cpu_ms 1 2)" \
+    "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0) KiB" \
+    "$(spread "$l" wall_ms 1 1)" "$(spread "$l" prom_cpu_ms 1 1)" "$(spread "$l" cpu_ms 1 2)" "$(spread "$l" collect_cpu_ms 1 2)" \
     "$(spread "$l" decide_cpu_ms 1 3)" "$(calc "$(kv "$l" rss_peak_kib) / 1024" 1)" >>"$SEC"
 }
 
@@ -378,6 +396,7 @@ post_limit_probe() {
 scale_section() {
   SEC="$RUN/sec-1.md"
   rm_start_prometheus "$RUN" 19190
+  local prom_pid=${RM_STARTED_PIDS[${#RM_STARTED_PIDS[@]}-1]}
   local probe_ok probe_big
   probe_ok=$(url_limit_probe 1040000)
   probe_big=$(url_limit_probe 1060000)
@@ -388,13 +407,14 @@ scale_section() {
   declare -A BATCHED ORIGINAL
   for n in "${SCALES[@]}"; do
     p=$(printf 'b%05d' "$n")
-    rm_log "[$(( $(date +%s) - started )) s] 1. check cost: $n services ($CHECK_REPS batched checks, $ORIG_REPS original)"
+    rm_log "[$(( $(date +%s) - started )) s] 1. check cost: $n services ($CHECK_REPS batched checks, $(orig_reps_for "$n") original)"
     start_exporter "$n" "$p"
-    cmd="$B/bench_check --prometheus $RM_PROMETHEUS_URL --services $n --prefix $p --reps $CHECK_REPS"
-    bline=$($cmd --mode batched) || rm_die "bench_check (batched, $n) failed"
+    cmd="$B/bench_check --prometheus $RM_PROMETHEUS_URL --services $n --prefix $p --reps $CHECK_REPS --project $PROJECT"
+    bline=$($cmd --mode batched --prom-pid "$prom_pid" --ready-timeout 300) || rm_die "bench_check (batched, $n) failed"
     # The original's one-off costs are spread over 4n requests: no warm-up check.
     oline=$($B/bench_check --prometheus "$RM_PROMETHEUS_URL" --services "$n" --prefix "$p" \
-      --reps "$ORIG_REPS" --mode original --warmup 0) || rm_die "bench_check (original, $n) failed"
+      --reps "$(orig_reps_for "$n")" --mode original --warmup 0 --prom-pid "$prom_pid") \
+      || rm_die "bench_check (original, $n) failed"
     BATCHED[$n]=$bline
     ORIGINAL[$n]=$oline
     printf '%s\n%s\n' "$bline" "$oline" >>"$RUN/raw.txt"
@@ -404,7 +424,7 @@ scale_section() {
         $cmd --mode batched --reps 1 --warmup 0 >"$RUN/callgrind.check.stdout" 2>"$RUN/callgrind.check.stderr" \
         || rm_die "bench_check under callgrind failed"
       cg=$(awk '/Collected :/ { print $NF }' "$RUN/callgrind.check.stderr")
-      cg_cmd="valgrind --tool=callgrind '--toggle-collect=check_once*' bench_check ... --services 1000 --mode batched --reps 1 --warmup 0"
+      cg_cmd="valgrind --tool=callgrind '--toggle-collect=check_once*' bench_check ... --services 1000 --project $PROJECT --mode batched --reps 1 --warmup 0"
     fi
     stop_exporter "$p"
   done
@@ -413,7 +433,7 @@ scale_section() {
   out ""
   out "One check = collect + decide: the real Prometheus source (\`source_prom\`) and the real engine over N services, against a Prometheus scraping \`bench_exporter\` (9 cAdvisor series per container, 1 s scrapes). **There is no publish step yet** (the daemon loop is not built), so it is not measured. \"original\" is the original's access pattern issued by \`bench_check --mode original\`: four instant queries per service, one after another, \`{name=~\".*<svc>.*\"}\`, first sample taken; then the same engine. Windows: analysis 10 s, trend 60 s at 1 s steps: 10 points per rate and 60 subquery steps, the order of production's defaults (5 m of 15 s scrapes is 20 points; 1 h at 1 m steps is 60). $CHECK_REPS measured batched checks after one warm-up check, $ORIG_REPS original ones; one process per variant and N, so the peak RSS is that scale's."
   out ""
-  out "| N | variant | requests/check | received/check | PromQL sent (form-encoded) | wall ms | CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
+  out "| N | variant | requests/check | received/check | wall ms | Prometheus CPU ms | our CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
   out "|---|---|---|---|---|---|---|---|---|---|"
   for n in "${SCALES[@]}"; do
     check_row "${BATCHED[$n]}"
@@ -422,11 +442,11 @@ scale_section() {
   out ""
   out "Original ÷ batched (ratios of medians, same run):"
   out ""
-  out "| N | requests | wall time | CPU time | bytes received |"
-  out "|---|---|---|---|---|"
+  out "| N | requests | wall time | Prometheus CPU | our CPU | bytes received |"
+  out "|---|---|---|---|---|---|"
   for n in "${SCALES[@]}"; do
     bline=${BATCHED[$n]}; oline=${ORIGINAL[$n]}
-    out "| $n | $(calc "$(kv "$oline" requests_med) / $(kv "$bline" requests_med)" 0)× | $(calc "$(kv "$oline" wall_ms_med) / $(kv "$bline" wall_ms_med)" 2)× | $(calc "$(kv "$oline" cpu_ms_med) / $(kv "$bline" cpu_ms_med)" 2)× | $(calc "$(kv "$oline" bytes_rx_med) / $(kv "$bline" bytes_rx_med)" 2)× |"
+    out "| $n | $(calc "$(kv "$oline" requests_med) / $(kv "$bline" requests_med)" 0)× | $(calc "$(kv "$oline" wall_ms_med) / $(kv "$bline" wall_ms_med)" 2)× | $(calc "$(kv "$oline" prom_cpu_ms_med) / ($(kv "$bline" prom_cpu_ms_med) > 0.1 ? $(kv "$bline" prom_cpu_ms_med) : 0.1)" 2)× | $(calc "$(kv "$oline" cpu_ms_med) / $(kv "$bline" cpu_ms_med)" 2)× | $(calc "$(kv "$oline" bytes_rx_med) / $(kv "$bline" bytes_rx_med)" 2)× |"
   done
   out ""
   if [ -n "$cg" ]; then
@@ -469,6 +489,13 @@ scale_section() {
     cpu=$(kv "$b1000" cpu_ms_med); rss=$(calc "$(kv "$b1000" rss_peak_kib) / 1024" 1)
     out "- CPU of one check at 1,000 services under 20 ms: $(awk -v c="$cpu" 'BEGIN { print (c < 20 ? "**met**" : "**missed**") }') ($(calc "$cpu" 1) ms median)."
     out "- Peak RSS at 1,000 services under 16 MB: $(awk -v r="$(kv "$b1000" rss_peak_kib)" 'BEGIN { print (r * 1024 < 16000000 ? "**met**" : "**missed**") }') ($rss MiB)."
+    local w=$(kv "$b1000" wall_ms_med) pc=$(kv "$b1000" prom_cpu_ms_med)
+    out "- Issue 18, 1,000 services: a check in ≤ 100 ms wall $(awk -v v="$w" 'BEGIN { print (v <= 100 ? "**met**" : "**missed**") }') ($(calc "$w" 1) ms), with ≤ 50 ms of Prometheus CPU $(awk -v v="$pc" 'BEGIN { print (v <= 50 ? "**met**" : "**missed**") }') ($(calc "$pc" 1) ms)."
+  fi
+  local b10k=${BATCHED[10000]:-}
+  if [ -n "$b10k" ]; then
+    local w=$(kv "$b10k" wall_ms_med) r=$(kv "$b10k" rss_peak_kib)
+    out "- Issue 18, 10,000 services: ≤ 1 s wall $(awk -v v="$w" 'BEGIN { print (v <= 1000 ? "**met**" : "**missed**") }') ($(calc "$w" 0) ms), ≤ 64 MiB RSS $(awk -v v="$r" 'BEGIN { print (v <= 65536 ? "**met**" : "**missed**") }') ($(calc "$r / 1024" 1) MiB)."
   fi
   out ""
 }
@@ -491,11 +518,13 @@ todo_sections() {
 # ---- run ---------------------------------------------------------------------------------
 
 machine_section
-engine_section
-footprint_section
-docker_section
+if [ "$check_only" -eq 0 ]; then
+  engine_section
+  footprint_section
+  docker_section
+fi
 scale_section
-todo_sections
+[ "$check_only" -eq 1 ] || todo_sections
 # TODO(issue 9, part 4): cutover_section — wrk/hey through the router during a blue-green cut-over.
 # TODO(issue 9, part 6): web_section — wrk against the web layer.
 rm_stop_all

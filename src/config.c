@@ -211,6 +211,8 @@ static const struct key_def keys[] = {
 	  "DOCKER_HOST", true },
 	{ "docker.api_version", K_STRING, OFF(docker.api_version), "auto", NULL, true },
 	{ "docker.timeout", K_DURATION, OFF(docker.timeout), "30", NULL, true },
+	{ "docker.cgroup_root", K_STRING, OFF(docker.cgroup_root), "/sys/fs/cgroup",
+	  "RM_CGROUP_ROOT", true },
 	{ "docker.tls", K_BOOL, OFF(docker.tls), "false", NULL, false },
 
 	{ "notifications.enabled", K_BOOL, OFF(notifications.enabled), "true", NULL, true },

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rm/cgroup_stats.h"
 #include "rm/config.h"
 #include "rm/discovery.h"
 #include "rm/docker.h"
@@ -14,7 +15,7 @@
 #include "rm/swarm.h"
 #include "rm/util.h"
 
-#define MAX_PARALLEL SOURCE_DOCKER_PARALLEL
+#define MAX_PARALLEL SOURCE_DOCKER_PARALLEL_MAX
 #define MEM_SAMPLES  64
 
 static const char first_sample[] = "first sample";
@@ -66,6 +67,7 @@ struct source_docker {
 	struct docker_events *events;
 	struct discovery_rules rules;
 	char *project;
+	char *cgroup_root; /* "" = always the engine's stats */
 	enum memory_metric memory_metric;
 	double mem_window;
 	struct cstate *cs;
@@ -78,6 +80,7 @@ struct work {
 	size_t next;
 	bool stats_only; /* the second sample of second_samples */
 	pthread_mutex_t mu;
+	struct source_docker *sd;
 };
 
 struct worker_arg {
@@ -128,16 +131,27 @@ static void *worker_main(void *arg)
 			break;
 		struct item *it = &w->items[i];
 		if (w->stats_only) {
-			if (it->cpu_reason == first_sample)
+			if (it->cpu_reason != first_sample)
+				continue;
+			if (*w->sd->cgroup_root && cgroup_stats_read(w->sd->cgroup_root, it->id,
+			                                             time_wall(), &it->st2) == 0)
+				it->r2 = 0;
+			else
 				it->r2 = docker_container_stats(a->client, it->id, &it->st2,
 				                                it->err, sizeof(it->err));
 			continue;
 		}
 		it->r = docker_container_inspect(a->client, it->id, &it->in, it->err,
 		                                 sizeof(it->err));
-		if (it->r == 0 && it->in.state.running)
-			it->r = docker_container_stats(a->client, it->id, &it->st, it->err,
-			                               sizeof(it->err));
+		if (it->r != 0 || !it->in.state.running)
+			continue;
+		/* The cgroup files when readable; else the engine's stats, which
+		 * wait for its one-second tick. */
+		if (*w->sd->cgroup_root &&
+		    cgroup_stats_read(w->sd->cgroup_root, it->id, time_wall(), &it->st) == 0)
+			continue;
+		it->r = docker_container_stats(a->client, it->id, &it->st, it->err,
+		                               sizeof(it->err));
 	}
 	return NULL;
 }
@@ -146,7 +160,7 @@ static void *worker_main(void *arg)
  * first sample), up to sd->parallel at a time. */
 static void fetch_all(struct source_docker *sd, struct item *items, size_t n, bool stats_only)
 {
-	struct work w = { .items = items, .n = n, .stats_only = stats_only };
+	struct work w = { .items = items, .n = n, .stats_only = stats_only, .sd = sd };
 	struct worker_arg args[MAX_PARALLEL];
 	pthread_t threads[MAX_PARALLEL];
 	size_t k = n < sd->parallel ? n : sd->parallel;
@@ -502,6 +516,7 @@ static void source_docker_free(void *impl)
 		free(sd->cs[i].id);
 	free(sd->cs);
 	free(sd->project);
+	free(sd->cgroup_root);
 	free(sd);
 }
 
@@ -520,6 +535,15 @@ void source_docker_set_parallel(struct source *s, unsigned n)
 	sd->parallel = n < 1 ? 1 : n > MAX_PARALLEL ? MAX_PARALLEL : n;
 }
 
+void source_docker_set_cgroup_root(struct source *s, const char *root)
+{
+	if (s->ops != &source_docker_ops)
+		abort();
+	struct source_docker *sd = s->impl;
+	free(sd->cgroup_root);
+	sd->cgroup_root = xstrdup(root ? root : "");
+}
+
 int source_docker_new(const struct rm_config *cfg, struct source *ret)
 {
 	char err[256];
@@ -534,8 +558,9 @@ int source_docker_new(const struct rm_config *cfg, struct source *ret)
 	}
 	struct source_docker *sd = xcalloc(1, sizeof(*sd));
 	sd->client = c;
-	sd->parallel = MAX_PARALLEL;
+	sd->parallel = SOURCE_DOCKER_PARALLEL;
 	sd->project = xstrdup(cfg->services.project ? cfg->services.project : "");
+	sd->cgroup_root = xstrdup(cfg->docker.cgroup_root ? cfg->docker.cgroup_root : "");
 	sd->rules.project = sd->project;
 	sd->rules.label_opt_in = cfg->services.label_opt_in;
 	sd->rules.skip_green = true;

@@ -152,17 +152,26 @@ static char *promql_string(const char *raw)
 	return strbuf_steal(&sb);
 }
 
-/* The three selectors (by compose service label, by container name, by
- * Swarm service name, stack-qualified or bare) for services[0..n), each an
- * anchored alternation of the escaped names. */
+/* The two selectors of every query, for services[0..n):
+ *   - without a project: by compose service label, then by container name,
+ *     each an anchored alternation of the escaped names;
+ *   - with a project: every container of that project (filtered here, by
+ *     exact name), then containers of no project by name. Prometheus' cost
+ *     is per series selected and per alternation compiled, not per name
+ *     filtered out here (docs/benchmarks.md §1).
+ * by_swarm selects Swarm tasks: by their service's stack-qualified or
+ * bare name, or with a project every task of that stack (the project is the
+ * stack; assign() filters by exact name).
+ * by_name is NULL when no container can match by name (collect narrows it to
+ * what the discovery query found). */
 struct selectors {
 	char *by_service;
 	char *by_name;
 	char *by_swarm;
 };
 
-static void selectors_build(const struct source_prom *sp, const char *const *services, size_t n,
-                            struct selectors *ret)
+/* "^(?:a|b|...)$" as the body of a PromQL string. */
+static char *alternation(const char *const *names, size_t n)
 {
 	struct strbuf re;
 	strbuf_init(&re);
@@ -170,38 +179,43 @@ static void selectors_build(const struct source_prom *sp, const char *const *ser
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			strbuf_puts(&re, "|");
-		append_regex_escaped(&re, services[i]);
+		append_regex_escaped(&re, names[i]);
 	}
 	strbuf_puts(&re, ")$");
-	char *names = promql_string(re.data);
-	/* "<stack>_<name>" or the name itself; assign() checks the stack. */
-	char *swarm_re = xasprintf("^(?:.+_)?%s", re.data + 1);
-	char *swarm = promql_string(swarm_re);
-	free(swarm_re);
+	char *ret = promql_string(re.data);
 	strbuf_free(&re);
+	return ret;
+}
 
+/* The by-name selector of a project-restricted source: no project, and a
+ * name among names[0..n) (NULL when n is 0: nothing to select). */
+static char *by_name_no_project(const char *const *names, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	char *alt = alternation(names, n);
+	char *sel = xasprintf(L_PROJECT "=\"\"," L_NAME "=~\"%s\"", alt);
+	free(alt);
+	return sel;
+}
+
+static void selectors_build(const struct source_prom *sp, const char *const *services, size_t n,
+                            struct selectors *ret)
+{
 	if (*sp->project) {
 		char *proj = promql_string(sp->project);
-		strbuf_init(&re);
-		strbuf_puts(&re, "^(?:|");
-		append_regex_escaped(&re, sp->project);
-		strbuf_puts(&re, ")$");
-		char *proj_re = promql_string(re.data);
-		strbuf_free(&re);
-		ret->by_service = xasprintf(L_SERVICE "=~\"%s\"," L_PROJECT "=\"%s\"", names, proj);
-		/* A name match also needs no compose project or this one. */
-		ret->by_name = xasprintf(L_NAME "=~\"%s\"," L_PROJECT "=~\"%s\"", names, proj_re);
-		/* The project is the stack of a Swarm service. */
-		ret->by_swarm = xasprintf(L_SWARM "=~\"%s\"," L_STACK "=\"%s\"", swarm, proj);
+		ret->by_service = xasprintf(L_PROJECT "=\"%s\"", proj);
+		ret->by_swarm = xasprintf(L_STACK "=\"%s\"", proj);
 		free(proj);
-		free(proj_re);
-	} else {
-		ret->by_service = xasprintf(L_SERVICE "=~\"%s\"", names);
-		ret->by_name = xasprintf(L_NAME "=~\"%s\"", names);
-		ret->by_swarm = xasprintf(L_SWARM "=~\"%s\"", swarm);
+		ret->by_name = by_name_no_project(services, n);
+		return;
 	}
+	char *names = alternation(services, n);
+	ret->by_service = xasprintf(L_SERVICE "=~\"%s\"", names);
+	ret->by_name = xasprintf(L_NAME "=~\"%s\"", names);
+	/* "<stack>_<name>" or the name itself; assign() checks the stack. */
+	ret->by_swarm = xasprintf(L_SWARM "=~\"^(?:.+_)?%s\"", names + 1);
 	free(names);
-	free(swarm);
 }
 
 static void selectors_free(struct selectors *s)
@@ -243,15 +257,20 @@ static void q_printf(struct qbuf *b, const char *fmt, ...)
 }
 
 /* Appends "PRE metric{by_service} POST or PRE metric{by_name} POST or
- * PRE metric{by_swarm} POST". */
+ * PRE metric{by_swarm} POST" (the by-name part only when there is a by-name
+ * selector). */
 static void append_either(struct qbuf *b, const struct selectors *sel, const char *pre,
                           const char *metric, const char *post)
 {
 	q_printf(b, "%s%s{", pre, metric);
 	strbuf_puts(&b->sb, sel->by_service);
-	q_printf(b, "}%s or %s%s{", post, pre, metric);
-	strbuf_puts(&b->sb, sel->by_name);
-	q_printf(b, "}%s or %s%s{", post, pre, metric);
+	q_printf(b, "}%s", post);
+	if (sel->by_name) {
+		q_printf(b, " or %s%s{", pre, metric);
+		strbuf_puts(&b->sb, sel->by_name);
+		q_printf(b, "}%s", post);
+	}
+	q_printf(b, " or %s%s{", pre, metric);
 	strbuf_puts(&b->sb, sel->by_swarm);
 	q_printf(b, "}%s", post);
 }
@@ -270,12 +289,10 @@ static void append_grouped(struct qbuf *b, const char *agg, const struct selecto
 static char *query_text(const struct source_prom *sp, enum quantity q, const struct selectors *sel,
                         bool encode)
 {
-	char aw[32], tw[32], ci[32], step[32], range[40];
+	char aw[32], tw[32], ci[32], range[40];
 	units_format_prom_duration(sp->analysis_window, aw, sizeof(aw));
 	units_format_prom_duration(sp->trend_window, tw, sizeof(tw));
 	units_format_prom_duration(sp->check_interval, ci, sizeof(ci));
-	/* About 60 points over the trend window is plenty for an average. */
-	units_format_prom_duration(sp->trend_window / 60, step, sizeof(step));
 	snprintf(range, sizeof(range), "[%s])", aw);
 	const char *mem = sp->memory_metric == MEMORY_METRIC_USAGE
 	                          ? "container_memory_usage_bytes"
@@ -288,9 +305,11 @@ static char *query_text(const struct source_prom *sp, enum quantity q, const str
 		append_grouped(&b, "sum", sel, "rate(", "container_cpu_usage_seconds_total", range);
 		break;
 	case Q_CPU_TREND:
-		q_puts(&b, "avg_over_time((");
+		/* The mean rate over the trend window: the same quantity as an
+		 * average of short rates over it, without a subquery (which
+		 * evaluated the inner query at 60 steps: the dearest query). */
+		snprintf(range, sizeof(range), "[%s])", tw);
 		append_grouped(&b, "sum", sel, "rate(", "container_cpu_usage_seconds_total", range);
-		q_printf(&b, ")[%s:%s])", tw, step);
 		break;
 	case Q_CPU_LIMIT:
 		append_grouped(&b, "max", sel, "", "container_spec_cpu_quota", "");
@@ -332,7 +351,7 @@ static char *query_text(const struct source_prom *sp, enum quantity q, const str
 static void selectors_encode(const struct selectors *sel, struct selectors *ret)
 {
 	ret->by_service = http_urlencode(sel->by_service);
-	ret->by_name = http_urlencode(sel->by_name);
+	ret->by_name = sel->by_name ? http_urlencode(sel->by_name) : NULL;
 	ret->by_swarm = http_urlencode(sel->by_swarm);
 }
 
@@ -659,6 +678,66 @@ static void acc_drop_greens(struct service_acc *a)
 	a->n = n;
 }
 
+/* The discovery query of a project-restricted collect: which monitored
+ * names belong to containers of no compose project, from every series the
+ * queries read (an instant selector: series seen in the last 5 minutes). */
+static char *discovery_text(const struct source_prom *sp, const struct selectors *sel, bool encode)
+{
+	const char *mem = sp->memory_metric == MEMORY_METRIC_USAGE
+	                          ? "container_memory_usage_bytes"
+	                          : "container_memory_working_set_bytes";
+	struct qbuf b = { .encode = encode };
+	strbuf_init(&b.sb);
+	q_printf(&b, "group by (" L_NAME ") ({__name__=~\"^(?:%s|", mem);
+	q_puts(&b, "container_cpu_usage_seconds_total|container_cpu_cfs_throttled_periods_total|"
+	           "container_cpu_cfs_periods_total|container_spec_cpu_quota|"
+	           "container_spec_cpu_period|container_spec_memory_limit_bytes|"
+	           "container_oom_events_total|container_start_time_seconds)$\",");
+	strbuf_puts(&b.sb, sel->by_name);
+	q_puts(&b, "})");
+	return strbuf_steal(&b.sb);
+}
+
+/* Narrows sel's (and sel_encoded's) by-name selector to the monitored names
+ * that containers of no project carry now, or drops it when there are none. */
+static int discover(struct source_prom *sp, struct selectors *sel, struct selectors *sel_encoded,
+                    const struct name_table *names, const char *const *services, size_t n,
+                    double now, char *err, size_t errlen)
+{
+	struct prom_response resp = { 0 };
+	char *form = discovery_text(sp, sel_encoded, true);
+	bool *seen = xcalloc(n, sizeof(*seen));
+	const char **found = xcalloc(n, sizeof(*found));
+	size_t n_found = 0;
+	int r = prom_query_encoded(sp->client, form, now, &resp, err, errlen);
+	if (r < 0)
+		goto out;
+	if (resp.type != PROM_RESULT_VECTOR) {
+		r = -EBADMSG;
+		snprintf(err, errlen, "Prometheus %s: the discovery query gave a %s, not a vector",
+		         prom_client_url(sp->client), prom_result_type_to_string(resp.type));
+		goto out;
+	}
+	for (size_t i = 0; i < resp.n_samples; i++) {
+		const char *name = prom_sample_label(&resp.samples[i], L_NAME);
+		long k = name ? lookup(names, name) : -1;
+		if (k >= 0 && !seen[k]) {
+			seen[k] = true;
+			found[n_found++] = services[k];
+		}
+	}
+	free(sel->by_name);
+	free(sel_encoded->by_name);
+	sel->by_name = by_name_no_project(found, n_found);
+	sel_encoded->by_name = sel->by_name ? http_urlencode(sel->by_name) : NULL;
+out:
+	prom_response_free(&resp);
+	free(form);
+	free(seen);
+	free(found);
+	return r;
+}
+
 static int prom_collect(void *impl, const char *const *services, size_t n, double now,
                         struct observation *out, struct source_stats *stats, char *err,
                         size_t errlen)
@@ -679,9 +758,14 @@ static int prom_collect(void *impl, const char *const *services, size_t n, doubl
 	if (n == 0)
 		goto out;
 	name_table_build(&names, services, n);
-	/* The name alternations, built and encoded once for the ten queries. */
+	/* The selectors, built and encoded once for the ten queries. */
 	selectors_build(sp, services, n, &sel);
 	selectors_encode(&sel, &sel_encoded);
+	if (*sp->project) {
+		r = discover(sp, &sel, &sel_encoded, &names, services, n, now, err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	/* Every query must answer before any value is given out. */
 	for (int q = 0; q < _Q_MAX; q++) {
 		r = run_query(sp, (enum quantity)q, &sel_encoded, &names, now, accs, err, errlen);

@@ -37,6 +37,10 @@ extern const size_t rm_asset_dashboard_html_len, rm_asset_dashboard_css_len,
 /* A published view and the handlers reading it. */
 struct snapshot {
 	struct view *view;
+	/* /metrics, rendered once per view when it is published (it depends on
+	 * the view only), so that a scrape is a copy, not a rendering. */
+	char *metrics;
+	size_t metrics_len;
 	unsigned refs; /* under web_server.lock; the server's own pointer is one */
 };
 
@@ -78,8 +82,19 @@ static void snapshot_release(struct web_server *w, struct snapshot *s)
 	pthread_mutex_unlock(&w->lock);
 	if (last) {
 		view_free(s->view);
+		free(s->metrics);
 		free(s);
 	}
+}
+
+static struct snapshot *snapshot_new(struct view *v)
+{
+	struct snapshot *s = xcalloc(1, sizeof(*s));
+	s->view = v;
+	s->metrics = render_metrics(v);
+	s->metrics_len = strlen(s->metrics);
+	s->refs = 1;
+	return s;
 }
 
 void web_publish(struct web_server *w, struct view *v)
@@ -88,9 +103,7 @@ void web_publish(struct web_server *w, struct view *v)
 		view_free(v);
 		return;
 	}
-	struct snapshot *s = xcalloc(1, sizeof(*s));
-	s->view = v;
-	s->refs = 1;
+	struct snapshot *s = snapshot_new(v);
 	pthread_mutex_lock(&w->lock);
 	struct snapshot *old = w->current;
 	w->current = s;
@@ -404,11 +417,9 @@ static void serve_health(const struct request *rq)
 static void serve_metrics(const struct request *rq)
 {
 	struct snapshot *s = snapshot_acquire(rq->w);
-	char *body = render_metrics(s->view);
-	snapshot_release(rq->w, s);
-	reply(rq->c, 200, "text/plain; version=0.0.4; charset=utf-8", body, strlen(body),
+	reply(rq->c, 200, "text/plain; version=0.0.4; charset=utf-8", s->metrics, s->metrics_len,
 	      CACHE_NONE, NULL);
-	free(body);
+	snapshot_release(rq->w, s);
 }
 
 static void serve_status(const struct request *rq)
@@ -1079,9 +1090,7 @@ int web_start(const struct rm_config *cfg, web_command_fn fn, void *ctx, struct 
 	w->metrics_path = xstrdup(cfg->metrics.path);
 	w->request_timeout = cfg->web.request_timeout;
 	hosts_init(w, cfg);
-	w->current = xcalloc(1, sizeof(*w->current));
-	w->current->view = empty_view(cfg);
-	w->current->refs = 1;
+	w->current = snapshot_new(empty_view(cfg));
 
 	char ports[96], threads[16], timeout[16];
 	snprintf(ports, sizeof(ports), "%s:%u", cfg->metrics.bind_address, cfg->metrics.port);

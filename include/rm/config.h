@@ -189,6 +189,7 @@ struct rm_config {
 	struct {
 		char *host;
 		char *api_version; /* "auto" or "1.41" */
+		char *cgroup_root; /* the host's cgroup tree; "" = engine stats only */
 		double timeout;
 		bool tls;
 	} docker;

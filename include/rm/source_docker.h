@@ -33,12 +33,20 @@ struct rm_config;
  * source_free), or -EINVAL for an unusable docker.host or api_version. */
 int source_docker_new(const struct rm_config *cfg, struct source *ret);
 
-/* Containers a collect fetches at once: the default, and the most. */
-#define SOURCE_DOCKER_PARALLEL 8
+/* Containers a collect fetches at once: the default, and the most the
+ * benchmarks' setter allows. */
+#define SOURCE_DOCKER_PARALLEL     8
+#define SOURCE_DOCKER_PARALLEL_MAX 64
 
 /* Sets how many containers s fetches at once, 1 (one after another) to
- * SOURCE_DOCKER_PARALLEL (the default, which nothing else changes). For the
- * benchmarks (bench/bench_docker.c); s must be a Docker source. */
+ * SOURCE_DOCKER_PARALLEL_MAX (SOURCE_DOCKER_PARALLEL is the default, which
+ * nothing else changes). For the benchmarks (bench/bench_docker.c); s must be
+ * a Docker source. */
 void source_docker_set_parallel(struct source *s, unsigned n);
+
+/* Sets the cgroup tree read instead of the engine's stats ("" or NULL: the
+ * engine's stats only; docker.cgroup_root sets it in production). For the
+ * benchmarks and tests; s must be a Docker source. */
+void source_docker_set_cgroup_root(struct source *s, const char *root);
 
 #endif

@@ -1,9 +1,14 @@
 /* source_prom: the metrics source that reads cAdvisor series from Prometheus.
  *
  * A collect makes SOURCE_PROM_QUERIES instant queries whatever the number of
- * services: each query selects the containers of every monitored service at
- * once and groups by (compose service, compose project, container name); the
- * series are then assigned to services in C by exact string comparison.
+ * services (SOURCE_PROM_QUERIES + 1 when services.project is set: a discovery
+ * query first). Each query selects the containers of every monitored service
+ * at once and groups by (compose service, compose project, container name);
+ * the series are then assigned to services in C by exact string comparison.
+ * With services.project set, a query selects every container of that project
+ * (no alternation of names: Prometheus' cost is per series and per
+ * alternation, docs/benchmarks.md §1) and, only for the monitored names that
+ * the discovery query found on containers of no project, those by name.
  *
  * A monitored name S matches a container when
  *   - its label com.docker.compose.service is S (and, when services.project
@@ -19,8 +24,10 @@
 
 struct rm_config;
 
-/* HTTP requests one collect makes (for any number of services > 0). */
+/* Quantities, hence queries, of one collect (for any number of services > 0). */
 #define SOURCE_PROM_QUERIES 10
+/* HTTP requests of one collect: one more (the discovery) with a project. */
+#define SOURCE_PROM_REQUESTS(project_set) (SOURCE_PROM_QUERIES + ((project_set) ? 1 : 0))
 
 /* Builds the source from cfg (monitoring.prometheus_url, query_timeout,
  * analysis_window, trend_window, check_interval, memory_metric and
@@ -30,7 +37,9 @@ struct rm_config;
 int source_prom_new(const struct rm_config *cfg, struct source *ret);
 
 /* The PromQL of query i (0 <= i < SOURCE_PROM_QUERIES) for services[0..n),
- * as collect sends it: for logs and tests. Returns an owned string. */
+ * as history sends it and as collect does when every name was discovered on
+ * a container of no project (collect narrows the by-name part to the names
+ * found, or drops it): for logs and tests. Returns an owned string. */
 char *source_prom_query_text(const struct source *s, unsigned i, const char *const *services,
                              size_t n);
 

@@ -91,7 +91,8 @@ Y
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["source"] == "prometheus", d["source"]
-assert d["requests"] == 10, d["requests"]
+# With services.project set: the discovery query, then one per quantity.
+assert d["requests"] == 11, d["requests"]
 s = {x["service"]: x for x in d["services"]}
 api, db, nothing = s["api"], s["db"], s["nothing"]
 assert api["containers"] == 2, api

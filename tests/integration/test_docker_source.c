@@ -64,10 +64,13 @@ static double cgroup_cpu_seconds(const char *id)
 	return v;
 }
 
+static struct source_stats last_stats;
+
 static int collect(struct source *s, const char *const *names, size_t n, struct observation *out)
 {
 	char err[512] = "";
 	struct source_stats st = { 0 };
+	last_stats = st;
 	memset(out, 0, n * sizeof(*out));
 	int r = source_collect(s, names, n, time_wall(), out, &st, err, sizeof(err));
 	if (r < 0)
@@ -76,13 +79,20 @@ static int collect(struct source *s, const char *const *names, size_t n, struct 
 	        st.seconds);
 	for (size_t i = 0; i < n; i++)
 		print_obs(names[i], &out[i]);
+	last_stats = st;
 	return r;
 }
 
-static void test_measure(void **state)
+/* The same measurements through the engine's stats (cgroup_root "") and
+ * through the host's cgroup files (the default, /sys/fs/cgroup, when this
+ * host's tree has the containers). */
+static void measure(const char *cgroup_root)
 {
-	char *busy = tl_name("busy"), *idle = tl_name("idle"), *mem = tl_name("mem");
-	char *rep1 = tl_name("rep-1"), *rep2 = tl_name("rep-2"), *svc = tl_name("repsvc");
+	bool cg = *cgroup_root;
+	char *busy = tl_name(cg ? "cg-busy" : "busy"), *idle = tl_name(cg ? "cg-idle" : "idle");
+	char *mem = tl_name(cg ? "cg-mem" : "mem");
+	char *rep1 = tl_name(cg ? "cg-rep-1" : "rep-1"), *rep2 = tl_name(cg ? "cg-rep-2" : "rep-2");
+	char *svc = tl_name(cg ? "cg-repsvc" : "repsvc");
 	char *missing = tl_name("missing");
 	char *labels = xasprintf(
 	        "-l com.docker.compose.service=%s --cpus 0.25 --memory 32m --no-healthcheck", svc);
@@ -103,6 +113,8 @@ static void test_measure(void **state)
 	free(green);
 
 	struct rm_config *cfg = test_config();
+	free(cfg->docker.cgroup_root);
+	cfg->docker.cgroup_root = xstrdup(cgroup_root);
 	struct source s = { 0 };
 	assert_int_equal(source_docker_new(cfg, &s), 0);
 	assert_string_equal(s.ops->name, "docker");
@@ -127,6 +139,9 @@ static void test_measure(void **state)
 	sleep(3);
 	assert_int_equal(collect(&s, names, 5, o), 0);
 	double cg1 = cgroup_cpu_seconds(busy_id), t1 = time_monotonic();
+	/* The list, then for each of the 5 containers an inspect, and a stats
+	 * call unless its cgroup files were read. */
+	assert_int_equal(last_stats.requests, cg ? 1 + 5 : 1 + 2 * 5);
 	assert_true(o[0].cpu_used_known);
 	assert_true(o[0].cpu_throttled_known);
 	double ref = cg0 >= 0 && cg1 >= 0 ? (cg1 - cg0) / (t1 - t0) : -1;
@@ -177,6 +192,16 @@ static void test_measure(void **state)
 	free(rep2);
 	free(svc);
 	free(missing);
+}
+
+static void test_measure_stats(void **state)
+{
+	measure("");
+}
+
+static void test_measure_cgroup_files(void **state)
+{
+	measure("/sys/fs/cgroup");
 }
 
 static void test_memory_metric_and_oom(void **state)
@@ -258,7 +283,8 @@ static void test_from_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_measure),
+		cmocka_unit_test(test_measure_stats),
+		cmocka_unit_test(test_measure_cgroup_files),
 		cmocka_unit_test(test_memory_metric_and_oom),
 		cmocka_unit_test(test_engine_down),
 		cmocka_unit_test(test_from_config),

@@ -166,6 +166,17 @@ static char *exporter_body(void *ctx, const char *request, size_t request_len, s
 	return resp;
 }
 
+/* The services of the main check; byname, solo and meta_byname carry the run
+ * id. */
+#define N_MAIN       13
+#define META_SERVICE "a.+*?()|[]{}^$"
+static char byname_service[40], solo_service[40], meta_byname[48];
+static const char *main_services[N_MAIN] = {
+	"web",          "grafana",    "unlim",   "unlim2",  "nanny",          "sparse",
+	byname_service, solo_service, "dot.svc", "missing", "grafana-render", META_SERVICE,
+	meta_byname,
+};
+
 static void build_scenarios(void)
 {
 	const char *P = t.project;
@@ -252,6 +263,26 @@ static void build_scenarios(void)
 	c->node = 1;
 	c->cpu_rate = 3;
 	c->mem = "1073741824";
+	/* A service named with regex metacharacters, and what its unescaped
+	 * pattern would also match. */
+	c = compose(P, META_SERVICE, 1);
+	c->cpu_rate = 0.4;
+	c->mem = "1048576";
+	c = compose(P, "abc", 1);
+	c->cpu_rate = 2;
+	c->mem = "1048576";
+	/* The same by name on containers of no project (the discovery path). */
+	c = add(NULL, NULL, meta_byname);
+	c->cpu_rate = 0.15;
+	c->mem = "2097152";
+	snprintf(name, sizeof(name), "nlook%s", t.rid);
+	c = add(NULL, NULL, name);
+	c->cpu_rate = 3;
+	c->mem = "1048576";
+	/* Another project's container named like a monitored service. */
+	c = add(t.other_project, "other", "grafana");
+	c->cpu_rate = 4;
+	c->mem = "1048576";
 	for (int i = 0; i < N_SCALE; i++) {
 		char svc[16];
 		snprintf(svc, sizeof(svc), "s%03d", i);
@@ -260,14 +291,6 @@ static void build_scenarios(void)
 		c->age = -1;
 	}
 }
-
-/* The services of the main check; byname and solo carry the run id. */
-#define N_MAIN 11
-static char byname_service[40], solo_service[40];
-static const char *main_services[N_MAIN] = {
-	"web",          "grafana",    "unlim",   "unlim2",  "nanny",          "sparse",
-	byname_service, solo_service, "dot.svc", "missing", "grafana-render",
-};
 
 static struct rm_config *test_config(const char *url)
 {
@@ -317,6 +340,8 @@ static int setup(void **state)
 	snprintf(t.other_project, sizeof(t.other_project), "rmo%s", t.rid);
 	snprintf(byname_service, sizeof(byname_service), "rms%s", t.rid);
 	snprintf(solo_service, sizeof(solo_service), "solo%s", t.rid);
+	/* Unescaped, "^(?:n.*|(RID))$" would also match "nlookRID". */
+	snprintf(meta_byname, sizeof(meta_byname), "n.*|(%s)", t.rid);
 	t.t0 = time_wall();
 	build_scenarios();
 	t.exporter = (struct lserver){ .mode = LS_RESPOND, .respond = exporter_body };
@@ -420,7 +445,8 @@ static void test_values_and_matching(void **state)
 	collect_ready(obs, &st);
 	for (int i = 0; i < N_MAIN; i++)
 		print_obs(main_services[i], &obs[i]);
-	assert_int_equal(st.requests, SOURCE_PROM_QUERIES);
+	/* With a project: the discovery, then one query per quantity. */
+	assert_int_equal(st.requests, SOURCE_PROM_REQUESTS(true));
 
 	/* web: 2 replicas of this project summed; the other project's not. */
 	const struct observation *w = &obs[0];
@@ -447,7 +473,8 @@ static void test_values_and_matching(void **state)
 	assert_true(w->uptime >= 50 && w->uptime < 50 + 60);
 	assert_string_equal(w->unknown_reason, "");
 
-	/* grafana: the grafana-renderer look-alike is not counted. */
+	/* grafana: neither the grafana-renderer look-alike nor the other
+	 * project's container named grafana is counted. */
 	const struct observation *g = &obs[1];
 	assert_int_equal(g->n_containers, 1);
 	assert_near(g->cpu_used, 0.1, 0.05);
@@ -504,6 +531,17 @@ static void test_values_and_matching(void **state)
 		             obs[i].cpu_limit_known || obs[i].mem_limit_known);
 		assert_non_null(strstr(obs[i].unknown_reason, "no series for"));
 	}
+	/* Metacharacters are literal: "a.+*?()|[]{}^$" is that compose service
+	 * only (not "abc"), "n.*|(RID)" that container of no project only (not
+	 * "nlookRID"), found through the discovery query. */
+	assert_int_equal(obs[11].n_containers, 1);
+	assert_near(obs[11].cpu_used, 0.4, 0.05);
+	assert_int_equal(obs[11].mem_used, 1024 * 1024);
+	assert_int_equal(obs[12].n_containers, 1);
+	assert_near(obs[12].cpu_used, 0.15, 0.05);
+	assert_int_equal(obs[12].mem_used, 2 * 1024 * 1024);
+	assert_true(obs[12].cpu_trend_known && obs[12].mem_limit_known == false);
+
 	/* "web" under no project restriction also finds the other project's. */
 	struct rm_config *cfg = test_config(t.prom_url);
 	cfg->services.project[0] = '\0';
@@ -540,9 +578,12 @@ static void test_requests_fixed(void **state)
 	       "%.3f s\n",
 	       st3.requests, st3.bytes_received, st3.seconds, N_SCALE, st300.requests,
 	       st300.bytes_received, st300.seconds);
-	assert_int_equal(st3.requests, SOURCE_PROM_QUERIES);
-	assert_int_equal(st300.requests, SOURCE_PROM_QUERIES);
-	assert_true(st300.bytes_received > st3.bytes_received);
+	assert_int_equal(st3.requests, SOURCE_PROM_REQUESTS(true));
+	assert_int_equal(st300.requests, SOURCE_PROM_REQUESTS(true));
+	/* With a project, its every container is fetched and filtered here:
+	 * the answers do not grow with the services asked (and 3 of 300 cost
+	 * the same bytes). */
+	assert_true(st300.bytes_received >= st3.bytes_received / 2);
 	for (int i = 0; i < N_SCALE; i++) {
 		assert_int_equal(obs[i].n_containers, 1);
 		assert_true(obs[i].mem_used_known);

@@ -61,13 +61,20 @@ static void test_project(void **state)
 	struct source src;
 	assert_int_equal(source_prom_new(cfg, &src), 0);
 	const char *services[] = { "web" };
-	char *q = source_prom_query_text(&src, 0, services, 1);
-	assert_non_null(strstr(q, "container_label_com_docker_compose_project=\"my.proj\""));
-	assert_non_null(
-	        strstr(q, "container_label_com_docker_compose_project=~\"^(?:|my\\\\.proj)$\""));
-	/* The project is the stack of a Swarm service. */
-	assert_non_null(strstr(q, "container_label_com_docker_stack_namespace=\"my.proj\""));
-	free(q);
+	for (unsigned i = 0; i < SOURCE_PROM_QUERIES; i++) {
+		char *q = source_prom_query_text(&src, i, services, 1);
+		/* The project's containers, not an alternation of their services... */
+		assert_non_null(
+		        strstr(q, "{container_label_com_docker_compose_project=\"my.proj\"}"));
+		assert_null(strstr(q, "container_label_com_docker_compose_service=~"));
+		/* ...or, by exact name, a container of no project. */
+		assert_non_null(strstr(q, "{container_label_com_docker_compose_project=\"\","
+		                          "name=~\"^(?:web)$\"}"));
+		/* The project is the stack of a Swarm service. */
+		assert_non_null(
+		        strstr(q, "{container_label_com_docker_stack_namespace=\"my.proj\"}"));
+		free(q);
+	}
 	source_free(&src);
 	config_free(cfg);
 }
@@ -79,16 +86,20 @@ static void test_fixed_count(void **state)
 	struct source src;
 	assert_int_equal(source_prom_new(cfg, &src), 0);
 	const char *services[] = { "web" };
-	bool usage = false, trend = false, quota = false;
+	bool usage = false, trend = false, quota = false, subquery = false;
 	for (unsigned i = 0; i < SOURCE_PROM_QUERIES; i++) {
 		char *q = source_prom_query_text(&src, i, services, 1);
 		usage |= strstr(q, "container_memory_usage_bytes") != NULL;
 		assert_null(strstr(q, "container_memory_working_set_bytes"));
-		trend |= strstr(q, "[120s:2s]") != NULL;
+		/* The trend is a rate over the trend window, no subquery. */
+		trend |= strstr(q, "rate(container_cpu_usage_seconds_total{") &&
+		         strstr(q, "[120s])");
+		subquery |= strstr(q, "s:") != NULL;
 		quota |= strstr(q, "container_spec_cpu_quota") != NULL;
 		free(q);
 	}
 	assert_true(usage && trend && quota);
+	assert_false(subquery);
 	source_free(&src);
 	config_free(cfg);
 }
