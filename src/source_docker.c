@@ -133,8 +133,9 @@ static void *worker_main(void *arg)
 		if (w->stats_only) {
 			if (it->cpu_reason != first_sample)
 				continue;
-			if (*w->sd->cgroup_root && cgroup_stats_read(w->sd->cgroup_root, it->id,
-			                                             time_wall(), &it->st2) == 0)
+			if (*w->sd->cgroup_root &&
+			    cgroup_stats_read(w->sd->cgroup_root, it->id, time_monotonic(),
+			                      &it->st2) == 0)
 				it->r2 = 0;
 			else
 				it->r2 = docker_container_stats(a->client, it->id, &it->st2,
@@ -146,9 +147,10 @@ static void *worker_main(void *arg)
 		if (it->r != 0 || !it->in.state.running)
 			continue;
 		/* The cgroup files when readable; else the engine's stats, which
-		 * wait for its one-second tick. */
+		 * wait for its one-second tick. The files are timed on the steady
+		 * clock: a rate needs elapsed time, and the wall clock may jump. */
 		if (*w->sd->cgroup_root &&
-		    cgroup_stats_read(w->sd->cgroup_root, it->id, time_wall(), &it->st) == 0)
+		    cgroup_stats_read(w->sd->cgroup_root, it->id, time_monotonic(), &it->st) == 0)
 			continue;
 		it->r = docker_container_stats(a->client, it->id, &it->st, it->err,
 		                               sizeof(it->err));
