@@ -202,6 +202,11 @@ static int reconcile_service(struct cli_ctx *x, struct docker_client *c, const c
 	state_free(s);
 	if (r == -EBUSY && quiet)
 		return DEPLOY_EXIT_OK; /* the deployment's own lock refuses it next */
+	if (r == 0 && res.outcome != DEPLOY_SKIPPED) {
+		/* The interrupted deployment's end goes to the history. */
+		struct state_counters cnt;
+		record(x, service, &res, "reconciled", &cnt);
+	}
 	if (r < 0 || !quiet || res.outcome != DEPLOY_SKIPPED)
 		printf("reconcile %s: %s: %s\n", service,
 		       r < 0 ? "error" : deploy_outcome_to_string(res.outcome), res.message);
@@ -355,7 +360,9 @@ static int deploy_to(struct cli_ctx *x, struct docker_client *c, struct deploy_r
 	units_format_memory(res.to.memory, a, sizeof(a));
 	units_format_memory(res.from.memory, b, sizeof(b));
 	snprintf(line, sizeof(line), "%s %s: %s (%s, %.1f s): %s", x->cmd, req->service,
-	         deploy_outcome_to_string(res.outcome), deploy_strategy_to_string(res.strategy),
+	         deploy_outcome_to_string(res.outcome),
+	         res.backend == DEPLOY_BACKEND_SWARM ? "swarm"
+	                                             : deploy_strategy_to_string(res.strategy),
 	         res.duration, res.message);
 	say(x, false, line);
 	if (res.outcome == DEPLOY_APPLIED) {

@@ -486,8 +486,10 @@ static void job_finish(struct daemon *d, struct job *job)
 	char q[600];
 	if (ok) {
 		log_info("daemon",
-		         "change applied\tservice=%s strategy=%s duration=%.1fs detail=%s",
-		         job->service, strategy, res->duration, log_quote(expl, q, sizeof(q)));
+		         "change applied\tservice=%s strategy=%s duration=%.1fs detail=%s "
+		         "backend=%s",
+		         job->service, strategy, res->duration, log_quote(expl, q, sizeof(q)),
+		         deploy_backend_to_string(res->backend));
 		notify(d, NOTIFY_RESOURCE_ADJUSTMENT, job->service, &job->decision, expl);
 		if (bg)
 			notify(d, NOTIFY_BLUE_GREEN_DEPLOYMENT, job->service, &job->decision, expl);
@@ -1262,6 +1264,44 @@ static void retire_configs(struct daemon *d)
 	d->n_retired = 0;
 }
 
+/* The end of a deployment a restart interrupted, into the history (and,
+ * applied, the limits it left). */
+static void reconcile_record(struct daemon *d, const char *service, const struct deploy_result *res)
+{
+	if (res->outcome == DEPLOY_SKIPPED || res->outcome == DEPLOY_DRY_RUN)
+		return;
+	deploy_record(d->state, service, res, "reconciled", res->message, time_wall(),
+	              d->cfg->state.history_size);
+}
+
+/* A fresh instance (no journal: /data lost, or the manager rescheduled on
+ * another node) finds a change of ours in a Swarm service's labels and
+ * finishes or undoes it from the cluster alone. */
+static void reconcile_swarm_labels(struct daemon *d)
+{
+	const struct strlist *m = &d->cfg->services.monitored;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *svc = m->items[i];
+		if (state_journal_find(d->state, svc) ||
+		    !deploy_swarm_changed(d->docker, d->cfg, svc))
+			continue;
+		log_warn(
+		        "daemon",
+		        "found a Swarm change of ours with no journal entry, finishing it from the "
+		        "service's labels\tservice=%s",
+		        svc);
+		struct deploy_result res;
+		char q[500];
+		int r = deploy_reconcile(d->docker, d->cfg, NULL, svc, &res);
+		log_info("daemon",
+		         "interrupted deployment reconciled\tservice=%s outcome=%s detail=%s", svc,
+		         r < 0 ? "error" : deploy_outcome_to_string(res.outcome),
+		         log_quote(res.message, q, sizeof(q)));
+		if (r == 0)
+			reconcile_record(d, svc, &res);
+	}
+}
+
 static void reconcile_journal(struct daemon *d)
 {
 	for (size_t i = 0; i < d->state->n_journal;) {
@@ -1297,8 +1337,10 @@ static void reconcile_journal(struct daemon *d)
 		         log_quote(res.message, q, sizeof(q)));
 		char *svc = xstrdup(j->service);
 		state_journal_remove(d->state, svc);
+		reconcile_record(d, svc, &res);
 		free(svc);
 	}
+	reconcile_swarm_labels(d);
 }
 
 /* ---- the loop ---- */

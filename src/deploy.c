@@ -30,6 +30,58 @@ const char *deploy_outcome_to_string(enum deploy_outcome o)
 	return (int)o >= 0 && o < _DEPLOY_OUTCOME_MAX ? outcome_names[o] : "unknown";
 }
 
+static const char *const backend_names[_DEPLOY_BACKEND_MAX] = {
+	[DEPLOY_BACKEND_NONE] = "none",
+	[DEPLOY_BACKEND_BLUEGREEN] = "bluegreen",
+	[DEPLOY_BACKEND_INPLACE] = "inplace",
+	[DEPLOY_BACKEND_SWARM] = "swarm",
+};
+
+const char *deploy_backend_to_string(enum deploy_backend b)
+{
+	return (int)b >= 0 && b < _DEPLOY_BACKEND_MAX ? backend_names[b] : "unknown";
+}
+
+int deploy_backend_from_string(const char *s)
+{
+	for (int i = 0; s && i < _DEPLOY_BACKEND_MAX; i++)
+		if (strcmp(s, backend_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+enum deploy_backend deploy_backend_pick(enum deploy_kind kind, enum deploy_strategy s)
+{
+	if (kind == DEPLOY_KIND_SWARM)
+		return DEPLOY_BACKEND_SWARM;
+	return s == STRATEGY_BLUE_GREEN ? DEPLOY_BACKEND_BLUEGREEN : DEPLOY_BACKEND_INPLACE;
+}
+
+enum deploy_backend deploy_backend_of_journal(const struct state_journal *j)
+{
+	int b = deploy_backend_from_string(j->backend);
+	if (b > DEPLOY_BACKEND_NONE)
+		return (enum deploy_backend)b;
+	int s = j->strategy ? deploy_strategy_from_string(j->strategy) : -EINVAL;
+	if (s == STRATEGY_BLUE_GREEN || s == STRATEGY_IN_PLACE)
+		return deploy_backend_pick(DEPLOY_KIND_CONTAINERS, (enum deploy_strategy)s);
+	return DEPLOY_BACKEND_NONE;
+}
+
+const struct apply_ops *deploy_apply_ops(enum deploy_backend b)
+{
+	switch (b) {
+	case DEPLOY_BACKEND_BLUEGREEN:
+		return &deploy_apply_bluegreen;
+	case DEPLOY_BACKEND_INPLACE:
+		return &deploy_apply_inplace;
+	case DEPLOY_BACKEND_SWARM:
+		return &deploy_apply_swarm;
+	default:
+		return NULL;
+	}
+}
+
 /* Margin kept above current use when memory is lowered in place: below use,
  * cgroup v2 kills the process and cgroup v1 refuses. */
 #define INPLACE_MEMORY_MARGIN 0.10
@@ -173,7 +225,7 @@ static int check_memory_floor(struct docker_client *c, const struct docker_inspe
 
 /* The per-container limits of a request over n replicas; false when they
  * round to nothing. */
-static bool split_limits(const struct deploy_request *req, size_t n, struct docker_limits *want)
+bool deploy_split_limits(const struct deploy_request *req, size_t n, struct docker_limits *want)
 {
 	memset(want, 0, sizeof(*want));
 	if (req->set_cpu) {
@@ -187,11 +239,13 @@ static bool split_limits(const struct deploy_request *req, size_t n, struct dock
 	return !((want->set_cpu && want->cpus <= 0) || (want->set_memory && want->memory <= 0));
 }
 
-static int run_in_place(struct docker_client *c, const struct deploy_request *req,
-                        struct docker_inspect *v, size_t n, const struct docker_limits *wantp,
-                        struct deploy_result *ret)
+static int run_in_place(const struct apply_args *a, struct deploy_result *ret)
 {
-	struct docker_limits want = *wantp;
+	struct docker_client *c = a->c;
+	const struct deploy_request *req = a->req;
+	struct docker_inspect *v = a->containers;
+	size_t n = a->n;
+	struct docker_limits want = *a->want;
 	if (req->dry_run) {
 		ret->outcome = DEPLOY_DRY_RUN;
 		snprintf(ret->message, sizeof(ret->message),
@@ -249,11 +303,35 @@ static int run_in_place(struct docker_client *c, const struct deploy_request *re
 	return 0;
 }
 
-/* Blue-green, one replica after the other. */
-static int run_blue_green(struct docker_client *c, const struct rm_config *cfg,
-                          const struct deploy_request *req, struct docker_inspect *v, size_t n,
-                          const struct docker_limits *want, struct deploy_result *ret)
+static int reconcile_in_place(struct docker_client *c, const struct rm_config *cfg,
+                              const struct state_journal *j, const char *service,
+                              struct deploy_result *ret)
 {
+	(void)c;
+	(void)cfg;
+	(void)j;
+	(void)service;
+	ret->outcome = DEPLOY_SKIPPED;
+	snprintf(ret->message, sizeof(ret->message),
+	         "nothing to reconcile: in-place changes are single calls");
+	return 0;
+}
+
+const struct apply_ops deploy_apply_inplace = {
+	.backend = DEPLOY_BACKEND_INPLACE,
+	.apply = run_in_place,
+	.reconcile = reconcile_in_place,
+};
+
+/* Blue-green, one replica after the other. */
+static int run_blue_green(const struct apply_args *a, struct deploy_result *ret)
+{
+	struct docker_client *c = a->c;
+	const struct rm_config *cfg = a->cfg;
+	const struct deploy_request *req = a->req;
+	struct docker_inspect *v = a->containers;
+	size_t n = a->n;
+	const struct docker_limits *want = a->want;
 	if (req->dry_run) {
 		deploy_bluegreen_plan(&v[0], want, ret);
 		return 0;
@@ -274,6 +352,12 @@ static int run_blue_green(struct docker_client *c, const struct rm_config *cfg,
 	}
 	return 0;
 }
+
+const struct apply_ops deploy_apply_bluegreen = {
+	.backend = DEPLOY_BACKEND_BLUEGREEN,
+	.apply = run_blue_green,
+	.reconcile = deploy_bluegreen_reconcile,
+};
 
 int deploy_lock_service(const struct rm_config *cfg, const char *service)
 {
@@ -329,6 +413,51 @@ static bool choose_strategy(const struct rm_config *cfg, const struct deploy_req
 	return true;
 }
 
+/* Tasks a service runs: its replicas, or for a global service the tasks
+ * meant to run (one per node). */
+static size_t swarm_replicas(struct docker_client *c, const struct swarm_service *svc)
+{
+	if (!svc->global)
+		return (size_t)svc->replicas;
+	struct swarm_task_list tl = { 0 };
+	char err[256];
+	if (swarm_tasks_list(c, svc->id, true, &tl, err, sizeof(err)) < 0)
+		return 0;
+	size_t n = tl.n;
+	swarm_task_list_free(&tl);
+	return n;
+}
+
+/* A Swarm service: the limits are per task in the spec; Swarm rolls them. */
+static int run_swarm(struct docker_client *c, const struct rm_config *cfg,
+                     const struct deploy_request *req, const struct swarm_service *svc,
+                     struct deploy_result *ret)
+{
+	size_t n = swarm_replicas(c, svc);
+	double cpu = (double)svc->limits.nano_cpus / 1e9 * (double)n;
+	uint64_t mem = (uint64_t)svc->limits.memory * n;
+	ret->replicas = (unsigned)n;
+	ret->backend = DEPLOY_BACKEND_SWARM;
+	ret->from = (struct state_limits){ true, cpu, mem };
+	ret->to = (struct state_limits){ true, req->set_cpu ? req->cpu : cpu,
+		                         req->set_memory ? req->memory : mem };
+	ret->outcome = DEPLOY_SKIPPED;
+	struct docker_limits want;
+	if (n == 0 || !deploy_split_limits(req, n, &want)) {
+		ret->refused = true;
+		if (n)
+			snprintf(ret->message, sizeof(ret->message),
+			         "the new limits are too small to split over %zu tasks", n);
+		else
+			snprintf(ret->message, sizeof(ret->message),
+			         "Swarm service %s runs no task to size", svc->name);
+		return 0;
+	}
+	deploy_progress(req, "backend swarm (service %s, %zu task(s))", svc->name, n);
+	struct apply_args a = { c, cfg, req, NULL, n, svc, &want };
+	return deploy_apply_swarm.apply(&a, ret);
+}
+
 int deploy_run(struct docker_client *c, const struct rm_config *cfg,
                const struct deploy_request *req, struct deploy_result *ret)
 {
@@ -346,8 +475,15 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 	}
 	struct docker_inspect *v = NULL;
 	size_t n = 0;
-	int r = service_containers(c, cfg, req->service, &v, &n, ret->message,
-	                           sizeof(ret->message));
+	struct swarm_service svc = { 0 };
+	char serr[256];
+	int r = deploy_swarm_find(c, cfg, req->service, &svc, serr, sizeof(serr));
+	if (r == 0) {
+		r = run_swarm(c, cfg, req, &svc, ret);
+		swarm_service_free(&svc);
+		goto done;
+	}
+	r = service_containers(c, cfg, req->service, &v, &n, ret->message, sizeof(ret->message));
 	if (r < 0)
 		goto out;
 	double cpu = 0;
@@ -363,7 +499,7 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 	ret->outcome = DEPLOY_SKIPPED;
 	struct docker_limits want;
 	enum deploy_strategy s;
-	if (!split_limits(req, n, &want)) {
+	if (!deploy_split_limits(req, n, &want)) {
 		ret->refused = true;
 		snprintf(ret->message, sizeof(ret->message),
 		         "the new limits are too small to split over %zu replicas", n);
@@ -392,16 +528,60 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
 		}
 	}
 	ret->strategy = s;
-	if (s == STRATEGY_BLUE_GREEN)
-		r = run_blue_green(c, cfg, req, v, n, &want, ret);
-	else
-		r = run_in_place(c, req, v, n, &want, ret);
+	ret->backend = deploy_backend_pick(DEPLOY_KIND_CONTAINERS, s);
+	struct apply_args a = { c, cfg, req, v, n, NULL, &want };
+	r = deploy_apply_ops(ret->backend)->apply(&a, ret);
 done:
 	for (size_t i = 0; i < n; i++)
 		docker_inspect_free(&v[i]);
 	free(v);
 	ret->duration = time_monotonic() - t0;
 out:
+	if (lock >= 0)
+		close(lock);
+	return r;
+}
+
+int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!j && !service)
+		return -EINVAL;
+	enum deploy_backend b = DEPLOY_BACKEND_BLUEGREEN;
+	if (j) {
+		b = deploy_backend_of_journal(j);
+		ret->from = j->from;
+		ret->to = j->to;
+	} else {
+		/* No journal (a fresh instance): the cluster says. A Swarm
+		 * service carries its change in its labels; containers carry
+		 * deployment.* labels. */
+		struct swarm_service svc = { 0 };
+		char err[256];
+		if (deploy_swarm_find(c, cfg, service, &svc, err, sizeof(err)) == 0)
+			b = DEPLOY_BACKEND_SWARM;
+		swarm_service_free(&svc);
+	}
+	const struct apply_ops *ops = deploy_apply_ops(b);
+	if (!ops) {
+		ret->outcome = DEPLOY_SKIPPED;
+		snprintf(ret->message, sizeof(ret->message),
+		         "nothing to reconcile: the journal of %s names no known backend",
+		         j->service);
+		return 0;
+	}
+	ret->backend = b;
+	const char *name = j ? j->service : service;
+	/* A deployment whose process is alive holds this lock: never undo it
+	 * under its feet. */
+	int lock = deploy_lock_service(cfg, name);
+	if (lock == -EBUSY) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "a deployment of %s is in progress in another process; left to it", name);
+		return -EBUSY;
+	}
+	int r = ops->reconcile(c, cfg, j, service, ret);
 	if (lock >= 0)
 		close(lock);
 	return r;
@@ -448,6 +628,8 @@ void deploy_record(struct rm_state *s, const char *service, const struct deploy_
 		.explanation = (char *)(uintptr_t)explanation,
 		.outcome = (char *)(uintptr_t)deploy_outcome_to_string(res->outcome),
 		.strategy = (char *)(uintptr_t)deploy_strategy_to_string(res->strategy),
+		.backend = res->backend ? (char *)(uintptr_t)deploy_backend_to_string(res->backend)
+		                        : NULL,
 		.duration = res->duration,
 		.from = res->from,
 		.to = res->to,

@@ -67,6 +67,7 @@ static int journal(struct bg_exec *x)
 	struct state_journal j = {
 		.service = xstrdup(x->req->service),
 		.strategy = xstrdup("blue-green"),
+		.backend = (char *)(uintptr_t)deploy_backend_to_string(DEPLOY_BACKEND_BLUEGREEN),
 		.machine = x->m,
 		.blue_id = x->blue->id,
 		.blue_name = xstrdup(deploy_name(x->blue)),
@@ -720,41 +721,21 @@ static int reconcile_labels(struct recon_ctx *rc, const char *service)
 	return r;
 }
 
-static int reconcile_locked(struct recon_ctx *rc, const struct state_journal *j,
-                            const char *service)
+int deploy_bluegreen_reconcile_labels(struct docker_client *c, const struct rm_config *cfg,
+                                      const char *service, struct deploy_result *ret)
 {
-	struct deploy_result *ret = rc->ret;
-	if (!j)
-		return service ? reconcile_labels(rc, service) : -EINVAL;
-	ret->from = j->from;
-	ret->to = j->to;
-	if (!j->strategy || strcmp(j->strategy, "blue-green") != 0) {
-		recon_msg(rc, DEPLOY_SKIPPED,
-		          "nothing to reconcile: in-place changes are single "
-		          "calls");
-		return 0;
-	}
-	ret->strategy = STRATEGY_BLUE_GREEN;
-	return reconcile_one(rc, j->machine.phase, j->blue_id,
-	                     j->green_id ? j->green_id : j->green_name, j->blue_name);
+	struct recon_ctx rc = { c, cfg, ret };
+	return reconcile_labels(&rc, service);
 }
 
-int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
-                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+int deploy_bluegreen_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                               const struct state_journal *j, const char *service,
+                               struct deploy_result *ret)
 {
-	memset(ret, 0, sizeof(*ret));
+	if (!j)
+		return deploy_bluegreen_reconcile_labels(c, cfg, service, ret);
 	struct recon_ctx rc = { c, cfg, ret };
-	const char *name = j ? j->service : service;
-	/* A deployment whose process is alive holds this lock: never undo it
-	 * under its feet. */
-	int lock = name ? deploy_lock_service(cfg, name) : -1;
-	if (lock == -EBUSY) {
-		snprintf(ret->message, sizeof(ret->message),
-		         "a deployment of %s is in progress in another process; left to it", name);
-		return -EBUSY;
-	}
-	int r = reconcile_locked(&rc, j, service);
-	if (lock >= 0)
-		close(lock);
-	return r;
+	ret->strategy = STRATEGY_BLUE_GREEN;
+	return reconcile_one(&rc, j->machine.phase, j->blue_id,
+	                     j->green_id ? j->green_id : j->green_name, j->blue_name);
 }

@@ -6,6 +6,7 @@
 
 #include "rm/deploy.h"
 #include "rm/docker.h"
+#include "rm/swarm.h"
 #include "rm/util.h"
 
 /* Labels a blue-green copy carries (the original's status reads the first five). */
@@ -16,6 +17,13 @@
 #define DEPLOY_LABEL_NEW_MEM   "deployment.new_memory"
 #define DEPLOY_LABEL_BLUE_ID   "deployment.blue_id"
 #define DEPLOY_LABEL_BLUE_NAME "deployment.blue_name"
+
+/* Labels in a Swarm service's spec (kept in Swarm's Raft store): the change
+ * in progress ("cpu=C memory=BYTES", totals over the replicas; present only
+ * while the spec holds that change and it is not yet concluded) and the
+ * last known good limits (same form). */
+#define DEPLOY_SWARM_LABEL_CHANGE "resource-manager.change"
+#define DEPLOY_SWARM_LABEL_GOOD   "resource-manager.last_good"
 
 /* Test-only: the name of a phase in which the executor stops and sleeps
  * (after journaling it, before its side effect) so a test can SIGKILL the
@@ -43,5 +51,59 @@ int deploy_bluegreen_one(struct docker_client *c, const struct rm_config *cfg,
 /* Dry run: what deploy_bluegreen_one would do, into ret->message. */
 void deploy_bluegreen_plan(const struct docker_inspect *blue, const struct docker_limits *want,
                            struct deploy_result *ret);
+
+/* The blue-green backend's reconcile: from the journal entry j, or from
+ * the deployment.* labels of the service's containers when j is NULL. */
+int deploy_bluegreen_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                               const struct state_journal *j, const char *service,
+                               struct deploy_result *ret);
+/* Reconciles a blue-green deployment from the deployment.* labels alone. */
+int deploy_bluegreen_reconcile_labels(struct docker_client *c, const struct rm_config *cfg,
+                                      const char *service, struct deploy_result *ret);
+
+/* ---- the apply seam: one interface, one backend per way of applying ---- */
+
+/* What a backend applies to; everything borrowed for the call. */
+struct apply_args {
+	struct docker_client *c;
+	const struct rm_config *cfg;
+	const struct deploy_request *req;
+	struct docker_inspect *containers; /* container backends: the running replicas */
+	size_t n;
+	const struct swarm_service *svc;  /* swarm backend: the service as inspected */
+	const struct docker_limits *want; /* per replica (container or task) */
+};
+
+struct apply_ops {
+	enum deploy_backend backend;
+	/* Applies a->want, or plans it into ret->message when a->req->dry_run;
+	 * journals each step through a->req->journal before its side effect.
+	 * Fills ret's outcome, message, health_timeout, rollback_failed.
+	 * Returns 0 when it ran to an outcome, a negative errno when it could
+	 * not start (nothing changed; ret->message says why). */
+	int (*apply)(const struct apply_args *a, struct deploy_result *ret);
+	/* Finishes or undoes an interrupted deployment this backend journaled
+	 * (j), or one found from the cluster alone (j NULL, service given).
+	 * Returns 0 with the outcome in ret, or a negative errno. */
+	int (*reconcile)(struct docker_client *c, const struct rm_config *cfg,
+	                 const struct state_journal *j, const char *service,
+	                 struct deploy_result *ret);
+};
+
+extern const struct apply_ops deploy_apply_bluegreen;
+extern const struct apply_ops deploy_apply_inplace;
+extern const struct apply_ops deploy_apply_swarm;
+
+/* The backend's operations; NULL for DEPLOY_BACKEND_NONE. */
+const struct apply_ops *deploy_apply_ops(enum deploy_backend b);
+
+/* The Swarm service named service (Spec.Name, or <project>_<service> with
+ * services.project), inspected into ret. -ENOENT when there is none, or
+ * when the engine is not a swarm manager. */
+int deploy_swarm_find(struct docker_client *c, const struct rm_config *cfg, const char *service,
+                      struct swarm_service *ret, char *err, size_t errlen);
+
+/* Swarm: the per-task limits of a request over the service's replicas. */
+bool deploy_split_limits(const struct deploy_request *req, size_t n, struct docker_limits *want);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rm/swarm.h"
 #include "rm/util.h"
 
 static bool project_ok(const struct docker_container_summary *c, const struct discovery_rules *r)
@@ -26,9 +27,28 @@ static bool has_name(const struct docker_container_summary *c, const char *name)
 	return false;
 }
 
+/* A Swarm task's container: its service's stack-qualified name, or the
+ * bare name after the stack's prefix; with a project, only that stack. */
+static bool swarm_task_of(const struct docker_container_summary *c, const char *service,
+                          const struct discovery_rules *r)
+{
+	const char *sw = docker_labels_get(&c->labels, SWARM_LABEL_SERVICE);
+	if (!sw)
+		return false;
+	const char *stack = docker_labels_get(&c->labels, SWARM_LABEL_STACK);
+	if (r->project && *r->project && (!stack || strcmp(stack, r->project) != 0))
+		return false;
+	if (strcmp(sw, service) == 0)
+		return true;
+	size_t n = stack ? strlen(stack) : 0;
+	return n && strncmp(sw, stack, n) == 0 && sw[n] == '_' && strcmp(sw + n + 1, service) == 0;
+}
+
 bool discovery_matches(const struct docker_container_summary *c, const char *service,
                        const struct discovery_rules *rules)
 {
+	if (swarm_task_of(c, service, rules))
+		return true;
 	const char *svc = docker_labels_get(&c->labels, DISCOVERY_LABEL_SERVICE);
 	if (svc && strcmp(svc, service) == 0 && project_ok(c, rules))
 		return true;

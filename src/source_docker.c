@@ -12,6 +12,7 @@
 #include "rm/discovery.h"
 #include "rm/docker.h"
 #include "rm/log.h"
+#include "rm/swarm.h"
 #include "rm/util.h"
 
 #define MAX_PARALLEL SOURCE_DOCKER_PARALLEL_MAX
@@ -375,6 +376,62 @@ static void observe_service(const struct discovery_group *g, struct item *items,
 		add_reason(o, "throttling", "no CFS counters between two samples");
 }
 
+/* The Swarm service of a group's task containers ("<stack>_<name>"), or
+ * NULL for a Compose service. Borrowed from list. */
+static const char *swarm_service_of(const struct docker_container_list *list,
+                                    const struct discovery_group *g)
+{
+	for (size_t k = 0; k < g->n; k++) {
+		const char *sw =
+		        docker_labels_get(&list->items[g->idx[k]].labels, SWARM_LABEL_SERVICE);
+		if (sw)
+			return sw;
+	}
+	return NULL;
+}
+
+/* A Swarm service whose tasks run partly on other nodes: this node's sums
+ * scaled to all its replicas, and the observation marked partial. */
+static void scale_partial(struct observation *o, uint64_t replicas, const char *name)
+{
+	if (o->n_containers == 0 || replicas <= o->n_containers)
+		return;
+	double f = (double)replicas / (double)o->n_containers;
+	o->partial = true;
+	o->cpu_used *= f;
+	o->cpu_limit *= f;
+	o->mem_used = (uint64_t)((double)o->mem_used * f);
+	o->mem_peak = (uint64_t)((double)o->mem_peak * f);
+	o->mem_limit = (uint64_t)((double)o->mem_limit * f);
+	char why[100];
+	snprintf(why, sizeof(why), "%u of %llu tasks of %s on this node, sums scaled",
+	         o->n_containers, (unsigned long long)replicas, name);
+	add_reason(o, "partial", why);
+	o->n_containers = (unsigned)replicas;
+}
+
+/* Marks the Swarm services among groups that run tasks elsewhere: one
+ * GET /services per collect, only when some group is a Swarm service. */
+static void mark_partial(struct source_docker *sd, const struct docker_container_list *list,
+                         const struct discovery_group *groups, size_t n, struct observation *out)
+{
+	struct swarm_service_list sl = { 0 };
+	bool listed = false;
+	for (size_t s = 0; s < n; s++) {
+		const char *sw = swarm_service_of(list, &groups[s]);
+		if (!sw)
+			continue;
+		char err[256];
+		if (!listed && swarm_services_list(sd->client, &sl, err, sizeof(err)) < 0)
+			break;
+		listed = true;
+		for (size_t i = 0; i < sl.n; i++)
+			if (strcmp(sl.items[i].name, sw) == 0 && !sl.items[i].global)
+				scale_partial(&out[s], sl.items[i].replicas, sw);
+	}
+	swarm_service_list_free(&sl);
+}
+
 /* Requests and bytes of the main client and the pool together. */
 static void total_counters(const struct source_docker *sd, unsigned *ret_req, size_t *ret_bytes)
 {
@@ -427,6 +484,7 @@ static int collect(void *impl, const char *const *services, size_t n, double now
 	second_samples(sd, items, n_items);
 	for (size_t s = 0; s < n; s++)
 		observe_service(&groups[s], items, item_of, now, &out[s]);
+	mark_partial(sd, &list, groups, n, out);
 	cstate_prune(sd);
 
 	if (stats) {

@@ -20,7 +20,11 @@
 #define L_SERVICE "container_label_com_docker_compose_service"
 #define L_PROJECT "container_label_com_docker_compose_project"
 #define L_NAME    "name"
-#define GROUP_BY  "(" L_SERVICE ", " L_PROJECT ", " L_NAME ")"
+/* A Swarm task's service ("<stack>_<service>") and stack: cAdvisor on each
+ * node exports them, so a service's replicas on every node sum up. */
+#define L_SWARM  "container_label_com_docker_swarm_service_name"
+#define L_STACK  "container_label_com_docker_stack_namespace"
+#define GROUP_BY "(" L_SERVICE ", " L_PROJECT ", " L_NAME ", " L_SWARM ", " L_STACK ")"
 
 /* A memory limit at or above this is cgroup's "unlimited" (2^63 - page). */
 #define MEM_UNLIMITED_SENTINEL 4611686018427387904.0 /* 2^62 */
@@ -155,11 +159,15 @@ static char *promql_string(const char *raw)
  *     exact name), then containers of no project by name. Prometheus' cost
  *     is per series selected and per alternation compiled, not per name
  *     filtered out here (docs/benchmarks.md §1).
+ * by_swarm selects Swarm tasks: by their service's stack-qualified or
+ * bare name, or with a project every task of that stack (the project is the
+ * stack; assign() filters by exact name).
  * by_name is NULL when no container can match by name (collect narrows it to
  * what the discovery query found). */
 struct selectors {
 	char *by_service;
 	char *by_name;
+	char *by_swarm;
 };
 
 /* "^(?:a|b|...)$" as the body of a PromQL string. */
@@ -197,6 +205,7 @@ static void selectors_build(const struct source_prom *sp, const char *const *ser
 	if (*sp->project) {
 		char *proj = promql_string(sp->project);
 		ret->by_service = xasprintf(L_PROJECT "=\"%s\"", proj);
+		ret->by_swarm = xasprintf(L_STACK "=\"%s\"", proj);
 		free(proj);
 		ret->by_name = by_name_no_project(services, n);
 		return;
@@ -204,6 +213,8 @@ static void selectors_build(const struct source_prom *sp, const char *const *ser
 	char *names = alternation(services, n);
 	ret->by_service = xasprintf(L_SERVICE "=~\"%s\"", names);
 	ret->by_name = xasprintf(L_NAME "=~\"%s\"", names);
+	/* "<stack>_<name>" or the name itself; assign() checks the stack. */
+	ret->by_swarm = xasprintf(L_SWARM "=~\"^(?:.+_)?%s\"", names + 1);
 	free(names);
 }
 
@@ -211,6 +222,7 @@ static void selectors_free(struct selectors *s)
 {
 	free(s->by_service);
 	free(s->by_name);
+	free(s->by_swarm);
 }
 
 /* A query being written, as PromQL or percent-encoded for a form body. The
@@ -236,7 +248,7 @@ static void q_puts(struct qbuf *b, const char *s)
 static void q_printf(struct qbuf *b, const char *fmt, ...) RM_PRINTF(2, 3);
 static void q_printf(struct qbuf *b, const char *fmt, ...)
 {
-	char buf[160];
+	char buf[320];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -244,18 +256,22 @@ static void q_printf(struct qbuf *b, const char *fmt, ...)
 	q_puts(b, buf);
 }
 
-/* Appends "PRE metric{by_service} POST or PRE metric{by_name} POST" (the
- * second part only when there is a by-name selector). */
+/* Appends "PRE metric{by_service} POST or PRE metric{by_name} POST or
+ * PRE metric{by_swarm} POST" (the by-name part only when there is a by-name
+ * selector). */
 static void append_either(struct qbuf *b, const struct selectors *sel, const char *pre,
                           const char *metric, const char *post)
 {
 	q_printf(b, "%s%s{", pre, metric);
 	strbuf_puts(&b->sb, sel->by_service);
 	q_printf(b, "}%s", post);
-	if (!sel->by_name)
-		return;
+	if (sel->by_name) {
+		q_printf(b, " or %s%s{", pre, metric);
+		strbuf_puts(&b->sb, sel->by_name);
+		q_printf(b, "}%s", post);
+	}
 	q_printf(b, " or %s%s{", pre, metric);
-	strbuf_puts(&b->sb, sel->by_name);
+	strbuf_puts(&b->sb, sel->by_swarm);
 	q_printf(b, "}%s", post);
 }
 
@@ -336,39 +352,61 @@ static void selectors_encode(const struct selectors *sel, struct selectors *ret)
 {
 	ret->by_service = http_urlencode(sel->by_service);
 	ret->by_name = sel->by_name ? http_urlencode(sel->by_name) : NULL;
+	ret->by_swarm = http_urlencode(sel->by_swarm);
 }
 
-/* Finds a sample's three grouping labels. The answer's parser stores each
- * label name once, so a name is first recognised by its address, as the one
- * of the previous sample, and only otherwise by comparing text. */
+/* The grouping labels of a sample, in GROUP_BY's order. */
+enum glabel { G_SERVICE, G_PROJECT, G_NAME, G_SWARM, G_STACK, _G_MAX };
+static const char *const glabel_names[_G_MAX] = { L_SERVICE, L_PROJECT, L_NAME, L_SWARM, L_STACK };
+
+/* Finds a sample's grouping labels. The answer's parser stores each label
+ * name once, so a name is first recognised by its address, as the one of
+ * the previous sample, and only otherwise by comparing text. */
 struct label_finder {
-	const char *service, *project, *name; /* the label names last seen */
+	const char *key[_G_MAX]; /* the label names last seen */
 };
 
-static void find_labels(struct label_finder *lf, const struct prom_sample *s, const char **svc,
-                        const char **proj, const char **name)
+static void find_labels(struct label_finder *lf, const struct prom_sample *s,
+                        const char *ret[_G_MAX])
 {
-	*svc = *proj = *name = NULL;
+	for (int g = 0; g < _G_MAX; g++)
+		ret[g] = NULL;
 	for (size_t i = 0; i < s->n_labels; i++) {
 		const char *k = s->labels[i].name;
-		if (k == lf->service ||
-		    (k != lf->project && k != lf->name && strcmp(k, L_SERVICE) == 0)) {
-			lf->service = k;
-			*svc = s->labels[i].value;
-		} else if (k == lf->project || (k != lf->name && strcmp(k, L_PROJECT) == 0)) {
-			lf->project = k;
-			*proj = s->labels[i].value;
-		} else if (k == lf->name || strcmp(k, L_NAME) == 0) {
-			lf->name = k;
-			*name = s->labels[i].value;
+		int g = 0;
+		while (g < _G_MAX && k != lf->key[g])
+			g++;
+		for (int t = 0; g == _G_MAX && t < _G_MAX; t++)
+			if (strcmp(k, glabel_names[t]) == 0)
+				g = t;
+		if (g < _G_MAX) {
+			lf->key[g] = k;
+			ret[g] = s->labels[i].value;
 		}
 	}
 }
 
-/* Which service a series belongs to (index into services), or -1. */
-static long assign(const struct source_prom *sp, const struct name_table *names, const char *svc,
-                   const char *proj, const char *name)
+/* A Swarm task's service: its stack-qualified name, else the bare name
+ * after its stack's prefix; with services.project, only that stack. */
+static long assign_swarm(const struct source_prom *sp, const struct name_table *names,
+                         const char *swarm, const char *stack)
 {
+	size_t n = stack ? strlen(stack) : 0;
+	if (*sp->project && (!stack || strcmp(stack, sp->project) != 0))
+		return -1;
+	long i = lookup(names, swarm);
+	if (i < 0 && n && strncmp(swarm, stack, n) == 0 && swarm[n] == '_')
+		i = lookup(names, swarm + n + 1);
+	return i;
+}
+
+/* Which service a series belongs to (index into services), or -1. */
+static long assign(const struct source_prom *sp, const struct name_table *names,
+                   const char *const l[_G_MAX])
+{
+	const char *svc = l[G_SERVICE], *proj = l[G_PROJECT], *name = l[G_NAME];
+	if (l[G_SWARM] && *l[G_SWARM])
+		return assign_swarm(sp, names, l[G_SWARM], l[G_STACK]);
 	bool no_project = !proj || !*proj;
 	bool in_project = !*sp->project || (proj && strcmp(proj, sp->project) == 0);
 	if (svc && *svc && in_project) {
@@ -607,12 +645,12 @@ static int run_query(struct source_prom *sp, enum quantity q, const struct selec
 	struct label_finder lf = { 0 };
 	for (size_t i = 0; i < resp.n_samples; i++) {
 		const struct prom_sample *s = &resp.samples[i];
-		const char *svc, *proj, *name;
-		find_labels(&lf, s, &svc, &proj, &name);
-		long k = assign(sp, names, svc, proj, name);
+		const char *l[_G_MAX];
+		find_labels(&lf, s, l);
+		long k = assign(sp, names, l);
 		if (k < 0)
 			continue;
-		struct container *c = container_get(&accs[k], name ? name : "");
+		struct container *c = container_get(&accs[k], l[G_NAME] ? l[G_NAME] : "");
 		c->q[q].present = true;
 		c->q[q].v = s->value;
 	}
@@ -882,12 +920,13 @@ static void chunk_gather(const struct source_prom *sp, struct chunk *c,
 				(*cur)++;
 			if (*cur >= s->n || s->t[*cur] > t + 1e-3)
 				continue;
-			const char *svc = prom_series_label(s, L_SERVICE);
-			const char *proj = prom_series_label(s, L_PROJECT);
-			const char *name = prom_series_label(s, L_NAME);
-			long i = assign(sp, names, svc, proj, name);
+			const char *l[_G_MAX];
+			for (int g = 0; g < _G_MAX; g++)
+				l[g] = prom_series_label(s, glabel_names[g]);
+			long i = assign(sp, names, l);
 			if (i < 0)
 				continue;
+			const char *name = l[G_NAME];
 			struct container *ct = container_get(&accs[i], name ? name : "");
 			ct->q[q].present = true;
 			ct->q[q].v = s->v[*cur];

@@ -38,12 +38,14 @@ static void event_free(struct state_event *ev)
 	free(ev->explanation);
 	free(ev->outcome);
 	free(ev->strategy);
+	free(ev->backend);
 }
 
 static void journal_free(struct state_journal *j)
 {
 	free(j->service);
 	free(j->strategy);
+	free(j->backend);
 	free(j->blue_id);
 	free(j->blue_name);
 	free(j->green_id);
@@ -119,6 +121,7 @@ void state_history_add(struct rm_state *s, const struct state_event *ev, size_t 
 	e->explanation = dup_or_null(ev->explanation);
 	e->outcome = dup_or_null(ev->outcome);
 	e->strategy = dup_or_null(ev->strategy);
+	e->backend = dup_or_null(ev->backend);
 }
 
 struct state_journal *state_journal_find(struct rm_state *s, const char *service)
@@ -143,6 +146,7 @@ void state_journal_put(struct rm_state *s, const struct state_journal *j)
 {
 	struct state_journal *e = state_journal_add(s, j->service);
 	e->strategy = dup_or_null(j->strategy);
+	e->backend = dup_or_null(j->backend);
 	e->machine = j->machine;
 	e->blue_id = dup_or_null(j->blue_id);
 	e->blue_name = dup_or_null(j->blue_name);

@@ -138,6 +138,7 @@ static void write_strs(json_t *o, const void *entry, const struct str_field *f, 
 
 static const struct str_field journal_strs[] = {
 	{ "strategy", offsetof(struct state_journal, strategy) },
+	{ "backend", offsetof(struct state_journal, backend) },
 	{ "blue_id", offsetof(struct state_journal, blue_id) },
 	{ "blue_name", offsetof(struct state_journal, blue_name) },
 	{ "green_id", offsetof(struct state_journal, green_id) },
@@ -149,6 +150,7 @@ static const struct str_field history_strs[] = {
 	{ "explanation", offsetof(struct state_event, explanation) },
 	{ "outcome", offsetof(struct state_event, outcome) },
 	{ "strategy", offsetof(struct state_event, strategy) },
+	{ "backend", offsetof(struct state_event, backend) },
 };
 
 static const struct str_field pending_strs[] = {

@@ -67,8 +67,8 @@ static bool journal_eq(const struct state_journal *a, const struct state_journal
 {
 	if (!a || !b)
 		return a == b;
-	return str_eq(a->strategy, b->strategy) && a->machine.phase == b->machine.phase &&
-	       a->machine.entered == b->machine.entered &&
+	return str_eq(a->strategy, b->strategy) && str_eq(a->backend, b->backend) &&
+	       a->machine.phase == b->machine.phase && a->machine.entered == b->machine.entered &&
 	       a->machine.started == b->machine.started && str_eq(a->blue_id, b->blue_id) &&
 	       str_eq(a->green_id, b->green_id) && str_eq(a->green_name, b->green_name);
 }
@@ -135,6 +135,7 @@ static void merge_history(struct rm_state *mine, const struct rm_state *base,
 			free(first.explanation);
 			free(first.outcome);
 			free(first.strategy);
+			free(first.backend);
 			memmove(&mine->history[0], &mine->history[1],
 			        (mine->n_history - 1) * sizeof(*mine->history));
 			mine->n_history--;

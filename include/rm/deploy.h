@@ -51,9 +51,42 @@ enum deploy_outcome {
 };
 const char *deploy_outcome_to_string(enum deploy_outcome o);
 
+/* Which apply backend ran a deployment (struct apply_ops in
+ * deploy_internal.h): the blue-green container executor, the in-place
+ * update of containers, or a Swarm service update. Chosen by the service's
+ * kind (Compose containers or Swarm service) and, for containers, the
+ * strategy. NONE: refused before any backend was chosen. */
+enum deploy_backend {
+	DEPLOY_BACKEND_NONE,
+	DEPLOY_BACKEND_BLUEGREEN,
+	DEPLOY_BACKEND_INPLACE,
+	DEPLOY_BACKEND_SWARM,
+	_DEPLOY_BACKEND_MAX,
+};
+/* "none", "bluegreen", "inplace", "swarm". */
+const char *deploy_backend_to_string(enum deploy_backend b);
+/* The backend, or -EINVAL for a name not in the table. */
+int deploy_backend_from_string(const char *s);
+
+/* The kinds of service a deployment can target. */
+enum deploy_kind {
+	DEPLOY_KIND_CONTAINERS, /* Compose service or plain containers */
+	DEPLOY_KIND_SWARM,      /* a Swarm service */
+};
+
+/* PURE. The backend for a service of kind deployed with strategy s (auto
+ * already resolved). */
+enum deploy_backend deploy_backend_pick(enum deploy_kind kind, enum deploy_strategy s);
+
+/* PURE. The backend that wrote journal entry j: its "backend" key, or, in
+ * a journal written before that key existed, its strategy ("blue-green",
+ * "in-place"). NONE when neither says. */
+enum deploy_backend deploy_backend_of_journal(const struct state_journal *j);
+
 struct deploy_result {
 	enum deploy_outcome outcome;
 	enum deploy_strategy strategy; /* what was used */
+	enum deploy_backend backend;   /* which backend ran it (NONE: refused before) */
 	bool health_timeout;           /* green never became healthy (exit code 4) */
 	bool rollback_failed;          /* the undo itself failed (exit code 3) */
 	bool refused;                  /* not applied: unsafe or invalid (exit code 1) */
@@ -100,5 +133,11 @@ int deploy_run(struct docker_client *c, const struct rm_config *cfg,
  * right now (it holds the service's deploy lock): nothing is touched. */
 int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
                      const struct state_journal *j, const char *service, struct deploy_result *ret);
+
+/* Whether service is a Swarm service whose spec carries a change of ours
+ * not yet concluded (the resource-manager.change label): a fresh instance,
+ * with no journal, reconciles it with deploy_reconcile(c, cfg, NULL, ...). */
+bool deploy_swarm_changed(struct docker_client *c, const struct rm_config *cfg,
+                          const char *service);
 
 #endif

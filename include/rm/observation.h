@@ -51,6 +51,11 @@ struct observation {
 	bool oom_known;
 	unsigned oom_kills;
 
+	/* The source saw only some replicas (Swarm tasks on other nodes, with
+	 * the Docker source): the sums are scaled from the n_containers it saw
+	 * to all replicas, assuming even load, and unknown_reason says so. */
+	bool partial;
+
 	/* Why values are unknown, for the explanation ("" when all are known). */
 	char unknown_reason[160];
 };

@@ -57,6 +57,10 @@ struct state_service {
 struct state_journal {
 	char *service;
 	char *strategy; /* "blue-green" or "in-place" */
+	/* "bluegreen", "inplace", "swarm" (deploy_backend_to_string); NULL in
+	 * a file written before backends existed: the strategy says. For
+	 * swarm, blue_id/blue_name are the service's id and name. */
+	char *backend;
 	struct bg_machine machine;
 	char *blue_id;
 	char *blue_name;
@@ -84,6 +88,7 @@ struct state_event {
 	char *explanation;
 	char *outcome;
 	char *strategy;  /* deployments: strategy used; may be NULL */
+	char *backend;   /* deployments: backend that ran it; may be NULL */
 	double duration; /* deployments: seconds */
 	struct state_limits from;
 	struct state_limits to;

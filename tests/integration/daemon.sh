@@ -128,6 +128,7 @@ c = s["services"][svc]["counters"]
 deps = [e for e in s["history"] if e["service"] == svc and e["kind"] == "deployment"]
 assert c["total_adjustments"] == 1 and c["successful_adjustments"] == 1, c
 assert len(deps) == 1 and deps[0]["outcome"] == "applied", deps
+assert deps[0].get("backend") == "inplace", deps
 assert s["services"][svc]["engine"]["changes_today"] == 1
 assert abs(s["services"][svc]["applied"]["cpu"] - 0.63) < 1e-9
 PY

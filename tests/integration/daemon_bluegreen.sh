@@ -153,6 +153,7 @@ s = json.load(open(sys.argv[1])); sv = s["services"][sys.argv[2]]
 assert s["journal"] == [], s["journal"]
 deps = [e for e in s["history"] if e["service"] == sys.argv[2] and e["kind"] == "deployment"]
 assert len(deps) == 1 and (deps[0]["reason"], deps[0]["strategy"]) == ("cpu_high", "blue-green"), deps
+assert deps[0].get("backend") == "bluegreen", deps
 c = sv["counters"]
 assert c["successful_adjustments"] == 1 and c["blue_green_deployments"] == 1, c
 assert abs(sv["applied"]["cpu"] - 0.25) < 1e-9 and sv["replicas"] == 1, sv

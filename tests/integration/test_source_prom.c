@@ -36,6 +36,8 @@
  * series absent); rates < 0 mean the counter is absent. */
 struct tcontainer {
 	char project[40], service[40], name[80];
+	char stack[40], swarm[80]; /* a Swarm task's stack and service ("" = none) */
+	int node;                  /* the exporter ("node") that reports it: 0 or 1 */
 	double cpu_rate;
 	const char *quota, *period, *mem, *mem_limit;
 	double throttled_rate, periods_rate;
@@ -53,6 +55,7 @@ static struct {
 	double first_scrape; /* wall clock of the exporter's first answer, 0 before */
 	pthread_mutex_t lock;
 	struct lserver exporter;
+	struct lserver exporter2; /* a second "node": Swarm tasks with node 1 */
 } t = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static struct tcontainer *add(const char *project, const char *service, const char *name)
@@ -84,6 +87,11 @@ static void put(struct strbuf *sb, const char *metric, const struct tcontainer *
 		strbuf_printf(sb, ",container_label_com_docker_compose_service=\"%s\"", c->service);
 	if (c->project[0])
 		strbuf_printf(sb, ",container_label_com_docker_compose_project=\"%s\"", c->project);
+	if (c->swarm[0])
+		strbuf_printf(sb,
+		              ",container_label_com_docker_swarm_service_name=\"%s\","
+		              "container_label_com_docker_stack_namespace=\"%s\"",
+		              c->swarm, c->stack);
 	strbuf_printf(sb, "} %s\n", value);
 }
 
@@ -100,7 +108,17 @@ static void put_counter(struct strbuf *sb, const char *metric, const struct tcon
 /* The exporter: every metric as one group, as the text format wants. */
 static char *exporter_body(void *ctx, const char *request, size_t request_len, size_t *len)
 {
+	int node = ctx ? 1 : 0;
 	pthread_mutex_lock(&t.lock);
+	struct tcontainer *all = t.c;
+	size_t n_all = t.n;
+	struct tcontainer *mine = xcalloc(n_all + 1, sizeof(*mine));
+	size_t n_mine = 0;
+	for (size_t i = 0; i < n_all; i++)
+		if (all[i].node == node)
+			mine[n_mine++] = all[i];
+	t.c = mine;
+	t.n = n_mine;
 	double el = time_wall() - t.t0;
 	if (t.first_scrape == 0)
 		t.first_scrape = time_wall();
@@ -136,6 +154,9 @@ static char *exporter_body(void *ctx, const char *request, size_t request_len, s
 		snprintf(v, sizeof(v), "%.3f", t.t0 - t.c[i].age);
 		put(&b, "container_start_time_seconds", &t.c[i], v);
 	}
+	t.c = all;
+	t.n = n_all;
+	free(mine);
 	pthread_mutex_unlock(&t.lock);
 	char *resp = xasprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 	                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
@@ -221,6 +242,27 @@ static void build_scenarios(void)
 	c = compose(P, "dotxsvc", 1); /* "dot.svc" must not match it */
 	c->cpu_rate = 1;
 	c->mem = "1048576";
+	/* Swarm: the stack (the project) runs api with a task on each of the
+	 * two "nodes"; another stack's api is not summed in. */
+	for (int i = 1; i <= 2; i++) {
+		char task[80];
+		snprintf(task, sizeof(task), "%s_api.%d.task%d", P, i, i);
+		c = add(NULL, NULL, task);
+		snprintf(c->stack, sizeof(c->stack), "%s", P);
+		snprintf(c->swarm, sizeof(c->swarm), "%s_api", P);
+		c->node = i - 1;
+		c->cpu_rate = 0.1 * i;
+		c->quota = "50000";
+		c->period = "100000";
+		c->mem = i == 1 ? "10485760" : "20971520";
+		c->mem_limit = "67108864";
+	}
+	c = add(NULL, NULL, "other_api.1.x");
+	snprintf(c->stack, sizeof(c->stack), "%s", t.other_project);
+	snprintf(c->swarm, sizeof(c->swarm), "%s_api", t.other_project);
+	c->node = 1;
+	c->cpu_rate = 3;
+	c->mem = "1073741824";
 	/* A service named with regex metacharacters, and what its unescaped
 	 * pattern would also match. */
 	c = compose(P, META_SERVICE, 1);
@@ -311,14 +353,19 @@ static int setup(void **state)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "[{\"targets\":[\"127.0.0.1:%d\"],\"labels\":{\"rmtest\":\"%s\"}}]\n",
-	        t.exporter.port, t.rid);
+	t.exporter2 = (struct lserver){ .mode = LS_RESPOND, .respond = exporter_body, .ctx = &t };
+	if (lserver_start(&t.exporter2) < 0)
+		return -1;
+	fprintf(f,
+	        "[{\"targets\":[\"127.0.0.1:%d\"],\"labels\":{\"rmtest\":\"%s\"}},"
+	        "{\"targets\":[\"127.0.0.1:%d\"],\"labels\":{\"rmtest\":\"%s\",\"node\":\"2\"}}]\n",
+	        t.exporter.port, t.rid, t.exporter2.port, t.rid);
 	fclose(f);
 	/* Renamed into place: Prometheus never reads half a file. */
 	if (rename(tmp, t.sd_path) < 0)
 		return -1;
 	char q[128];
-	snprintf(q, sizeof(q), "up{rmtest=\"%s\"}", t.rid);
+	snprintf(q, sizeof(q), "count(up{rmtest=\"%s\"} == 1) == bool 2", t.rid);
 	if (!wait_for_series(q, 20)) {
 		fprintf(stderr, "Prometheus did not scrape the test exporter within 20 s\n");
 		return -1;
@@ -332,6 +379,8 @@ static int teardown(void **state)
 		unlink(t.sd_path);
 	if (t.exporter.fd > 0)
 		lserver_stop(&t.exporter);
+	if (t.exporter2.fd > 0)
+		lserver_stop(&t.exporter2);
 	free(t.c);
 	return 0;
 }
@@ -692,6 +741,45 @@ static void test_source_from_config(void **state)
 	config_free(cfg);
 }
 
+/* Swarm: a service's tasks on two nodes (two cAdvisors) sum up, under its
+ * bare name and its stack-qualified one, next to a Compose service in the
+ * same collect; another stack's same-named service stays out. */
+static void test_swarm_summed(void **state)
+{
+	struct rm_config *cfg = test_config(t.prom_url);
+	struct source src;
+	assert_int_equal(source_prom_new(cfg, &src), 0);
+	char qualified[80];
+	snprintf(qualified, sizeof(qualified), "%s_api", t.project);
+	const char *names[2][2] = { { "web", "api" }, { "web", qualified } };
+	for (int k = 0; k < 2; k++) {
+		struct observation obs[2];
+		char err[512];
+		double end = time_monotonic() + 30;
+		for (;;) {
+			memset(obs, 0, sizeof(obs));
+			if (source_collect(&src, names[k], 2, time_wall(), obs, NULL, err,
+			                   sizeof(err)) < 0)
+				fail_msg("collect failed: %s", err);
+			if ((obs[1].n_containers == 2 && obs[1].cpu_used_known &&
+			     first_scrape_age() > ANALYSIS_WINDOW + 1.5) ||
+			    time_monotonic() > end)
+				break;
+			usleep(500 * 1000);
+		}
+		print_obs(names[k][1], &obs[1]);
+		assert_int_equal(obs[0].n_containers, 2); /* the Compose service beside it */
+		assert_int_equal(obs[1].n_containers, 2);
+		assert_true(obs[1].cpu_used_known && obs[1].mem_used_known);
+		assert_near(obs[1].cpu_used, 0.3, 0.05);
+		assert_int_equal(obs[1].mem_used, 30 * 1048576ull);
+		assert_true(obs[1].cpu_limit_known);
+		assert_near(obs[1].cpu_limit, 1.0, 0.001);
+	}
+	source_free(&src);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_requests_fixed),
 		cmocka_unit_test(test_auto_switches_once),
 		cmocka_unit_test(test_source_from_config),
+		cmocka_unit_test(test_swarm_summed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

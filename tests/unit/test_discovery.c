@@ -100,6 +100,53 @@ static void test_opt_in(void **state)
 	docker_container_list_free(&l);
 }
 
+/* Swarm task containers: the stack-qualified and the bare service name;
+ * a project (the stack) keeps other stacks' same-named services out; a
+ * Compose service beside them is matched as before. */
+static void test_swarm_tasks(void **state)
+{
+	const char *json =
+	        "["
+	        "{\"Id\":\"s\",\"Names\":[\"/shop_web.1.x\"],\"State\":\"running\",\"Labels\":"
+	        "{\"com.docker.swarm.service.name\":\"shop_web\","
+	        "\"com.docker.stack.namespace\":\"shop\"}},"
+	        "{\"Id\":\"t\",\"Names\":[\"/shop_web.2.y\"],\"State\":\"running\",\"Labels\":"
+	        "{\"com.docker.swarm.service.name\":\"shop_web\","
+	        "\"com.docker.stack.namespace\":\"shop\"}},"
+	        "{\"Id\":\"u\",\"Names\":[\"/blog_web.1.z\"],\"State\":\"running\",\"Labels\":"
+	        "{\"com.docker.swarm.service.name\":\"blog_web\","
+	        "\"com.docker.stack.namespace\":\"blog\"}},"
+	        "{\"Id\":\"v\",\"Names\":[\"/plain.1.w\"],\"State\":\"running\",\"Labels\":"
+	        "{\"com.docker.swarm.service.name\":\"plain\"}},"
+	        "{\"Id\":\"c\",\"Names\":[\"/shop-web-1\"],\"State\":\"running\",\"Labels\":"
+	        "{\"com.docker.compose.service\":\"web\",\"com.docker.compose.project\":\"shop\"}}"
+	        "]";
+	struct docker_container_list l = { 0 };
+	assert_int_equal(docker_json_parse_container_list(json, strlen(json), &l, NULL, 0), 0);
+	const char *const services[] = { "shop_web", "web", "plain", "hop_web" };
+	struct discovery_group g[4];
+	char buf[16];
+	struct discovery_rules any = { .project = "" };
+	discovery_group_services(&l, services, 4, &any, true, g);
+	ids(&l, &g[0], buf);
+	assert_string_equal(buf, "st");
+	ids(&l, &g[1], buf);
+	assert_string_equal(buf, "stuc"); /* every stack's web and the Compose one */
+	ids(&l, &g[2], buf);
+	assert_string_equal(buf, "v");
+	assert_int_equal(g[3].n, 0);
+	for (int i = 0; i < 4; i++)
+		discovery_group_free(&g[i]);
+	struct discovery_rules shop = { .project = "shop" };
+	discovery_group_services(&l, services, 4, &shop, true, g);
+	ids(&l, &g[1], buf);
+	assert_string_equal(buf, "stc");
+	assert_int_equal(g[2].n, 0); /* no stack: not the project's */
+	for (int i = 0; i < 4; i++)
+		discovery_group_free(&g[i]);
+	docker_container_list_free(&l);
+}
+
 /* A blue-green's green is left out while blue runs, and counts alone. */
 static void test_green_left_out_while_blue_runs(void **state)
 {
@@ -147,6 +194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_and_labels),
 		cmocka_unit_test(test_opt_in),
+		cmocka_unit_test(test_swarm_tasks),
 		cmocka_unit_test(test_green_left_out_while_blue_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,9 +40,16 @@ static void test_escaping_and_anchors(void **state)
 	                          "x\\\\+y|q\\\"uote)$\""));
 	assert_non_null(strstr(q, "name=~\"^(?:web|a\\\\.b|x\\\\+y|q\\\"uote)$\""));
 	assert_null(strstr(q, ".*"));
+	assert_non_null(strstr(q, ".+_"));
 	assert_non_null(strstr(q, "[10s]"));
 	assert_non_null(strstr(q, "sum by (container_label_com_docker_compose_service, "
-	                          "container_label_com_docker_compose_project, name)"));
+	                          "container_label_com_docker_compose_project, name, "
+	                          "container_label_com_docker_swarm_service_name, "
+	                          "container_label_com_docker_stack_namespace)"));
+	/* Swarm tasks: the stack-qualified or the bare name. */
+	assert_non_null(strstr(q,
+	                       "container_label_com_docker_swarm_service_name=~\"^(?:.+_)?(?:web|"
+	                       "a\\\\.b|x\\\\+y|q\\\"uote)$\""));
 	free(q);
 	source_free(&src);
 	config_free(cfg);
@@ -63,6 +70,9 @@ static void test_project(void **state)
 		/* ...or, by exact name, a container of no project. */
 		assert_non_null(strstr(q, "{container_label_com_docker_compose_project=\"\","
 		                          "name=~\"^(?:web)$\"}"));
+		/* The project is the stack of a Swarm service. */
+		assert_non_null(
+		        strstr(q, "{container_label_com_docker_stack_namespace=\"my.proj\"}"));
 		free(q);
 	}
 	source_free(&src);

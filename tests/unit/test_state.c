@@ -32,7 +32,8 @@ static int teardown(void **state)
 }
 
 static char s_grafana[] = "grafana", s_cpu_high[] = "cpu_high", s_applied[] = "applied",
-            s_bg[] = "blue-green", s_expl[] = "cpu 85.3% of 1.00 cores > 80% for 3 checks";
+            s_bg[] = "blue-green", s_bgb[] = "bluegreen",
+            s_expl[] = "cpu 85.3% of 1.00 cores > 80% for 3 checks";
 
 static struct rm_state *sample(void)
 {
@@ -53,6 +54,7 @@ static struct rm_state *sample(void)
 	g = NULL;
 	struct state_journal *j = state_journal_add(s, "grafana");
 	j->strategy = xstrdup("blue-green");
+	j->backend = xstrdup("bluegreen");
 	bg_init(&j->machine, 1700000000, true);
 	j->machine.phase = BG_WAIT_HEALTHY;
 	j->blue_id = xstrdup("abc123");
@@ -68,6 +70,7 @@ static struct rm_state *sample(void)
 		                  .explanation = s_expl,
 		                  .outcome = s_applied,
 		                  .strategy = s_bg,
+		                  .backend = s_bgb,
 		                  .duration = 12.5,
 		                  .from = last_good,
 		                  .to = applied };
@@ -98,6 +101,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(g->applied.memory, 640ull << 20);
 	assert_int_equal(t->journal[0].machine.phase, BG_WAIT_HEALTHY);
 	assert_string_equal(t->journal[0].green_id, "def456");
+	assert_string_equal(t->journal[0].backend, "bluegreen");
+	assert_string_equal(t->history[0].backend, "bluegreen");
 	assert_string_equal(t->history[0].explanation,
 	                    "cpu 85.3% of 1.00 cores > 80% for 3 checks");
 	assert_string_equal(t->pending[0].service, "redis");
