@@ -72,8 +72,6 @@ static void report_sample(void *ctx, size_t i, const struct observation *o)
 	if (!s->samples++)
 		s->first = o->time;
 	s->last = o->time;
-	if (o->cpu_throttled_known && o->cpu_throttled > s->throttled_max)
-		s->throttled_max = o->cpu_throttled;
 	s->throttled_sum += o->cpu_throttled_known ? o->cpu_throttled : 0;
 	if (o->cpu_used_known)
 		histogram_add(&s->cpu_all, o->cpu_used, step, o->time, 0);

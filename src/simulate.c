@@ -1,5 +1,6 @@
 /* simulate: trace parsing, offline replay through the engine, and reports. */
 #include "rm/simulate.h"
+#include "simulate_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,9 +20,7 @@
 #define MAX_LINE   4096
 #define MAX_FIELDS 8
 
-static void set_err(char *err, size_t len, const char *name, int line, const char *fmt, ...)
-        RM_PRINTF(5, 6);
-static void set_err(char *err, size_t len, const char *name, int line, const char *fmt, ...)
+void simulate_set_err(char *err, size_t len, const char *name, int line, const char *fmt, ...)
 {
 	if (!err || len == 0)
 		return;
@@ -180,29 +179,31 @@ static int parse_comment(struct parser *p, char *body)
 		if (!*s)
 			return 0;
 		if (!colon) {
-			set_err(p->err, p->errlen, p->name, p->line,
+			simulate_set_err(
+			        p->err, p->errlen, p->name, p->line,
 			        "expected '#   service: cpu=... memory=...' under limits:");
 			return -EINVAL;
 		}
 		*colon = '\0';
 		char *svc = trim(s);
 		if (!valid_service_name(svc)) {
-			set_err(p->err, p->errlen, p->name, p->line,
-			        "invalid service name '%s' in limits:", svc);
+			simulate_set_err(p->err, p->errlen, p->name, p->line,
+			                 "invalid service name '%s' in limits:", svc);
 			return -EINVAL;
 		}
 		size_t i = service_index(t, svc);
 		struct simulate_service *sv = &t->services[i];
 		if (sv->limits_line) {
-			set_err(p->err, p->errlen, p->name, p->line,
-			        "service '%s' already has limits (line %d)", svc, sv->limits_line);
+			simulate_set_err(p->err, p->errlen, p->name, p->line,
+			                 "service '%s' already has limits (line %d)", svc,
+			                 sv->limits_line);
 			return -EINVAL;
 		}
 		sv->limits_line = p->line;
 		if (parse_pairs(colon + 1, &sv->has_cpu_limit, &sv->cpu_limit, &sv->has_mem_limit,
 		                &sv->mem_limit, why, sizeof(why)) < 0) {
-			set_err(p->err, p->errlen, p->name, p->line, "limits of '%s': %s", svc,
-			        why);
+			simulate_set_err(p->err, p->errlen, p->name, p->line, "limits of '%s': %s",
+			                 svc, why);
 			return -EINVAL;
 		}
 		return 0;
@@ -210,7 +211,8 @@ static int parse_comment(struct parser *p, char *body)
 	p->in_limits = false;
 	if (strncmp(s, "limits:", 7) == 0) {
 		if (*trim(s + 7)) {
-			set_err(p->err, p->errlen, p->name, p->line,
+			simulate_set_err(
+			        p->err, p->errlen, p->name, p->line,
 			        "limits: takes one indented '#   service: cpu=... memory=...' line "
 			        "per service below it");
 			return -EINVAL;
@@ -218,21 +220,21 @@ static int parse_comment(struct parser *p, char *body)
 		p->in_limits = true;
 	} else if (strncmp(s, "start:", 6) == 0) {
 		if (parse_start(trim(s + 6), &t->start) < 0) {
-			set_err(p->err, p->errlen, p->name, p->line,
-			        "start: expects epoch seconds or YYYY-MM-DDTHH:MM:SSZ");
+			simulate_set_err(p->err, p->errlen, p->name, p->line,
+			                 "start: expects epoch seconds or YYYY-MM-DDTHH:MM:SSZ");
 			return -EINVAL;
 		}
 	} else if (strncmp(s, "uptime:", 7) == 0) {
 		if (units_parse_duration(trim(s + 7), &t->uptime) < 0) {
-			set_err(p->err, p->errlen, p->name, p->line,
-			        "uptime: expects a duration (3600, 1h, 1d)");
+			simulate_set_err(p->err, p->errlen, p->name, p->line,
+			                 "uptime: expects a duration (3600, 1h, 1d)");
 			return -EINVAL;
 		}
 	} else if (strncmp(s, "host:", 5) == 0) {
 		bool hc = false, hm = false;
 		if (parse_pairs(s + 5, &hc, &t->host_cpus, &hm, &t->host_mem, why, sizeof(why)) <
 		    0) {
-			set_err(p->err, p->errlen, p->name, p->line, "host: %s", why);
+			simulate_set_err(p->err, p->errlen, p->name, p->line, "host: %s", why);
 			return -EINVAL;
 		}
 	}
@@ -257,8 +259,8 @@ static int field_value(struct parser *p, const char *col, const char *s, bool is
 	if (r == 0 && !is_mem && (*d < 0 || !isfinite(*d)))
 		r = -ERANGE;
 	if (r < 0 || (*s == '-')) {
-		set_err(p->err, p->errlen, p->name, p->line, "%s '%s': %s", col, s,
-		        number_problem(s, r));
+		simulate_set_err(p->err, p->errlen, p->name, p->line, "%s '%s': %s", col, s,
+		                 number_problem(s, r));
 		return -EINVAL;
 	}
 	*known = true;
@@ -285,7 +287,8 @@ static int parse_row(struct parser *p, char *line)
 		s = comma + 1;
 	}
 	if (n < 4 || n > 7) {
-		set_err(p->err, p->errlen, p->name, p->line,
+		simulate_set_err(
+		        p->err, p->errlen, p->name, p->line,
 		        "expected 4 to 7 fields (time,service,cpu_used,mem_used[,oom_kills,"
 		        "throttled_ratio,cpu_demand]), found %d",
 		        n > MAX_FIELDS ? MAX_FIELDS + 1 : n);
@@ -299,9 +302,9 @@ static int parse_row(struct parser *p, char *line)
 			                            "cpu_demand" };
 		for (int i = 0; i < n; i++)
 			if (strcmp(f[i], cols[i]) != 0) {
-				set_err(p->err, p->errlen, p->name, p->line,
-				        "header column %d is '%s', expected '%s'", i + 1, f[i],
-				        cols[i]);
+				simulate_set_err(p->err, p->errlen, p->name, p->line,
+				                 "header column %d is '%s', expected '%s'", i + 1,
+				                 f[i], cols[i]);
 				return -EINVAL;
 			}
 		p->seen_data = true;
@@ -313,19 +316,21 @@ static int parse_row(struct parser *p, char *line)
 	double tm;
 	int r = units_parse_double(f[0], &tm);
 	if (r < 0 || tm < 0) {
-		set_err(p->err, p->errlen, p->name, p->line, "time '%s': %s", f[0],
-		        r < 0 ? number_problem(f[0], r) : "negative values are not allowed");
+		simulate_set_err(p->err, p->errlen, p->name, p->line, "time '%s': %s", f[0],
+		                 r < 0 ? number_problem(f[0], r)
+		                       : "negative values are not allowed");
 		return -EINVAL;
 	}
 	if (tm < p->last_time) {
-		set_err(p->err, p->errlen, p->name, p->line,
-		        "time %s goes backwards (previous row: %g)", f[0], p->last_time);
+		simulate_set_err(p->err, p->errlen, p->name, p->line,
+		                 "time %s goes backwards (previous row: %g)", f[0], p->last_time);
 		return -EINVAL;
 	}
 	p->last_time = s.time = tm;
 	if (!valid_service_name(f[1])) {
-		set_err(p->err, p->errlen, p->name, p->line,
-		        "invalid service name '%s' (letters, digits, '_', '.', '-')", f[1]);
+		simulate_set_err(p->err, p->errlen, p->name, p->line,
+		                 "invalid service name '%s' (letters, digits, '_', '.', '-')",
+		                 f[1]);
 		return -EINVAL;
 	}
 	s.service = service_index(t, f[1]);
@@ -338,8 +343,8 @@ static int parse_row(struct parser *p, char *line)
 	}
 	struct simulate_service *sv = &t->services[s.service];
 	if (p->last_service_time[s.service] == tm) {
-		set_err(p->err, p->errlen, p->name, p->line, "service '%s' has two rows at time %s",
-		        f[1], f[0]);
+		simulate_set_err(p->err, p->errlen, p->name, p->line,
+		                 "service '%s' has two rows at time %s", f[1], f[0]);
 		return -EINVAL;
 	}
 	p->last_service_time[s.service] = tm;
@@ -352,8 +357,8 @@ static int parse_row(struct parser *p, char *line)
 	if (n >= 5 && *f[4]) {
 		unsigned k;
 		if (units_parse_uint(f[4], &k) < 0) {
-			set_err(p->err, p->errlen, p->name, p->line,
-			        "oom_kills '%s': expected a whole number of kills", f[4]);
+			simulate_set_err(p->err, p->errlen, p->name, p->line,
+			                 "oom_kills '%s': expected a whole number of kills", f[4]);
 			return -EINVAL;
 		}
 		s.oom_kills = k;
@@ -372,8 +377,8 @@ static int parse_row(struct parser *p, char *line)
 			t->closed_loop = true;
 	}
 	if (s.throttled_known && s.throttled > 1) {
-		set_err(p->err, p->errlen, p->name, p->line,
-		        "throttled_ratio '%s': a share of periods, between 0 and 1", f[5]);
+		simulate_set_err(p->err, p->errlen, p->name, p->line,
+		                 "throttled_ratio '%s': a share of periods, between 0 and 1", f[5]);
 		return -EINVAL;
 	}
 	if (!sv->first_line)
@@ -400,7 +405,7 @@ int simulate_trace_parse(const char *data, size_t len, const char *name,
 	t->name = xstrdup(p.name);
 	t->uptime = DEFAULT_UPTIME;
 	if (memchr(data, '\0', len)) {
-		set_err(err, errlen, p.name, 0, "holds NUL bytes: not a CSV text file");
+		simulate_set_err(err, errlen, p.name, 0, "holds NUL bytes: not a CSV text file");
 		r = -EINVAL;
 		goto out;
 	}
@@ -409,7 +414,8 @@ int simulate_trace_parse(const char *data, size_t len, const char *name,
 		size_t n = nl ? (size_t)(nl - (data + pos)) : len - pos;
 		p.line++;
 		if (n > MAX_LINE) {
-			set_err(err, errlen, p.name, p.line, "line longer than %d bytes", MAX_LINE);
+			simulate_set_err(err, errlen, p.name, p.line, "line longer than %d bytes",
+			                 MAX_LINE);
 			r = -EINVAL;
 			goto out;
 		}
@@ -429,8 +435,8 @@ int simulate_trace_parse(const char *data, size_t len, const char *name,
 			goto out;
 	}
 	if (t->n_samples == 0) {
-		set_err(err, errlen, p.name, 0,
-		        "no samples (expected time,service,cpu_used,mem_used rows)");
+		simulate_set_err(err, errlen, p.name, 0,
+		                 "no samples (expected time,service,cpu_used,mem_used rows)");
 		r = -EINVAL;
 		goto out;
 	}
@@ -449,8 +455,8 @@ int simulate_trace_load(const char *path, struct simulate_trace **ret_trace, cha
 	size_t len = 0;
 	int r = file_read_all(path, SIMULATE_MAX_TRACE, &data, &len);
 	if (r < 0) {
-		set_err(err, errlen, path, 0, "cannot read the trace: %s",
-		        r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+		simulate_set_err(err, errlen, path, 0, "cannot read the trace: %s",
+		                 r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
 		return r;
 	}
 	r = simulate_trace_parse(data, len, path, ret_trace, err, errlen);

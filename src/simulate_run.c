@@ -13,6 +13,7 @@
 #include "rm/units.h"
 #include "rm/util.h"
 #include "rm/verify.h"
+#include "simulate_internal.h"
 
 /* Oracle: CPU at this percentile of the day's demand, memory this far above
  * the day's peak. */
@@ -56,22 +57,6 @@ struct sim_svc {
 	double *cpu_slack, *mem_slack;
 	size_t n_cpu_slack, n_mem_slack;
 };
-
-static void set_err(char *err, size_t len, const char *name, int line, const char *fmt, ...)
-        RM_PRINTF(5, 6);
-static void set_err(char *err, size_t len, const char *name, int line, const char *fmt, ...)
-{
-	if (!err || len == 0)
-		return;
-	int n = line > 0 ? snprintf(err, len, "%s:%d: ", name, line)
-	                 : snprintf(err, len, "%s: ", name);
-	if (n < 0 || (size_t)n >= len)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err + n, len - (size_t)n, fmt, ap);
-	va_end(ap);
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -134,7 +119,8 @@ static int initial_limits(const struct rm_config *cfg, const struct simulate_tra
 	const struct service_baseline *b = config_service_baseline(cfg, sv->name);
 	int line = sv->limits_line ? sv->limits_line : sv->first_line;
 	if (!sv->limits_line && !strlist_contains(&cfg->services.monitored, sv->name)) {
-		set_err(err, errlen, t->name, line,
+		simulate_set_err(
+		        err, errlen, t->name, line,
 		        "unknown service '%s': not in services.monitored, and no limits: line for "
 		        "it in the trace header",
 		        sv->name);
@@ -145,7 +131,8 @@ static int initial_limits(const struct rm_config *cfg, const struct simulate_tra
 	else if (b && b->has_cpu)
 		s->cpu_limit = b->cpu;
 	else {
-		set_err(err, errlen, t->name, line,
+		simulate_set_err(
+		        err, errlen, t->name, line,
 		        "service '%s' has no initial cpu limit: add cpu=... (or cpu=none) to its "
 		        "limits: line, or give it services.baseline.%s.cpu",
 		        sv->name, sv->name);
@@ -156,7 +143,8 @@ static int initial_limits(const struct rm_config *cfg, const struct simulate_tra
 	else if (b && b->has_memory)
 		s->mem_limit = b->memory;
 	else {
-		set_err(err, errlen, t->name, line,
+		simulate_set_err(
+		        err, errlen, t->name, line,
 		        "service '%s' has no initial memory limit: add memory=... (or memory=none) "
 		        "to its limits: line, or give it services.baseline.%s.memory",
 		        sv->name, sv->name);
@@ -526,7 +514,9 @@ static struct simulate_result *result_new(const struct rm_config *cfg,
 }
 
 /* Fills the summaries from the measures, and frees them. */
-static void finish(struct simulate_result *res, struct sim_svc *svcs)
+/* cfg (may be NULL): the percentile policy's config, for the recommendation
+ * the histograms reached. */
+static void finish(struct simulate_result *res, struct sim_svc *svcs, const struct rm_config *cfg)
 {
 	const struct simulate_trace *t = res->trace;
 	double step = res->row_step > 0 ? res->row_step : res->interval;
@@ -538,9 +528,9 @@ static void finish(struct simulate_result *res, struct sim_svc *svcs)
 		            &sum->mem_slack_p95);
 		sum->final_cpu = svcs[i].cpu_limit;
 		sum->final_mem = svcs[i].mem_limit;
-		if (res->rec_cfg && t->services[i].n_samples) {
+		if (cfg && t->services[i].n_samples) {
 			struct recommendation rec;
-			recommender_recommend(res->rec_cfg, &svcs[i].usage, &rec);
+			recommender_recommend(cfg, &svcs[i].usage, &rec);
 			sum->has_rec = rec.cpu.known || rec.mem.known;
 			sum->rec_cpu_target = rec.cpu.known ? rec.cpu.target : 0;
 			sum->rec_mem_target = rec.mem.known ? rec.mem.target : 0;
@@ -579,8 +569,6 @@ int simulate_run(const struct rm_config *cfg, const struct simulate_trace *t, bo
 	};
 	int r = setup(cfg, t, svcs, err, errlen);
 	rp.res->all = all;
-	if (cfg->adjustment.policy == POLICY_PERCENTILE)
-		rp.res->rec_cfg = cfg;
 	if (r < 0)
 		goto out;
 	for (size_t k = 0; k < t->n_samples;) {
@@ -596,8 +584,7 @@ int simulate_run(const struct rm_config *cfg, const struct simulate_trace *t, bo
 		if (svcs[i].chk.rows)
 			decide(&rp, i);
 	flush_step(&rp);
-	finish(rp.res, svcs);
-	rp.res->rec_cfg = NULL;
+	finish(rp.res, svcs, cfg->adjustment.policy == POLICY_PERCENTILE ? cfg : NULL);
 	*ret = rp.res;
 	rp.res = NULL;
 out:
@@ -703,7 +690,7 @@ int simulate_oracle(const struct rm_config *cfg, const struct simulate_trace *t,
 		oracle_day(cfg, t, svcs, res, k, end);
 		k = end;
 	}
-	finish(res, svcs);
+	finish(res, svcs, NULL);
 	*ret = res;
 	res = NULL;
 out:

@@ -33,8 +33,8 @@ struct recommend_service {
 	double mem_oom;   /* share of the memory peaks above rec_mem */
 	double cpu_slack; /* 1 - mean use / rec_cpu */
 	double mem_slack;
-	double throttled_max, throttled_sum; /* throttled shares seen */
-	char note[160]; /* "no history ...", "history for 40% of the steps", "" */
+	double throttled_sum; /* throttled shares seen, summed over the samples */
+	char note[160];       /* "no history ...", "history for 40% of the steps", "" */
 };
 
 struct recommend_report {

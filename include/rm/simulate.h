@@ -147,8 +147,6 @@ struct simulate_result {
 	double interval;                    /* monitoring.check_interval */
 	double row_step; /* smallest spacing of one service's rows (0: one row) */
 	bool aggregated; /* rows were denser than the interval */
-	/* Private to the replay: the config while the summaries are finished. */
-	const struct rm_config *rec_cfg;
 };
 
 /* Replays t through the engine under cfg. all keeps no-change decisions too.
