@@ -148,8 +148,10 @@ static void measure(const char *cgroup_root)
 	fprintf(stderr, "busy: cgroup reference %.3f cores\n", ref);
 	if (ref < 0 || (ref > 0.45 && ref < 0.55)) {
 		/* Pinned at 0.5 cores and throttled nearly all the time (in
-		 * the periods where the host let it run out its quota). */
-		assert_true(o[0].cpu_used > 0.45 && o[0].cpu_used < 0.55);
+		 * the periods where the host let it run out its quota). The
+		 * source's window is one second, the reference's three: a busy
+		 * host moves the short one a little further. */
+		assert_true(o[0].cpu_used > 0.4 && o[0].cpu_used < 0.6);
 		if (ref < 0 || ref > 0.485)
 			assert_true(o[0].cpu_throttled > 0.8 && o[0].cpu_throttled <= 1.0);
 		else
