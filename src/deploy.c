@@ -458,8 +458,8 @@ static int run_swarm(struct docker_client *c, const struct rm_config *cfg,
 	return deploy_apply_swarm.apply(&a, ret);
 }
 
-int deploy_run(struct docker_client *c, const struct rm_config *cfg,
-               const struct deploy_request *req, struct deploy_result *ret)
+static int run_one(struct docker_client *c, const struct rm_config *cfg,
+                   const struct deploy_request *req, struct deploy_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	double t0 = time_monotonic();
@@ -542,8 +542,9 @@ out:
 	return r;
 }
 
-int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
-                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+static int reconcile_any(struct docker_client *c, const struct rm_config *cfg,
+                         const struct state_journal *j, const char *service,
+                         struct deploy_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!j && !service)
@@ -584,6 +585,34 @@ int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
 	int r = ops->reconcile(c, cfg, j, service, ret);
 	if (lock >= 0)
 		close(lock);
+	return r;
+}
+
+/* A deployment rides out a restart of the engine: each call waits for an
+ * unreachable engine up to the Docker timeout (the phase's own checks then
+ * judge what the restart did to the containers). */
+static double engine_wait_begin(struct docker_client *c, const struct rm_config *cfg)
+{
+	double was = docker_client_unreachable_wait(c);
+	docker_client_set_unreachable_wait(c, cfg->docker.timeout > 0 ? cfg->docker.timeout : 30);
+	return was;
+}
+
+int deploy_run(struct docker_client *c, const struct rm_config *cfg,
+               const struct deploy_request *req, struct deploy_result *ret)
+{
+	double was = engine_wait_begin(c, cfg);
+	int r = run_one(c, cfg, req, ret);
+	docker_client_set_unreachable_wait(c, was);
+	return r;
+}
+
+int deploy_reconcile(struct docker_client *c, const struct rm_config *cfg,
+                     const struct state_journal *j, const char *service, struct deploy_result *ret)
+{
+	double was = engine_wait_begin(c, cfg);
+	int r = reconcile_any(c, cfg, j, service, ret);
+	docker_client_set_unreachable_wait(c, was);
 	return r;
 }
 

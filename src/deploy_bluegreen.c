@@ -30,7 +30,8 @@ struct bg_exec {
 	double green_started; /* monotonic */
 	bool health_failed;
 	bool rollback_failed;
-	char why[256]; /* the failure, for the message */
+	bool green_pending; /* green runs, its health check has not spoken yet */
+	char why[256];      /* the failure, for the message */
 };
 
 const char *deploy_name(const struct docker_inspect *c)
@@ -89,8 +90,12 @@ static void test_pause(const struct bg_exec *x)
 	if (!p || strcmp(p, bg_phase_to_string(x->m.phase)) != 0)
 		return;
 	deploy_progress(x->req, "paused in phase %s (%s, test only)", p, DEPLOY_TEST_PAUSE_ENV);
-	while (wait_abortable(x, 3600))
-		;
+	const char *resume = getenv(DEPLOY_TEST_RESUME_ENV);
+	while (wait_abortable(x, resume ? 0.1 : 3600))
+		if (resume && access(resume, F_OK) == 0) {
+			deploy_progress(x->req, "resumed in phase %s (test only)", p);
+			return;
+		}
 }
 
 /* Running and, with a health check, healthy; without one, running for the
@@ -186,7 +191,8 @@ static enum bg_event do_start(struct bg_exec *x)
 	return BG_EV_DONE;
 }
 
-/* Inspects green: 1 serving, 0 not yet, -1 failed (x->why says why). */
+/* Inspects green: 1 serving, 0 not yet (x->why says how it stands), -1
+ * failed (x->why says why). */
 static int green_check(struct bg_exec *x, bool has_hc)
 {
 	struct docker_inspect g = { 0 };
@@ -203,6 +209,12 @@ static int green_check(struct bg_exec *x, bool has_hc)
 		res = -1;
 	} else if (serves(&g, x->cfg->blue_green.stability_period, time_wall())) {
 		res = 1;
+	} else {
+		x->green_pending = !has_hc || (g.state.health_status &&
+		                               strcmp(g.state.health_status, "starting") == 0);
+		fail(x, BG_EV_FAILED, "%s does not serve (%s)", x->green_name,
+		     has_hc ? (g.state.health_status ? g.state.health_status : "no health")
+		            : "not running long enough");
 	}
 	docker_inspect_free(&g);
 	return res;
@@ -227,7 +239,7 @@ static enum bg_event do_wait_healthy(struct bg_exec *x)
 			next_check = has_hc ? now + 5 : now + 0.5;
 		}
 		if (aborted(x))
-			return BG_EV_ABORT;
+			return fail(x, BG_EV_ABORT, "aborted");
 		/* "unhealthy" is not final: a check that timed out on a busy host
 		 * can pass again, so only the deadline ends the wait. */
 		if (now >= deadline) {
@@ -251,12 +263,24 @@ static enum bg_event do_wait_healthy(struct bg_exec *x)
 	}
 }
 
-/* Waits seconds (settle, drain) and checks green still serves. */
+/* Waits seconds (settle, drain) and checks green still serves. A green whose
+ * health check has not spoken since it was started again (the engine
+ * restarted it) gets the health timeout to say; "unhealthy" fails at once. */
 static enum bg_event do_hold(struct bg_exec *x, double seconds)
 {
 	if (!wait_abortable(x, seconds))
-		return BG_EV_ABORT;
-	return green_check(x, deploy_has_healthcheck(x->blue)) > 0 ? BG_EV_DONE : BG_EV_FAILED;
+		return fail(x, BG_EV_ABORT, "aborted");
+	bool has_hc = deploy_has_healthcheck(x->blue);
+	double deadline = time_monotonic() + x->t.health;
+	for (;;) {
+		int s = green_check(x, has_hc);
+		if (s != 0)
+			return s > 0 ? BG_EV_DONE : BG_EV_FAILED;
+		if (!x->green_pending || time_monotonic() >= deadline)
+			return BG_EV_FAILED;
+		if (!wait_abortable(x, 0.5))
+			return fail(x, BG_EV_ABORT, "aborted");
+	}
 }
 
 static int stop_grace(const struct docker_inspect *c)
@@ -358,6 +382,12 @@ static enum bg_event do_rollback(struct bg_exec *x)
 	bool blue_exists = r == 0;
 	bool blue_running = blue_exists && b.state.running;
 	docker_inspect_free(&b);
+	if (r < 0 && r != -ENOENT) {
+		/* Not "gone": the engine did not say (it may be down). */
+		snprintf(x->why + strlen(x->why), sizeof(x->why) - strlen(x->why),
+		         "; cannot see %s: %s", deploy_name(x->blue), err);
+		return BG_EV_FAILED;
+	}
 	if (!blue_exists) {
 		/* Blue is gone: green is all there is; keep it if it serves. */
 		snprintf(x->why + strlen(x->why), sizeof(x->why) - strlen(x->why),
@@ -590,6 +620,19 @@ static int reconcile_one(struct recon_ctx *rc, enum bg_phase phase, const char *
 	int r = hb < 0 ? hb : hg < 0 ? hg : 0;
 	if (r < 0)
 		goto out;
+	/* A copy whose health check has not spoken yet (the engine restarted
+	 * it, say): its verdict decides, so wait for it, bounded. */
+	if (hg > 0 && g.state.running && deploy_has_healthcheck(&g) && g.state.health_status &&
+	    strcmp(g.state.health_status, "starting") == 0) {
+		wait_ref_serving(rc, g.id, rc->cfg->blue_green.health_check_timeout);
+		docker_inspect_free(&g);
+		memset(&g, 0, sizeof(g));
+		hg = inspect_opt(rc, green_ref, &g);
+		if (hg < 0) {
+			r = hg;
+			goto out;
+		}
+	}
 	struct bg_facts f = {
 		.blue_exists = hb > 0,
 		.blue_running = hb > 0 && b.state.running,

@@ -29,6 +29,9 @@
  * (after journaling it, before its side effect) so a test can SIGKILL the
  * process at that exact point. Never set in production. */
 #define DEPLOY_TEST_PAUSE_ENV "RM_TEST_PAUSE_IN_PHASE"
+/* Test-only: with the pause above, a file whose appearance ends the pause
+ * (the phase then runs), so a test can act on the engine in that phase. */
+#define DEPLOY_TEST_RESUME_ENV "RM_TEST_RESUME_FILE"
 
 void deploy_progress(const struct deploy_request *req, const char *fmt, ...) RM_PRINTF(2, 3);
 /* One deployment (or reconciliation) per service at a time, across

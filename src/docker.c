@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "docker_internal.h"
 #include "rm/http.h"
@@ -57,6 +58,7 @@ struct docker_client *docker_client_dup(const struct docker_client *c)
 	d->opts = c->opts;
 	d->fixed = c->fixed;
 	d->negotiated = c->negotiated;
+	d->unreachable_wait = c->unreachable_wait;
 	memcpy(d->version, c->version, sizeof(d->version));
 	memcpy(d->prefix, c->prefix, sizeof(d->prefix));
 	/* The URL was accepted once; it cannot fail now. */
@@ -84,6 +86,16 @@ void docker_client_counters(const struct docker_client *c, unsigned *ret_request
 const char *docker_client_describe(const struct docker_client *c)
 {
 	return c->host;
+}
+
+void docker_client_set_unreachable_wait(struct docker_client *c, double seconds)
+{
+	c->unreachable_wait = seconds > 0 ? seconds : 0;
+}
+
+double docker_client_unreachable_wait(const struct docker_client *c)
+{
+	return c->unreachable_wait;
 }
 
 void docker_client_set_version(struct docker_client *c, struct docker_api_version v)
@@ -122,8 +134,32 @@ int docker_raw_request(struct docker_client *c, struct http_endpoint *ep, const 
                        size_t errlen)
 {
 	struct http_response resp = { 0 };
-	int r = http_request(ep ? ep : c->ep, method, path, body, &resp, err, errlen);
-	c->requests++;
+	double until = 0;
+	int r;
+	for (;;) {
+		r = http_request(ep ? ep : c->ep, method, path, body, &resp, err, errlen);
+		c->requests++;
+		if (r != -ECONNREFUSED || c->unreachable_wait <= 0)
+			break;
+		double now = time_monotonic();
+		if (until == 0) {
+			until = now + c->unreachable_wait;
+			log_warn("docker",
+			         "the engine cannot be reached; waiting up to %.0f s for it\t"
+			         "host=%s request=\"%s %s\"",
+			         c->unreachable_wait, c->host, method, path);
+		}
+		if (now >= until)
+			break;
+		struct timespec ts = { 0, 250000000 };
+		nanosleep(&ts, NULL);
+	}
+	if (until != 0 && r != -ECONNREFUSED)
+		log_info("docker", "the engine answers again\thost=%s", c->host);
+	/* curl's words for a unix socket ("localhost port 80") mislead. */
+	if (r == -ECONNREFUSED && until != 0 && err)
+		snprintf(err, errlen, "the Docker engine at %s cannot be reached (waited %.0f s)",
+		         c->host, c->unreachable_wait);
 	if (r < 0)
 		return r;
 	c->bytes_received += resp.body_len;

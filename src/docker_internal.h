@@ -16,6 +16,7 @@ struct docker_client {
 	char version[16];
 	char prefix[24]; /* "/v1.41" */
 	unsigned requests;
+	double unreachable_wait; /* seconds; see docker_client_set_unreachable_wait */
 	size_t bytes_received;
 };
 

@@ -50,6 +50,12 @@ void docker_client_counters(const struct docker_client *c, unsigned *ret_request
                             size_t *ret_bytes);
 /* "unix:///var/run/docker.sock", for messages. Borrowed. */
 const char *docker_client_describe(const struct docker_client *c);
+/* While the engine cannot be reached at all (connection refused, socket
+ * gone: the request was never delivered, so any call may be repeated), wait
+ * for it up to seconds per request before failing (0, the default: fail at
+ * once). Deployments set it so that a restart of dockerd does not cut them. */
+void docker_client_set_unreachable_wait(struct docker_client *c, double seconds);
+double docker_client_unreachable_wait(const struct docker_client *c);
 
 /* Negotiates the API version if not done yet: from GET /version, the lower of
  * the engine's ApiVersion and DOCKER_CLIENT_API_MAX, never below the engine's
