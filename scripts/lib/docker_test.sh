@@ -90,3 +90,23 @@ backend be
   server-template $2 4 $2:$3
 CFG
 }
+
+# rm_check_one_serving WHAT SERVICE NAME SECONDS OLD NEW: after a deployment
+# was cut short and reconciled: exactly one container carries the Compose
+# service label SERVICE, it is NAME, healthy (waited up to SECONDS), with the
+# limits OLD or NEW ("<NanoCpus>:<Memory>"). Reports through the caller's ok
+# and bad; sets rm_limits_index to 0 (OLD) or 1 (NEW) when it holds.
+rm_check_one_serving() {
+  local n l
+  rm_wait_healthy "$3" "$4"
+  n=$(docker ps -aq --filter "label=com.docker.compose.service=$2" | wc -l)
+  l=$(docker inspect "$3" --format '{{.HostConfig.NanoCpus}}:{{.HostConfig.Memory}} {{.State.Health.Status}}' 2>/dev/null)
+  case "$n $l" in
+    "1 $5 healthy") rm_limits_index=0 ;;
+    "1 $6 healthy") rm_limits_index=1 ;;
+    *) bad "$1: $n container(s), $3: '$l'"
+       docker ps -a --filter "label=com.docker.compose.service=$2" --format '{{.Names}} {{.Status}}'
+       return 1 ;;
+  esac
+  ok "$1: one healthy container, limits ${l%% *}"
+}

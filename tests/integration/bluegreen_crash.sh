@@ -46,21 +46,9 @@ limits=(0.5:67108864 0.6:83886080)
 cur=0 # index of the limits in place
 # check CASE: one healthy container named $name, old or new limits, no leftover.
 check() {
-  local what=$1 n l
-  n=$(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)
-  rm_wait_healthy "$name" 15
-  l=$(docker inspect "$name" --format '{{.HostConfig.NanoCpus}}:{{.HostConfig.Memory}} {{.State.Health.Status}}' 2>/dev/null)
-  case "$l" in
-    "500000000:67108864 healthy") cur=0 ;;
-    "600000000:83886080 healthy") cur=1 ;;
-    *) l="bad:$l" ;;
-  esac
-  if [ "$n" -eq 1 ] && [ "${l#bad:}" = "$l" ]; then
-    ok "$what: one healthy container, limits ${limits[$cur]%%:*} cores"
-  else
-    bad "$what: $n container(s), state '$l'"
-    docker ps -a --filter "label=com.docker.compose.service=$svc" --format '{{.Names}} {{.Status}}'
-  fi
+  local what=$1
+  rm_check_one_serving "$what" "$svc" "$name" 15 500000000:67108864 600000000:83886080 \
+    && cur=$rm_limits_index
 }
 
 # Starts a deployment that pauses in $1 and SIGKILLs it there.

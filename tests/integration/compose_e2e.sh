@@ -130,12 +130,22 @@ for _ in $(seq 1 120); do
   docker logs "$rm_c" 2>&1 | grep -q 'change applied service=demo' && { applied=1; break; }
   sleep 1
 done
-sleep 3
+# "One change" means something only once a second one could have come: it
+# needs thresholds.consecutive_checks (3 in the shipped config) checks of
+# evidence after the first. Wait for 4 checks more under the same load.
+checks() { curl -fsS --max-time 3 "$url/health" 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["checks"])' 2>/dev/null; }
+c0=$(checks); c1=${c0:-0}
+for _ in $(seq 1 60); do
+  c1=$(checks); [ -n "$c0" ] && [ "${c1:-0}" -ge $((c0 + 4)) ] && break
+  sleep 1
+done
+[ -n "$c0" ] && [ "${c1:-0}" -ge $((c0 + 4)) ] && ok "4 checks after the change ($c0 -> $c1)" \
+  || bad "the daemon did not make 4 checks after the change (checks $c0 -> $c1)"
 touch "$out/stop-load"; wait "$load"; load=
 docker logs "$rm_c" >"$out/rm.log" 2>&1
 [ -n "$applied" ] && ok "change applied: $(grep -o 'change applied service=demo strategy=[a-z-]*' "$out/rm.log" | head -1)" \
   || { bad "no change applied within 120 s"; tail -20 "$out/rm.log"; }
-[ "$(grep -c 'change applied service=demo' "$out/rm.log")" -eq 1 ] && ok "one change (cooldown holds)" || bad "$(grep -c 'change applied' "$out/rm.log") changes"
+[ "$(grep -c 'change applied service=demo' "$out/rm.log")" -eq 1 ] && ok "one change in the 4 checks after it (cooldown holds)" || bad "$(grep -c 'change applied' "$out/rm.log") changes"
 now=$(docker ps -q --filter "label=com.docker.compose.project=$proj" --filter "label=com.docker.compose.service=demo")
 [ "$(echo "$now" | wc -w)" -eq 1 ] && ok "one demo container serving" || bad "demo containers: $now"
 mem=$(docker inspect -f '{{.HostConfig.Memory}}' $now 2>/dev/null | head -1)

@@ -117,21 +117,9 @@ cur=0 # index of the limits in place
 # check WHAT: one healthy container named $name, old or new limits, nothing
 # left over, an empty journal, every deploy's record in the history.
 check() {
-  local what=$1 n l
-  rm_wait_healthy "$name" 20
-  n=$(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)
-  l=$(docker inspect "$name" --format '{{.HostConfig.NanoCpus}}:{{.HostConfig.Memory}} {{.State.Health.Status}}' 2>/dev/null)
-  case "$l" in
-    "500000000:67108864 healthy") cur=0 ;;
-    "600000000:83886080 healthy") cur=1 ;;
-    *) l="bad:$l" ;;
-  esac
-  if [ "$n" -eq 1 ] && [ "${l#bad:}" = "$l" ]; then
-    ok "$what: one healthy container, limits ${limits[$cur]%%:*} cores"
-  else
-    bad "$what: $n container(s), state '$l'"
-    docker ps -a --filter "label=com.docker.compose.service=$svc" --format '{{.Names}} {{.Status}}'
-  fi
+  local what=$1
+  rm_check_one_serving "$what" "$svc" "$name" 20 500000000:67108864 600000000:83886080 \
+    && cur=$rm_limits_index
   python3 - "$out/state.json" "$2" <<'PY' || bad "$what: the state file"
 import json, sys
 s = json.load(open(sys.argv[1]))
