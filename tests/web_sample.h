@@ -170,6 +170,13 @@ static inline struct view *sample_view(double now)
 	p->last_deploy_duration = 42.5;
 	p->last_deploy_cpu = 2.0;
 	p->last_deploy_mem = 768ull << 20;
+	p->watching = true; /* its last change is being watched */
+	p->watch_until = now + 300;
+	p->watch_cpu_from = p->watch_cpu_to = 2.0;
+	p->watch_mem_from = 1024ull << 20;
+	p->watch_mem_to = 768ull << 20;
+	p->counters.reverts = 2;
+	p->counters.verified = 3;
 	sample_service(v, "we\"ird\\na\nme", CLASS_OPTIONAL, 0.1, 0.5, 10u << 20, 128u << 20, now);
 	/* Recommendations (percentile policy): grafana could give back more CPU,
 	 * postgres more memory; the third has none yet. */
