@@ -4,6 +4,7 @@
  * The peers are loopback servers (tests/loopback_server.c) serving test
  * data, not fakes of the engine's normal behaviour. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -57,6 +59,64 @@ static void test_refused(void **state)
 	                 -ECONNREFUSED);
 	assert_non_null(strstr(err, "127.0.0.1"));
 	assert_true(time_monotonic() - t0 < 2);
+	docker_client_free(c);
+}
+
+/* An engine that cannot be reached, with the wait a deployment sets: the
+ * call waits for it (bounded) and goes through once it listens; when it
+ * never does, the error says how long it waited. */
+struct late_peer {
+	struct lserver p;
+	double delay;
+	int started; /* lserver_start's result */
+};
+
+static void *late_start(void *arg)
+{
+	struct late_peer *l = arg;
+	struct timespec ts = { 0, (long)(l->delay * 1e9) };
+	nanosleep(&ts, NULL);
+	l->p.mode = LS_RESPOND;
+	l->p.respond = lserver_canned;
+	l->p.ctx = lserver_json_answer(200, "OK", "OK");
+	l->started = lserver_start(&l->p);
+	return NULL;
+}
+
+static void test_unreachable_wait(void **state)
+{
+	int port = loopback_unused_port();
+	struct docker_client *c = client_for(port, 5, 0);
+	docker_client_set_unreachable_wait(c, 1.0);
+	char err[512] = "";
+	double t0 = time_monotonic();
+	assert_int_equal(docker_ping(c, err, sizeof(err)), -ECONNREFUSED);
+	double took = time_monotonic() - t0;
+	fprintf(stderr, "never there: %.2f s: %s\n", took, err);
+	assert_true(took >= 1.0 && took < 3);
+	assert_non_null(strstr(err, "cannot be reached (waited 1 s)"));
+
+	/* Back after 0.5 s: the same call succeeds. */
+	struct late_peer l = { .p = { .port = port }, .delay = 0.5 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, late_start, &l), 0);
+	docker_client_set_unreachable_wait(c, 5.0);
+	t0 = time_monotonic();
+	int r = docker_ping(c, err, sizeof(err));
+	took = time_monotonic() - t0;
+	pthread_join(th, NULL);
+	fprintf(stderr, "back after 0.5 s (listening: %d): %.2f s: %d %s\n", l.started, took, r,
+	        r ? err : "");
+	assert_int_equal(l.started, 0);
+	assert_int_equal(r, 0);
+	assert_true(took >= 0.4 && took < 3);
+	canned_stop(&l.p);
+
+	/* Without the wait (the default), a refusal fails at once. */
+	docker_client_set_unreachable_wait(c, 0);
+	t0 = time_monotonic();
+	assert_int_equal(docker_ping(c, err, sizeof(err)), -ECONNREFUSED);
+	assert_true(time_monotonic() - t0 < 0.5);
 	docker_client_free(c);
 }
 
@@ -136,9 +196,9 @@ static void test_endless(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_refused),    cmocka_unit_test(test_silent),
-		cmocka_unit_test(test_status_500), cmocka_unit_test(test_bad_bodies),
-		cmocka_unit_test(test_endless),
+		cmocka_unit_test(test_refused),    cmocka_unit_test(test_unreachable_wait),
+		cmocka_unit_test(test_silent),     cmocka_unit_test(test_status_500),
+		cmocka_unit_test(test_bad_bodies), cmocka_unit_test(test_endless),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
