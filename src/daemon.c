@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +37,7 @@
 
 extern char **environ;
 
-static void wake(struct daemon *d)
+void daemon_wake(struct daemon *d)
 {
 	uint64_t one = 1;
 	if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -57,7 +56,7 @@ static struct gate_mode gate_mode_of(const struct daemon *d)
 }
 
 /* state_own_fn: the services the daemon's own workers are deploying. */
-static bool owns_journal(const char *service, void *ctx)
+bool daemon_owns_journal(const char *service, void *ctx)
 {
 	const struct daemon *d = ctx;
 	for (size_t i = 0; i < d->n_running; i++)
@@ -68,9 +67,9 @@ static bool owns_journal(const char *service, void *ctx)
 
 /* Saves the state (lock held), merging first what another writer (the
  * CLI's deploy, rollback, reconcile) saved since the daemon's last save. */
-static int save_state(struct daemon *d, double now, char *err, size_t errlen)
+int daemon_save_state(struct daemon *d, double now, char *err, size_t errlen)
 {
-	int r = state_store_save(d->store, d->state, now, owns_journal, d,
+	int r = state_store_save(d->store, d->state, now, daemon_owns_journal, d,
 	                         d->cfg->state.history_size, err, errlen);
 	char q[300];
 	if (r < 0 && !d->state_error[0]) {
@@ -118,7 +117,7 @@ static void dep_set(struct daemon *d, int which, bool up, const char *detail)
 
 /* ---- services ---- */
 
-static struct svc *svc_find(struct daemon *d, const char *name)
+struct svc *daemon_svc_find(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_svcs; i++)
 		if (strcmp(d->svcs[i].name, name) == 0)
@@ -128,7 +127,7 @@ static struct svc *svc_find(struct daemon *d, const char *name)
 
 static struct svc *svc_get(struct daemon *d, const char *name)
 {
-	struct svc *s = svc_find(d, name);
+	struct svc *s = daemon_svc_find(d, name);
 	if (s)
 		return s;
 	d->svcs = xreallocarray(d->svcs, d->n_svcs + 1, sizeof(*d->svcs));
@@ -193,7 +192,7 @@ static void free_names(char **names, size_t n)
 
 /* ---- history, notifications ---- */
 
-static void history_add(struct daemon *d, enum state_event_kind kind, const char *service,
+void daemon_history_add(struct daemon *d, enum state_event_kind kind, const char *service,
                         const struct engine_decision *dec, const char *outcome,
                         const char *strategy, double duration, const char *explanation)
 {
@@ -251,12 +250,12 @@ static int journal_cb(void *ctx, const struct state_journal *j)
 	char err[256];
 	pthread_mutex_lock(&d->lock);
 	state_journal_put(d->state, j);
-	struct svc *s = svc_find(d, j->service);
+	struct svc *s = daemon_svc_find(d, j->service);
 	if (s) {
 		snprintf(s->phase, sizeof(s->phase), "%s", bg_phase_to_string(j->machine.phase));
 		snprintf(s->strategy, sizeof(s->strategy), "%s", j->strategy ? j->strategy : "");
 	}
-	int r = save_state(d, time_wall(), err, sizeof(err));
+	int r = daemon_save_state(d, time_wall(), err, sizeof(err));
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0) {
 		char q[300];
@@ -295,12 +294,12 @@ static void *job_main(void *arg)
 	d->done = job;
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
-	wake(d);
+	daemon_wake(d);
 	return NULL;
 }
 
 /* Starts deploying dec for service s (lock held). */
-static void job_start(struct daemon *d, struct svc *s, const struct engine_decision *dec)
+void daemon_job_start(struct daemon *d, struct svc *s, const struct engine_decision *dec)
 {
 	struct job *job = xcalloc(1, sizeof(*job));
 	job->d = d;
@@ -435,10 +434,10 @@ static bool watch_check(struct daemon *d, struct svc *s, double steady, double n
 	ss->counters.reverts++;
 	log_warn("daemon", "change made the service worse, reverting it	service=%s detail=%s",
 	         s->name, log_quote(dec.explanation, q, sizeof(q)));
-	history_add(d, STATE_EVENT_DECISION, s->name, &dec, "reverted", NULL, 0, NULL);
+	daemon_history_add(d, STATE_EVENT_DECISION, s->name, &dec, "reverted", NULL, 0, NULL);
 	notify(d, NOTIFY_CHANGE_REVERTED, s->name, &dec, dec.explanation);
 	if (engine_decision_changes(&dec) && !dry_run(d))
-		job_start(d, s, &dec);
+		daemon_job_start(d, s, &dec);
 	return true;
 }
 
@@ -550,7 +549,7 @@ static void recommend(struct daemon *d, struct svc *s, const struct engine_decis
 	char q[400];
 	log_info("daemon", "%s: would change limits, no container touched\tservice=%s detail=%s",
 	         outcome, s->name, log_quote(dec->explanation, q, sizeof(q)));
-	history_add(d, STATE_EVENT_DECISION, s->name, dec, outcome, NULL, 0, NULL);
+	daemon_history_add(d, STATE_EVENT_DECISION, s->name, dec, outcome, NULL, 0, NULL);
 	if (strcmp(outcome, "dry_run") == 0) {
 		char *r = xasprintf("[dry run] %s", dec->explanation);
 		notify(d, NOTIFY_RESOURCE_ADJUSTMENT, s->name, dec, r);
@@ -577,7 +576,7 @@ static void ask_approval(struct daemon *d, struct svc *s, const struct engine_de
 	log_info("daemon",
 	         "change waits for approval (resource-manager approve %s)\tservice=%s detail=%s",
 	         s->name, s->name, log_quote(dec->explanation, q, sizeof(q)));
-	history_add(d, STATE_EVENT_DECISION, s->name, dec, "pending", NULL, 0, NULL);
+	daemon_history_add(d, STATE_EVENT_DECISION, s->name, dec, "pending", NULL, 0, NULL);
 }
 
 /* Feeds one check into the service's histograms, weighted by the time since
@@ -697,7 +696,7 @@ static void check_drift(struct daemon *d, struct svc *s, double now, struct engi
 		log_warn("daemon", "%s\tservice=%s reapply=%s",
 		         log_quote(dec.explanation, q, sizeof(q)), s->name,
 		         d->cfg->automation.reapply_on_drift ? "yes" : "no");
-		history_add(d, STATE_EVENT_DECISION, s->name, &dec, "drift", NULL, 0, NULL);
+		daemon_history_add(d, STATE_EVENT_DECISION, s->name, &dec, "drift", NULL, 0, NULL);
 		s->drift_reported = true;
 	}
 	struct gate_mode mode = gate_mode_of(d);
@@ -714,7 +713,7 @@ static void start_due(struct daemon *d, struct engine_rank_item *due,
 {
 	engine_rank(due, n_due);
 	for (size_t i = 0; i < n_due; i++) {
-		struct svc *s = svc_find(d, due[i].service);
+		struct svc *s = daemon_svc_find(d, due[i].service);
 		if (!s || s->deploying || state_journal_find(d->state, s->name))
 			continue;
 		if (d->n_running >= d->cfg->blue_green.max_concurrent) {
@@ -724,7 +723,7 @@ static void start_due(struct daemon *d, struct engine_rank_item *due,
 			         s->name);
 			continue;
 		}
-		job_start(d, s, &due_dec[due[i].index]);
+		daemon_job_start(d, s, &due_dec[due[i].index]);
 	}
 }
 
@@ -738,7 +737,8 @@ static void expire_pending(struct daemon *d, double now)
 			log_info("daemon", "approval expired, change dropped\tservice=%s",
 			         p->service);
 			char *svc = xstrdup(p->service);
-			history_add(d, STATE_EVENT_DECISION, svc, &dec, "expired", NULL, 0, NULL);
+			daemon_history_add(d, STATE_EVENT_DECISION, svc, &dec, "expired", NULL, 0,
+			                   NULL);
 			state_pending_remove(d->state, svc);
 			free(svc);
 			continue;
@@ -748,209 +748,10 @@ static void expire_pending(struct daemon *d, double now)
 }
 
 /* Publishes a fresh view (lock held). */
-static void publish(struct daemon *d)
+void daemon_publish(struct daemon *d)
 {
 	if (d->web)
 		web_publish(d->web, daemon_build_view(d));
-}
-
-/* ---- commands from the web layer and the CLI ---- */
-
-static void command_done(struct daemon *d, struct command *c, int result, const char *fmt, ...)
-        RM_PRINTF(4, 5);
-
-static void command_done(struct daemon *d, struct command *c, int result, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
-	va_end(ap);
-	c->result = result;
-	c->done = true;
-	pthread_cond_broadcast(&d->cond);
-}
-
-static const char *const command_names[_WEB_CMD_MAX] = { "approve", "reject", "pause", "resume",
-	                                                 "deploy" };
-
-/* Runs one command in the loop (lock held). */
-static void command_run(struct daemon *d, struct command *c)
-{
-	const struct web_command *w = &c->cmd;
-	char q[300];
-	log_info("daemon", "command\tcommand=%s service=%s user=%s", command_names[w->kind],
-	         c->service ? c->service : "-", log_quote(c->user ? c->user : "-", q, sizeof(q)));
-	if (w->kind == WEB_CMD_PAUSE || w->kind == WEB_CMD_RESUME) {
-		d->paused = w->kind == WEB_CMD_PAUSE;
-		command_done(d, c, 0, "automation %s", d->paused ? "paused" : "resumed");
-		return;
-	}
-	struct svc *s = c->service ? svc_find(d, c->service) : NULL;
-	if (!s) {
-		command_done(d, c, -ENOENT, "no monitored service named %s",
-		             c->service ? c->service : "(none)");
-		return;
-	}
-	char why[320];
-	if (w->kind == WEB_CMD_DEPLOY &&
-	    engine_check_manual(d->cfg, s->name, w->has_cpu, w->cpu, w->has_memory, w->memory, why,
-	                        sizeof(why)) < 0) {
-		/* Bad input, refused before anything is queued or journaled. */
-		command_done(d, c, -ERANGE, "%s; nothing was changed", why);
-		return;
-	}
-	if (s->deploying) {
-		command_done(d, c, -EBUSY,
-		             "%s is being deployed (phase %s); try again when it ends", s->name,
-		             s->phase);
-		return;
-	}
-	if (state_journal_find(d->state, s->name)) {
-		command_done(d, c, -EBUSY,
-		             "another process is deploying %s (see resource-manager status %s); "
-		             "try again when it ends",
-		             s->name, s->name);
-		return;
-	}
-	struct state_pending *p = state_pending_find(d->state, s->name);
-	struct engine_decision dec;
-	if (w->kind == WEB_CMD_REJECT || w->kind == WEB_CMD_APPROVE) {
-		if (!p) {
-			command_done(d, c, -EINVAL, "%s has no change waiting for approval",
-			             s->name);
-			return;
-		}
-		gate_pending_decision(p, &dec);
-		if (w->kind == WEB_CMD_REJECT) {
-			history_add(d, STATE_EVENT_DECISION, s->name, &dec, "rejected", NULL, 0,
-			            NULL);
-			state_pending_remove(d->state, s->name);
-			command_done(d, c, 0, "change for %s rejected", s->name);
-			return;
-		}
-		history_add(d, STATE_EVENT_DECISION, s->name, &dec, "approved", NULL, 0, NULL);
-		state_pending_remove(d->state, s->name);
-	} else {
-		/* deploy: an operator's explicit limits. */
-		const struct observation *o = &s->obs;
-		if (!o->cpu_limit_known || !o->mem_limit_known) {
-			command_done(d, c, -EINVAL,
-			             "the current limits of %s are not known yet; wait for a check",
-			             s->name);
-			return;
-		}
-		memset(&dec, 0, sizeof(dec));
-		dec.reason = ENGINE_REASON_NONE;
-		dec.cpu_from = o->cpu_limit;
-		dec.mem_from = o->mem_limit;
-		dec.change_cpu = w->has_cpu;
-		dec.cpu_to = w->cpu;
-		dec.change_mem = w->has_memory;
-		dec.mem_to = w->memory;
-		snprintf(dec.explanation, sizeof(dec.explanation),
-		         "manual deploy by %s: cpu %.2f -> %.2f cores, memory %llu -> %llu MiB",
-		         c->user ? c->user : "operator", dec.cpu_from,
-		         w->has_cpu ? w->cpu : dec.cpu_from,
-		         (unsigned long long)(dec.mem_from / UNITS_MIB),
-		         (unsigned long long)((w->has_memory ? w->memory : dec.mem_from) /
-		                              UNITS_MIB));
-	}
-	if (d->n_running >= d->cfg->blue_green.max_concurrent) {
-		command_done(d, c, -EBUSY, "blue_green.max_concurrent deployments are running");
-		return;
-	}
-	job_start(d, s, &dec);
-	command_done(d, c, 0, "deployment of %s started", s->name);
-}
-
-/* Takes in what another writer saved since the daemon's last save (lock
- * held): its deployments in flight, history and records. */
-static void refresh_state(struct daemon *d)
-{
-	char err[300];
-	if (state_store_refresh(d->store, d->state, owns_journal, d, d->cfg->state.history_size,
-	                        err, sizeof(err)) < 0) {
-		char q[400];
-		log_warn("daemon",
-		         "cannot read the state file, keeping the state in memory\terror=%s",
-		         log_quote(err, q, sizeof(q)));
-	}
-}
-
-static void commands_run(struct daemon *d)
-{
-	pthread_mutex_lock(&d->lock);
-	bool any = d->commands != NULL;
-	if (any)
-		refresh_state(d); /* a deployment the CLI started since the last check */
-	while (d->commands) {
-		struct command *c = d->commands;
-		d->commands = c->next;
-		command_run(d, c);
-	}
-	if (any) {
-		char err[256];
-		save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
-		publish(d);
-	}
-	pthread_mutex_unlock(&d->lock);
-}
-
-/* web_command_fn: hands the command to the loop and waits for it. */
-static int on_command(void *ctx, const struct web_command *cmd, char *msg, size_t msglen)
-{
-	struct daemon *d = ctx;
-	struct command *c = xcalloc(1, sizeof(*c));
-	c->cmd = *cmd;
-	c->service = cmd->service ? xstrdup(cmd->service) : NULL;
-	c->user = cmd->user ? xstrdup(cmd->user) : NULL;
-	c->cmd.service = c->service;
-	c->cmd.user = c->user;
-	pthread_mutex_lock(&d->lock);
-	if (d->stopping) {
-		pthread_mutex_unlock(&d->lock);
-		snprintf(msg, msglen, "the service is stopping");
-		free(c->service);
-		free(c->user);
-		free(c);
-		return -EBUSY;
-	}
-	struct command **tail = &d->commands;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = c;
-	pthread_mutex_unlock(&d->lock);
-	wake(d);
-	double deadline = time_wall() + 10;
-	pthread_mutex_lock(&d->lock);
-	while (!c->done) {
-		struct timespec ts = { (time_t)deadline,
-			               (long)((deadline - (double)(time_t)deadline) * 1e9) };
-		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	int r;
-	if (c->done) {
-		r = c->result;
-		snprintf(msg, msglen, "%s", c->msg);
-	} else {
-		/* A command runs whole under the lock, so one not done is still
-		 * queued: take it back, nothing was changed. */
-		for (struct command **pp = &d->commands; *pp; pp = &(*pp)->next)
-			if (*pp == c) {
-				*pp = c->next;
-				break;
-			}
-		r = -ETIMEDOUT;
-		snprintf(msg, msglen,
-		         "the loop did not take the command within 10 s; nothing "
-		         "was changed");
-	}
-	pthread_mutex_unlock(&d->lock);
-	free(c->service);
-	free(c->user);
-	free(c);
-	return r;
 }
 
 /* ---- one check ---- */
@@ -982,7 +783,7 @@ static struct docker_container_list *list_containers(struct daemon *d, char *err
 }
 
 /* Whether the source has Prometheus decides whether it is a dependency. */
-static void deps_configure(struct daemon *d)
+void daemon_deps_configure(struct daemon *d)
 {
 	struct dep *p = &d->deps[DEP_PROMETHEUS];
 	bool has = source_has_backend(&d->source, "prometheus");
@@ -1084,7 +885,7 @@ static void check(struct daemon *d, bool only_flagged)
 	deps_update(d, n > 0, list ? NULL : list_err);
 
 	pthread_mutex_lock(&d->lock);
-	refresh_state(d);
+	daemon_refresh_state(d);
 	snprintf(d->source_used, sizeof(d->source_used), "%s", source_used_name(&d->source));
 	if (list)
 		assign_containers(d, list, names, n);
@@ -1129,8 +930,8 @@ static void check(struct daemon *d, bool only_flagged)
 		d->last_check_duration = time_monotonic() - t0;
 	}
 	char serr[256];
-	save_state(d, now, serr, sizeof(serr)); /* logs a failure */
-	publish(d);
+	daemon_save_state(d, now, serr, sizeof(serr)); /* logs a failure */
+	daemon_publish(d);
 	pthread_mutex_unlock(&d->lock);
 	log_debug("daemon", "check done\tservices=%zu source=%s requests=%u seconds=%.3f", n,
 	          d->source_used, stats.requests, time_monotonic() - t0);
@@ -1143,224 +944,6 @@ static void check(struct daemon *d, bool only_flagged)
 		docker_container_list_free(list);
 		free(list);
 	}
-}
-
-/* ---- Docker events: OOM, die and (during a watch) a failing health check trigger an
- * immediate evaluation ---- */
-
-static void *events_main(void *arg)
-{
-	struct daemon *d = arg;
-	while (d->events_run) {
-		struct docker_event e;
-		if (docker_events_next(d->events, 0.5, &e) != 1)
-			continue;
-		bool failing = e.action == DOCKER_EVENT_HEALTH_STATUS && e.health &&
-		               strcmp(e.health, "unhealthy") == 0;
-		if (e.action == DOCKER_EVENT_OOM || e.action == DOCKER_EVENT_DIE || failing) {
-			pthread_mutex_lock(&d->lock);
-			struct svc *s = NULL;
-			if (e.service)
-				s = svc_find(d, e.service);
-			if (!s && e.name)
-				s = svc_find(d, e.name);
-			const struct state_service *ss =
-			        s ? state_service_find(d->state, s->name) : NULL;
-			if (failing && !(ss && ss->watching))
-				s = NULL; /* a failing health check matters to a watch only */
-			if (s && !s->deploying) {
-				s->eval_now = true;
-				if (e.action == DOCKER_EVENT_OOM)
-					s->event_ooms++;
-				log_info("daemon",
-				         "container event, evaluating now\tservice=%s "
-				         "event=%s container=%s",
-				         s->name, docker_event_action_to_string(e.action),
-				         e.name ? e.name : "?");
-			}
-			pthread_mutex_unlock(&d->lock);
-			if (s)
-				wake(d);
-		}
-		docker_event_free(&e);
-	}
-	return NULL;
-}
-
-/* ---- set-up, reload ---- */
-
-static void open_log_file(const struct rm_config *cfg)
-{
-	if (!cfg->notifications.logfile.enabled) {
-		log_open_file(NULL, LOG_INFO);
-		return;
-	}
-	const char *path = cfg->notifications.logfile.path;
-	int r = log_open_file(path, cfg->notifications.logfile.level);
-	if (r < 0) {
-		char q[512];
-		log_warn("daemon",
-		         "cannot open the log file, logging to stderr only\tpath=%s error=%s",
-		         log_quote(path, q, sizeof(q)), log_quote(strerror(-r), q + 256, 256));
-	}
-}
-
-/* Builds the parts that depend on the configuration. */
-static int build_peers(struct daemon *d, const struct rm_config *cfg, struct source *ret_source,
-                       struct docker_client **ret_docker, char *err, size_t errlen)
-{
-	struct docker_client_options o = {
-		.host = cfg->docker.host,
-		.api_version = cfg->docker.api_version,
-		.timeout = cfg->docker.timeout,
-	};
-	int r = docker_client_new(&o, ret_docker, err, errlen);
-	if (r < 0)
-		return r;
-	r = source_from_config(cfg, ret_source, err, errlen);
-	if (r < 0) {
-		docker_client_free(*ret_docker);
-		*ret_docker = NULL;
-	}
-	return r;
-}
-
-static void reload(struct daemon *d)
-{
-	struct config_report rep = { 0 };
-	struct rm_config *cfg = NULL;
-	int r = config_load(d->opts.config_path, environ, &cfg, &rep);
-	for (size_t i = 0; i < rep.n; i++) {
-		const struct config_problem *p = &rep.problems[i];
-		char q[400];
-		log_emit(p->severity == CONFIG_ERROR ? LOG_ERROR : LOG_WARN, "config",
-		         "%s\tkey=%s line=%d", log_quote(p->message, q, sizeof(q)),
-		         *p->path ? p->path : "-", p->line);
-	}
-	config_report_free(&rep);
-	if (r < 0) {
-		log_error("config", "reload refused: the new configuration is invalid; the running "
-		                    "one stays in effect");
-		return;
-	}
-	struct source src = { 0 };
-	struct docker_client *docker = NULL;
-	char err[256];
-	if (build_peers(d, cfg, &src, &docker, err, sizeof(err)) < 0) {
-		char q[300];
-		log_error("config", "reload refused, the running configuration stays: %s",
-		          log_quote(err, q, sizeof(q)));
-		config_free(cfg);
-		return;
-	}
-	pthread_mutex_lock(&d->lock);
-	source_free(&d->source);
-	d->source = src;
-	deps_configure(d);
-	docker_client_free(d->docker);
-	d->docker = docker;
-	/* Running deployments keep the configuration they started with. */
-	d->retired = xreallocarray(d->retired, d->n_retired + 1, sizeof(*d->retired));
-	d->retired[d->n_retired++] = d->cfg;
-	d->cfg = cfg;
-	pthread_mutex_unlock(&d->lock);
-	notifier_free(d->notifier, 2);
-	d->notifier = notifier_new(cfg);
-	log_set_level(cfg->logging.level);
-	log_set_format(cfg->logging.format);
-	open_log_file(cfg);
-	log_info("config",
-	         "configuration reloaded (metrics.* and web.* take effect at the next "
-	         "start)\tsource=%s",
-	         cfg->source_path);
-}
-
-static void retire_configs(struct daemon *d)
-{
-	if (d->n_running)
-		return;
-	for (size_t i = 0; i < d->n_retired; i++)
-		config_free(d->retired[i]);
-	d->n_retired = 0;
-}
-
-/* The end of a deployment a restart interrupted, into the history (and,
- * applied, the limits it left). */
-static void reconcile_record(struct daemon *d, const char *service, const struct deploy_result *res)
-{
-	if (res->outcome == DEPLOY_SKIPPED || res->outcome == DEPLOY_DRY_RUN)
-		return;
-	deploy_record(d->state, service, res, "reconciled", res->message, time_wall(),
-	              d->cfg->state.history_size);
-}
-
-/* A fresh instance (no journal: /data lost, or the manager rescheduled on
- * another node) finds a change of ours in a Swarm service's labels and
- * finishes or undoes it from the cluster alone. */
-static void reconcile_swarm_labels(struct daemon *d)
-{
-	const struct strlist *m = &d->cfg->services.monitored;
-	for (size_t i = 0; i < m->n; i++) {
-		const char *svc = m->items[i];
-		if (state_journal_find(d->state, svc) ||
-		    !deploy_swarm_changed(d->docker, d->cfg, svc))
-			continue;
-		log_warn(
-		        "daemon",
-		        "found a Swarm change of ours with no journal entry, finishing it from the "
-		        "service's labels\tservice=%s",
-		        svc);
-		struct deploy_result res;
-		char q[500];
-		int r = deploy_reconcile(d->docker, d->cfg, NULL, svc, &res);
-		log_info("daemon",
-		         "interrupted deployment reconciled\tservice=%s outcome=%s detail=%s", svc,
-		         r < 0 ? "error" : deploy_outcome_to_string(res.outcome),
-		         log_quote(res.message, q, sizeof(q)));
-		if (r == 0)
-			reconcile_record(d, svc, &res);
-	}
-}
-
-static void reconcile_journal(struct daemon *d)
-{
-	for (size_t i = 0; i < d->state->n_journal;) {
-		struct state_journal *j = &d->state->journal[i];
-		struct deploy_result res;
-		char q[500];
-		int r = deploy_reconcile(d->docker, d->cfg, j, j->service, &res);
-		if (r == -EBUSY) {
-			/* The CLI is deploying it now: its own record ends it. */
-			log_info("daemon",
-			         "a deployment by another process is in flight, left to it\t"
-			         "service=%s phase=%s",
-			         j->service, bg_phase_to_string(j->machine.phase));
-			i++;
-			continue;
-		}
-		log_warn("daemon",
-		         "found a deployment interrupted by a restart, finishing it\tservice=%s "
-		         "phase=%s",
-		         j->service, bg_phase_to_string(j->machine.phase));
-		if (r < 0) {
-			log_error("daemon",
-			          "cannot reconcile now (Docker unreachable?); it stays in the "
-			          "journal and is retried at the next start\tservice=%s detail=%s",
-			          j->service, log_quote(res.message, q, sizeof(q)));
-			i++;
-			continue;
-		}
-		log_info("daemon",
-		         "interrupted deployment reconciled\tservice=%s outcome=%s "
-		         "detail=%s",
-		         j->service, deploy_outcome_to_string(res.outcome),
-		         log_quote(res.message, q, sizeof(q)));
-		char *svc = xstrdup(j->service);
-		state_journal_remove(d->state, svc);
-		reconcile_record(d, svc, &res);
-		free(svc);
-	}
-	reconcile_swarm_labels(d);
 }
 
 /* ---- the loop ---- */
@@ -1381,10 +964,10 @@ static void collect_done(struct daemon *d)
 	if (d->done) {
 		jobs_collect(d);
 		char err[256];
-		save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
-		publish(d);
+		daemon_save_state(d, time_wall(), err, sizeof(err)); /* logs a failure */
+		daemon_publish(d);
 	}
-	retire_configs(d);
+	daemon_retire_configs(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -1453,7 +1036,7 @@ static void run_loop(struct daemon *d)
 				next = time_monotonic() + d->cfg->monitoring.check_interval;
 		}
 		collect_done(d);
-		commands_run(d);
+		daemon_commands_run(d);
 		if (d->opts.once) {
 			pthread_mutex_lock(&d->lock);
 			bool idle = d->n_running == 0 && d->checks > 0;
@@ -1466,7 +1049,7 @@ static void run_loop(struct daemon *d)
 		int sig = wait_for(d, next - time_monotonic());
 		if (sig == SIGHUP) {
 			log_info("daemon", "SIGHUP: reloading the configuration");
-			reload(d);
+			daemon_reload(d);
 			next = time_monotonic();
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			log_info("daemon", "stopping on signal, no new decisions\tsignal=%s",
@@ -1629,7 +1212,7 @@ int daemon_main(const struct daemon_options *opts)
 		status = 1;
 		goto out;
 	}
-	open_log_file(d->cfg);
+	daemon_open_log_file(d->cfg);
 	int r = state_store_open(d->cfg->state.path, &d->store, &d->state, err, sizeof(err));
 	if (r < 0) {
 		log_error("daemon", "cannot read the state file, not starting: %s",
@@ -1639,18 +1222,18 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	if (r == 1)
 		log_warn("daemon", "%s", log_quote(err, q, sizeof(q)));
-	if (build_peers(d, d->cfg, &d->source, &d->docker, err, sizeof(err)) < 0) {
+	if (daemon_build_peers(d, d->cfg, &d->source, &d->docker, err, sizeof(err)) < 0) {
 		log_error("daemon", "cannot set up the metrics source or Docker client: %s",
 		          log_quote(err, q, sizeof(q)));
 		status = 2;
 		goto out;
 	}
-	deps_configure(d);
+	daemon_deps_configure(d);
 	d->notifier = notifier_new(d->cfg);
 	d->started = time_wall();
 	d->wall0 = d->started;
 	d->mono0 = time_monotonic();
-	if (web_start(d->cfg, on_command, d, &d->web, err, sizeof(err)) < 0) {
+	if (web_start(d->cfg, daemon_on_command, d, &d->web, err, sizeof(err)) < 0) {
 		log_error("daemon", "cannot start the web server, not starting: %s",
 		          log_quote(err, q, sizeof(q)));
 		status = 2;
@@ -1668,13 +1251,13 @@ int daemon_main(const struct daemon_options *opts)
 	 * knows no peer timeout): a first check slowed by a hung peer is slow,
 	 * not stuck. */
 	pthread_mutex_lock(&d->lock);
-	publish(d);
+	daemon_publish(d);
 	pthread_mutex_unlock(&d->lock);
-	reconcile_journal(d);
+	daemon_reconcile_journal(d);
 	warm_start(d);
 	if (docker_events_start(d->docker, NULL, &d->events) == 0) {
 		d->events_run = true;
-		if (pthread_create(&d->events_thread, NULL, events_main, d) != 0)
+		if (pthread_create(&d->events_thread, NULL, daemon_events_main, d) != 0)
 			abort();
 	}
 	run_loop(d);
@@ -1683,7 +1266,7 @@ int daemon_main(const struct daemon_options *opts)
 	pthread_mutex_unlock(&d->lock);
 	drain_jobs(d);
 	pthread_mutex_lock(&d->lock);
-	if (save_state(d, time_wall(), err, sizeof(err)) < 0)
+	if (daemon_save_state(d, time_wall(), err, sizeof(err)) < 0)
 		log_error("daemon", "cannot save the state at exit: %s",
 		          log_quote(err, q, sizeof(q)));
 	pthread_mutex_unlock(&d->lock);

@@ -1,6 +1,8 @@
 /* daemon_internal: what the daemon's own files share: the loop's state
  * (struct daemon and what it holds of each service), and its clocks. Not a
- * public interface: daemon.c is the loop, daemon_view.c renders its view. */
+ * public interface: daemon.c is the loop, daemon_view.c renders its view,
+ * daemon_cmd.c runs commands, daemon_events.c reads Docker's events,
+ * daemon_setup.c builds, reloads and reconciles at start-up. */
 #ifndef RM_DAEMON_INTERNAL_H
 #define RM_DAEMON_INTERNAL_H
 
@@ -145,5 +147,48 @@ static inline double steady_now(const struct daemon *d)
 /* The snapshot the web layer serves, built from the loop's state (lock
  * held). Owned by the caller (web_publish takes it). */
 struct view *daemon_build_view(struct daemon *d);
+
+/* daemon.c, the loop (each "lock held" where it says so). */
+/* Wakes the loop from its wait (another thread has work for it). */
+void daemon_wake(struct daemon *d);
+/* state_own_fn: the services the daemon's own workers are deploying. */
+bool daemon_owns_journal(const char *service, void *ctx);
+/* Saves the state (lock held), merging first what another writer (the
+ * CLI's deploy, rollback, reconcile) saved since the daemon's last save. */
+int daemon_save_state(struct daemon *d, double now, char *err, size_t errlen);
+struct svc *daemon_svc_find(struct daemon *d, const char *name);
+void daemon_history_add(struct daemon *d, enum state_event_kind kind, const char *service,
+                        const struct engine_decision *dec, const char *outcome,
+                        const char *strategy, double duration, const char *explanation);
+/* Starts deploying dec for service s (lock held). */
+void daemon_job_start(struct daemon *d, struct svc *s, const struct engine_decision *dec);
+/* Publishes a fresh view (lock held). */
+void daemon_publish(struct daemon *d);
+/* Whether the source has Prometheus decides whether it is a dependency. */
+void daemon_deps_configure(struct daemon *d);
+
+/* daemon_cmd.c: commands from the web layer and the CLI. */
+/* Takes in what another writer saved since the daemon's last save (lock
+ * held): its deployments in flight, history and records. */
+void daemon_refresh_state(struct daemon *d);
+/* Runs the queued commands (takes the lock). */
+void daemon_commands_run(struct daemon *d);
+/* web_command_fn: hands the command to the loop and waits for it. */
+int daemon_on_command(void *ctx, const struct web_command *cmd, char *msg, size_t msglen);
+
+/* daemon_events.c: the events thread (arg: the daemon). */
+void *daemon_events_main(void *arg);
+
+/* daemon_setup.c: set-up, reload, start-up reconciliation. */
+void daemon_open_log_file(const struct rm_config *cfg);
+/* Builds the parts that depend on the configuration. */
+int daemon_build_peers(struct daemon *d, const struct rm_config *cfg, struct source *ret_source,
+                       struct docker_client **ret_docker, char *err, size_t errlen);
+/* SIGHUP: a new configuration, or the running one stays (logged). */
+void daemon_reload(struct daemon *d);
+/* Frees the configurations replaced by reloads once no job uses them. */
+void daemon_retire_configs(struct daemon *d);
+/* Finishes or undoes the deployments the journal holds (a restart cut them). */
+void daemon_reconcile_journal(struct daemon *d);
 
 #endif
