@@ -137,6 +137,7 @@ struct view *daemon_build_view(struct daemon *d)
 		o->explanation = e->explanation ? xstrdup(e->explanation) : NULL;
 		o->outcome = e->outcome ? xstrdup(e->outcome) : NULL;
 		o->strategy = e->strategy ? xstrdup(e->strategy) : NULL;
+		o->backend = e->backend ? xstrdup(e->backend) : NULL;
 	}
 	notifier_get_stats(d->notifier, &v->notify);
 	snprintf(v->state_error, sizeof(v->state_error), "%s", d->state_error);

@@ -407,6 +407,7 @@ static json_t *event_json(const struct state_event *e)
 	json_object_set_new(o, "explanation", jstr(e->explanation));
 	json_object_set_new(o, "outcome", jstr(e->outcome));
 	json_object_set_new(o, "strategy", jstr(e->strategy));
+	json_object_set_new(o, "backend", jstr(e->backend)); /* bluegreen, inplace, swarm */
 	json_object_set_new(o, "duration",
 	                    e->kind == STATE_EVENT_DEPLOYMENT ? jnum(e->duration, 3) : json_null());
 	json_object_set_new(o, "from", limits_json(&e->from));

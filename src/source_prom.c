@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,12 +59,9 @@ static const char *const quantity_names[_Q_MAX] = {
 
 _Static_assert(_Q_MAX == SOURCE_PROM_QUERIES, "one query per quantity");
 
-#define PROM_PARALLEL SOURCE_PROM_PARALLEL
-
 struct source_prom {
 	struct prom_client *client;
-	struct prom_client *more[PROM_PARALLEL - 1]; /* the other fetchers' own connections */
-	char *project;                               /* "" = any */
+	char *project; /* "" = any */
 	double analysis_window, trend_window, check_interval;
 	enum memory_metric memory_metric;
 };
@@ -629,20 +625,26 @@ static void summarize(const struct service_acc *a, const char *service, double n
 	reasons_write(&why, service, o->unknown_reason, sizeof(o->unknown_reason));
 }
 
-/* Files each series of query q's answer under its service and container. */
-static int file_answer(struct source_prom *sp, enum quantity q, const struct prom_response *resp,
-                       const struct name_table *names, struct service_acc *accs, char *err,
-                       size_t errlen)
+/* Runs query q and files each series under its service and container. */
+static int run_query(struct source_prom *sp, enum quantity q, const struct selectors *sel_encoded,
+                     const struct name_table *names, double now, struct service_acc *accs,
+                     char *err, size_t errlen)
 {
-	if (resp->type != PROM_RESULT_VECTOR) {
+	struct prom_response resp = { 0 };
+	char *form = query_text(sp, q, sel_encoded, true);
+	int r = prom_query_encoded(sp->client, form, now, &resp, err, errlen);
+	if (r < 0)
+		goto out;
+	if (resp.type != PROM_RESULT_VECTOR) {
+		r = -EBADMSG;
 		snprintf(err, errlen, "Prometheus %s: the %s query gave a %s, not a vector",
 		         prom_client_url(sp->client), quantity_names[q],
-		         prom_result_type_to_string(resp->type));
-		return -EBADMSG;
+		         prom_result_type_to_string(resp.type));
+		goto out;
 	}
 	struct label_finder lf = { 0 };
-	for (size_t i = 0; i < resp->n_samples; i++) {
-		const struct prom_sample *s = &resp->samples[i];
+	for (size_t i = 0; i < resp.n_samples; i++) {
+		const struct prom_sample *s = &resp.samples[i];
 		const char *l[_G_MAX];
 		find_labels(&lf, s, l);
 		long k = assign(sp, names, l);
@@ -652,81 +654,10 @@ static int file_answer(struct source_prom *sp, enum quantity q, const struct pro
 		c->q[q].present = true;
 		c->q[q].v = s->value;
 	}
-	return 0;
-}
-
-/* The ten queries of a check, PROM_PARALLEL at a time: each fetcher asks
- * and parses on its own connection, then files the answer under the lock
- * (the accumulators are shared). The first error stops the others. */
-struct fetch_run {
-	struct source_prom *sp;
-	const struct selectors *sel_encoded;
-	const struct name_table *names;
-	double now;
-	struct service_acc *accs;
-	pthread_mutex_t lock;
-	int next; /* the next quantity to ask for */
-	int r;    /* the first error */
-	char err[256];
-};
-
-struct fetcher {
-	struct fetch_run *run;
-	struct prom_client *client;
-};
-
-static void *fetch_main(void *arg)
-{
-	const struct fetcher *f = arg;
-	struct fetch_run *run = f->run;
-	for (;;) {
-		pthread_mutex_lock(&run->lock);
-		int q = run->r < 0 ? _Q_MAX : run->next++;
-		pthread_mutex_unlock(&run->lock);
-		if (q >= _Q_MAX)
-			break;
-		struct prom_response resp = { 0 };
-		char err[256] = "";
-		char *form = query_text(run->sp, (enum quantity)q, run->sel_encoded, true);
-		int r = prom_query_encoded(f->client, form, run->now, &resp, err, sizeof(err));
-		free(form);
-		pthread_mutex_lock(&run->lock);
-		if (r == 0 && run->r == 0)
-			r = file_answer(run->sp, (enum quantity)q, &resp, run->names, run->accs,
-			                err, sizeof(err));
-		if (r < 0 && run->r == 0) {
-			run->r = r;
-			snprintf(run->err, sizeof(run->err), "%s", err);
-		}
-		pthread_mutex_unlock(&run->lock);
-		prom_response_free(&resp);
-	}
-	return NULL;
-}
-
-static int run_queries(struct source_prom *sp, const struct selectors *sel_encoded,
-                       const struct name_table *names, double now, struct service_acc *accs,
-                       char *err, size_t errlen)
-{
-	struct fetch_run run = {
-		.sp = sp, .sel_encoded = sel_encoded, .names = names, .now = now, .accs = accs
-	};
-	struct fetcher f[PROM_PARALLEL];
-	pthread_t t[PROM_PARALLEL - 1];
-	size_t started = 0;
-	pthread_mutex_init(&run.lock, NULL);
-	for (size_t i = 0; i < PROM_PARALLEL; i++)
-		f[i] = (struct fetcher){ &run, i ? sp->more[i - 1] : sp->client };
-	for (size_t i = 1; i < PROM_PARALLEL; i++)
-		if (f[i].client && pthread_create(&t[started], NULL, fetch_main, &f[i]) == 0)
-			started++;
-	fetch_main(&f[0]);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
-	pthread_mutex_destroy(&run.lock);
-	if (run.r < 0)
-		snprintf(err, errlen, "%s", run.err);
-	return run.r;
+out:
+	prom_response_free(&resp);
+	free(form);
+	return r;
 }
 
 /* A blue-green's green is left out while blue still reports: the usage of
@@ -807,31 +738,14 @@ out:
 	return r;
 }
 
-/* Requests and bytes over every connection of the source. */
-static unsigned client_requests(const struct source_prom *sp)
-{
-	unsigned n = prom_client_requests(sp->client);
-	for (size_t i = 0; i < PROM_PARALLEL - 1; i++)
-		n += sp->more[i] ? prom_client_requests(sp->more[i]) : 0;
-	return n;
-}
-
-static size_t client_bytes(const struct source_prom *sp)
-{
-	size_t n = prom_client_bytes(sp->client);
-	for (size_t i = 0; i < PROM_PARALLEL - 1; i++)
-		n += sp->more[i] ? prom_client_bytes(sp->more[i]) : 0;
-	return n;
-}
-
 static int prom_collect(void *impl, const char *const *services, size_t n, double now,
                         struct observation *out, struct source_stats *stats, char *err,
                         size_t errlen)
 {
 	struct source_prom *sp = impl;
 	double t0 = time_monotonic();
-	unsigned req0 = client_requests(sp);
-	size_t bytes0 = client_bytes(sp);
+	unsigned req0 = prom_client_requests(sp->client);
+	size_t bytes0 = prom_client_bytes(sp->client);
 	struct selectors sel = { 0 }, sel_encoded = { 0 };
 	struct name_table names = { 0 };
 	struct service_acc *accs = xcalloc(n ? n : 1, sizeof(*accs));
@@ -853,17 +767,19 @@ static int prom_collect(void *impl, const char *const *services, size_t n, doubl
 			goto out;
 	}
 	/* Every query must answer before any value is given out. */
-	r = run_queries(sp, &sel_encoded, &names, now, accs, err, errlen);
-	if (r < 0)
-		goto out;
+	for (int q = 0; q < _Q_MAX; q++) {
+		r = run_query(sp, (enum quantity)q, &sel_encoded, &names, now, accs, err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		acc_drop_greens(&accs[i]);
 		summarize(&accs[i], services[i], now, &out[i]);
 	}
 out:
 	if (stats) {
-		stats->requests = client_requests(sp) - req0;
-		stats->bytes_received = client_bytes(sp) - bytes0;
+		stats->requests = prom_client_requests(sp->client) - req0;
+		stats->bytes_received = prom_client_bytes(sp->client) - bytes0;
 		stats->seconds = time_monotonic() - t0;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -884,8 +800,6 @@ static void prom_source_free(void *impl)
 	if (!sp)
 		return;
 	prom_client_free(sp->client);
-	for (size_t i = 0; i < PROM_PARALLEL - 1; i++)
-		prom_client_free(sp->more[i]);
 	free(sp->project);
 	free(sp);
 }
@@ -907,11 +821,6 @@ int source_prom_new(const struct rm_config *cfg, struct source *ret)
 		return r;
 	struct source_prom *sp = xcalloc(1, sizeof(*sp));
 	sp->client = client;
-	/* Same URL, checked above: a failure here only means fewer at once. */
-	for (size_t i = 0; i < PROM_PARALLEL - 1; i++)
-		if (prom_client_new(url, cfg->monitoring.query_timeout, 0, &sp->more[i], NULL, 0) <
-		    0)
-			sp->more[i] = NULL;
 	sp->project = xstrdup(cfg->services.project ? cfg->services.project : "");
 	sp->analysis_window = cfg->monitoring.analysis_window;
 	sp->trend_window = cfg->monitoring.trend_window;

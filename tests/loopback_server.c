@@ -179,20 +179,6 @@ static void serve(struct lserver *s, int fd, struct strbuf *req)
 	}
 }
 
-struct proxy_conn {
-	struct lserver *s;
-	int fd;
-};
-
-static void *proxy_thread(void *arg)
-{
-	struct proxy_conn *pc = arg;
-	proxy(pc->s, pc->fd);
-	close(pc->fd);
-	free(pc);
-	return NULL;
-}
-
 static void *server_thread(void *arg)
 {
 	struct lserver *s = arg;
@@ -200,18 +186,6 @@ static void *server_thread(void *arg)
 		int c = accept(s->fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		if (s->mode == LS_PROXY && s->n_conns < LS_PROXY_CONNS) {
-			struct proxy_conn *pc = malloc(sizeof(*pc));
-			if (pc) {
-				*pc = (struct proxy_conn){ s, c };
-				if (pthread_create(&s->conns[s->n_conns], NULL, proxy_thread, pc) ==
-				    0) {
-					s->n_conns++;
-					continue;
-				}
-				free(pc);
-			}
-		}
 		struct strbuf req;
 		strbuf_init(&req);
 		serve(s, c, &req);
@@ -234,8 +208,5 @@ void lserver_stop(struct lserver *s)
 {
 	atomic_store(&s->stop, true);
 	pthread_join(s->thread, NULL);
-	for (size_t i = 0; i < s->n_conns; i++)
-		pthread_join(s->conns[i], NULL);
-	s->n_conns = 0;
 	close(s->fd);
 }

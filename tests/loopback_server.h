@@ -8,9 +8,7 @@
  *   LS_SILENT   accepts and reads, never answers (a hung peer)
  *   LS_ENDLESS  sends headers, then a body that never ends
  *   LS_PROXY    forwards bytes to 127.0.0.1:upstream_port (stop it to make
- *               the upstream look down, start it again on the same port);
- *               up to LS_PROXY_CONNS connections at once, each in its own
- *               thread (a client may keep several open) */
+ *               the upstream look down, start it again on the same port) */
 #ifndef RM_TEST_LOOPBACK_SERVER_H
 #define RM_TEST_LOOPBACK_SERVER_H
 
@@ -40,9 +38,6 @@ struct lserver {
 	int port;          /* 0 before start picks a free one; kept for restarts */
 	int fd;
 	pthread_t thread;
-#define LS_PROXY_CONNS 8
-	pthread_t conns[LS_PROXY_CONNS]; /* LS_PROXY: the connections' threads */
-	size_t n_conns;
 	atomic_bool stop;
 	atomic_uint requests;
 };

@@ -25,6 +25,8 @@ static inline void sample_event(struct view *v, double t, enum state_event_kind 
 	e->reason = xstrdup(reason);
 	e->outcome = xstrdup(outcome);
 	e->strategy = strategy ? xstrdup(strategy) : NULL;
+	e->backend = strategy ? xstrdup(strcmp(strategy, "in-place") == 0 ? "inplace" : "bluegreen")
+	                      : NULL;
 	e->explanation = xstrdup(expl);
 	e->duration = duration;
 	e->from = (struct state_limits){ true, 1.0, 512ull << 20 };

@@ -26,11 +26,6 @@ struct rm_config;
 
 /* Quantities, hence queries, of one collect (for any number of services > 0). */
 #define SOURCE_PROM_QUERIES 10
-/* Queries of a collect in flight at once (each on its own connection):
- * Prometheus evaluates a query on one core, and a small host has two. A
- * failed query stops the collect: at most this many requests are made
- * when the first one fails. */
-#define SOURCE_PROM_PARALLEL 2
 /* HTTP requests of one collect: one more (the discovery) with a project. */
 #define SOURCE_PROM_REQUESTS(project_set) (SOURCE_PROM_QUERIES + ((project_set) ? 1 : 0))
 

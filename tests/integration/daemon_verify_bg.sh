@@ -7,9 +7,10 @@
 # the change through the same zero-downtime path: back to 128 MiB, one
 # container, the revert in the history, /metrics and the state, and no
 # request through the balancer fails from the daemon's start to the end.
+# The revert is sent as change_reverted to Alertmanager and to a webhook.
 set -u
 bin=${RM_BINARY:?}
-: "${RM_TEST_DOCKER_HOST:?run through scripts/test.sh}"
+: "${RM_TEST_DOCKER_HOST:?run through scripts/test.sh}" "${RM_TEST_ALERTMANAGER_URL:?}"
 img=${RM_TEST_WORKLOAD_IMAGE:-rm-test/workload:1}
 lbimg=${RM_TEST_HAPROXY_IMAGE:-rm-test/haproxy:1}
 out=${RM_TEST_OUTPUT:-/tmp}/daemon-verify-bg-$$
@@ -26,16 +27,32 @@ svc=$p-web
 web=$p-web-1
 net=$p-net
 pid=
+whpid=
 loads=()
 left() { docker ps -aq --filter "label=com.docker.compose.project=$p"; docker network ls -q --filter "label=com.docker.compose.project=$p"; }
 cleanup() {
   [ ${#loads[@]} -gt 0 ] && kill "${loads[@]}" 2>/dev/null
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  [ -n "$whpid" ] && kill "$whpid" 2>/dev/null
   docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null 2>&1
   docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
 }
 trap cleanup EXIT
 
+# A webhook receiver: each POST body a line in $out/webhook.
+whport=$(rm_free_port $((18800 + $$ % 50)))
+/usr/bin/python3 - "$whport" "$out/webhook" <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+whpid=$!
 cat >"$out/cfg.yml" <<YML
 monitoring: {prometheus_url: "", source: docker, check_interval: 1s}
 thresholds: {consecutive_checks: 2, min_uptime: 0}
@@ -47,7 +64,12 @@ blue_green: {strategy: blue-green, settle_seconds: 2, drain_seconds: 1, health_c
              rollback_timeout: 20s}
 services: {monitored: [$svc], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
-notifications: {enabled: false, channels: {logfile: {enabled: false}}}
+notifications:
+  events: [deployment_failure]
+  channels:
+    alertmanager: {enabled: true, url: "$RM_TEST_ALERTMANAGER_URL"}
+    webhook: {enabled: true, url: "http://127.0.0.1:$whport/hook"}
+    logfile: {enabled: false}
 state: {path: "$out/state.json"}
 metrics: {port: $port, bind_address: 127.0.0.1}
 logging: {level: debug}
@@ -106,6 +128,15 @@ rm_wait_healthy "$web" 20 && ok "the reverted copy is healthy" || bad "the rever
 sleep 2 # requests after the revert too
 touch "$out/stop-load"; wait "${loads[@]}"; loads=()
 
+# 4. The revert was sent: Alertmanager has it, the webhook got it.
+for _ in $(seq 1 50); do
+  curl -fsS -G "$RM_TEST_ALERTMANAGER_URL/api/v2/alerts" --data-urlencode "filter=service=\"$svc\"" >"$out/alerts" 2>/dev/null
+  grep -q '"alertname":"ChangeReverted"' "$out/alerts" && break; sleep 0.2
+done
+grep -q '"alertname":"ChangeReverted"' "$out/alerts" && ok "ChangeReverted alert in Alertmanager" \
+  || bad "no ChangeReverted alert: $(head -c 300 "$out/alerts")"
+grep -q '"change_reverted"' "$out/webhook" 2>/dev/null && grep '"change_reverted"' "$out/webhook" | grep -q "OOM kill" \
+  && ok "change_reverted sent to the webhook, with the verdict" || bad "webhook: $(head -c 300 "$out/webhook" 2>/dev/null)"
 curl -s "http://127.0.0.1:$port/metrics" >"$out/metrics"
 grep -q "^resource_manager_reverts{service=\"$svc\"} 1\$" "$out/metrics" && ok "/metrics: one revert" \
   || bad "/metrics: $(grep reverts "$out/metrics" | tr '\n' ' ')"

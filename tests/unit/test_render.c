@@ -132,6 +132,7 @@ static void test_history_filter_and_limit(void **state)
 	json_t *d = json_array_get(ev, 0);
 	assert_string_equal(json_string_value(json_object_get(d, "kind")), "deployment");
 	assert_true(json_real_value(json_object_get(d, "duration")) == 42.5);
+	assert_string_equal(json_string_value(json_object_get(d, "backend")), "bluegreen");
 	assert_true(json_real_value(json_object_get(json_object_get(d, "to"), "cpu")) == 1.25);
 	json_decref(j);
 	j = parse(render_history_json(v, "none", 10));
