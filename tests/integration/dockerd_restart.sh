@@ -77,6 +77,9 @@ cleanup() {
   ip link del "$br" 2>/dev/null
 }
 trap cleanup EXIT
+# Stopped from outside (ctest, ^C): the same clean-up.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # The host's docker0 (the shared engine's) must be the same link at the end.
 docker0=$(cat /sys/class/net/docker0/ifindex 2>/dev/null)
