@@ -10,6 +10,7 @@
 #include "daemon_internal.h"
 #include "rm/config.h"
 #include "rm/deploy.h"
+#include "rm/discovery.h"
 #include "rm/docker.h"
 #include "rm/log.h"
 #include "rm/notify.h"
@@ -153,6 +154,48 @@ static void reconcile_swarm_labels(struct daemon *d)
 	}
 }
 
+/* A blue-green copy whose deployment ended without leaving a journal entry
+ * (it failed while the engine could not be reached, or the state file was
+ * lost): its deployment.* labels say what to finish or undo, as
+ * `resource-manager reconcile` does. */
+static void reconcile_bluegreen_labels(struct daemon *d)
+{
+	const struct strlist *m = &d->cfg->services.monitored;
+	if (!m->n)
+		return;
+	struct docker_container_list list = { 0 };
+	char err[256];
+	if (docker_containers_list(d->docker, true, NULL, 0, &list, err, sizeof(err)) < 0)
+		return; /* the loop reports the engine down */
+	struct discovery_rules rules = { d->cfg->services.project, d->cfg->services.label_opt_in,
+		                         false };
+	struct discovery_group *g = xcalloc(m->n, sizeof(*g));
+	discovery_group_services(&list, (const char *const *)m->items, m->n, &rules, false, g);
+	for (size_t i = 0; i < m->n; i++) {
+		bool green = false;
+		for (size_t k = 0; k < g[i].n; k++)
+			green = green || discovery_is_green(&list.items[g[i].idx[k]]);
+		discovery_group_free(&g[i]);
+		const char *svc = m->items[i];
+		if (!green || state_journal_find(d->state, svc))
+			continue;
+		struct deploy_result res;
+		char q[500];
+		int r = deploy_reconcile(d->docker, d->cfg, NULL, svc, &res);
+		if (r == -EBUSY) /* another process deploys it: its copy, in flight */
+			continue;
+		log_warn("daemon",
+		         "a blue-green copy with no journal entry, reconciled from its labels\t"
+		         "service=%s outcome=%s detail=%s",
+		         svc, r < 0 ? "error" : deploy_outcome_to_string(res.outcome),
+		         log_quote(res.message, q, sizeof(q)));
+		if (r == 0)
+			reconcile_record(d, svc, &res);
+	}
+	free(g);
+	docker_container_list_free(&list);
+}
+
 void daemon_reconcile_journal(struct daemon *d)
 {
 	for (size_t i = 0; i < d->state->n_journal;) {
@@ -192,4 +235,5 @@ void daemon_reconcile_journal(struct daemon *d)
 		free(svc);
 	}
 	reconcile_swarm_labels(d);
+	reconcile_bluegreen_labels(d);
 }

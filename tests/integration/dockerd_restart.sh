@@ -29,6 +29,7 @@ sock=$w/d.sock
 export DOCKER_HOST=unix://$sock
 dkpid= # the private dockerd
 rpid=  # the deploy under test
+dmpid= # the daemon under test
 net=
 netlink= # the user-defined network's bridge (br-<id>)
 # The private engine's default bridge: one of its own. Never --bridge=none:
@@ -62,6 +63,7 @@ stop_dockerd() {
 }
 cleanup() {
   [ -z "$rpid" ] || kill -9 "$rpid" 2>/dev/null
+  [ -z "$dmpid" ] || kill -9 "$dmpid" 2>/dev/null
   if [ -n "$dkpid" ]; then
     docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
     [ -z "$net" ] || docker network rm "$net" >/dev/null 2>&1
@@ -136,14 +138,16 @@ PY
 # restarted during a deployment"). An engine back within the Docker timeout
 # (docker.timeout, 10 s here): every phase waits for it and the deploy
 # completes, exit 0. An engine gone longer: the call fails, the rollback
-# cannot see blue either, exit 3 "manual attention needed"; `reconcile`, once
+# cannot see blue either, exit 3 "manual attention needed"; `reconcile`, or
+# the daemon's start-up (from the copy's labels: no journal is left), once
 # the engine is back, ends it.
 records=0
-# run_case PHASE CONFIG DOWN WANT_RC WANT_WORDS: a deploy paused in PHASE;
-# the engine is stopped, the deploy resumed; DOWN "short": the engine starts
-# again 1 s later; "long": only after the deploy has ended.
+# run_case PHASE CONFIG DOWN WANT_RC WANT_WORDS [daemon]: a deploy paused in
+# PHASE; the engine is stopped, the deploy resumed; DOWN "short": the engine
+# starts again 1 s later; "long": only after the deploy has ended. Then
+# `reconcile`, or with "daemon" the start-up of `run`.
 run_case() {
-  local ph=$1 cfg=$2 down=$3 want=$4 words=$5 target cpu mem t0 t1 rc r msg
+  local ph=$1 cfg=$2 down=$3 want=$4 words=$5 by=${6:-cli} target cpu mem t0 t1 rc r msg
   target=$(( 1 - cur ))
   cpu=${limits[$target]%%:*}
   mem=$(( ${limits[$target]##*:} / 1048576 ))M
@@ -179,25 +183,36 @@ run_case() {
   else
     bad "$ph ($down): deploy exit $rc (want $want, '$words')"; cat "$out/deploy-$ph-$down.log"
   fi
-  "$bin" reconcile --config "$out/cfg.yml" "$svc" >"$out/reconcile-$ph-$down.log" 2>&1
-  r=$?
-  [ "$r" -eq 0 ] || { bad "$ph: reconcile exit $r"; cat "$out/reconcile-$ph-$down.log"; }
-  check "engine restarted in $ph ($down)" "$records"
+  if [ "$by" = daemon ]; then
+    "$bin" run --config "$out/cfg.yml" >"$out/run-$ph.log" 2>&1 &
+    dmpid=$!
+    rm_wait_log "$out/run-$ph.log" "copy with no journal entry, reconciled from its labels" 60 \
+      && ok "$ph ($down): the daemon's start-up reconciles: $(grep -o 'outcome=[a-z_]*' "$out/run-$ph.log" | tail -1)" \
+      || { bad "$ph ($down): the daemon did not reconcile at start-up"; tail -20 "$out/run-$ph.log"; }
+    kill -TERM "$dmpid"; wait "$dmpid"; dmpid=
+  else
+    "$bin" reconcile --config "$out/cfg.yml" "$svc" >"$out/reconcile-$ph-$down.log" 2>&1
+    r=$?
+    [ "$r" -eq 0 ] || { bad "$ph: reconcile exit $r"; cat "$out/reconcile-$ph-$down.log"; }
+  fi
+  check "engine restarted in $ph ($down), then $by" "$records"
 }
 
 phases=(prepare create_green start_green wait_healthy settle drain_blue stop_blue remove_blue finalize)
-long=(create_green stop_blue)
+long=(create_green)
 if [ "${RM_TEST_SANITIZED:-0}" = 1 ]; then
   phases=(create_green wait_healthy stop_blue)
-  long=(stop_blue)
+  long=()
 fi
 for ph in "${phases[@]}"; do
   run_case "$ph" "$out/cfg.yml" short 0 "applied"
 done
 sed 's/timeout: 10}/timeout: 3}/' "$out/cfg.yml" >"$out/cfg-short-timeout.yml"
+long_words="cannot be reached (waited 3 s); cannot see $name: .*manual attention needed"
 for ph in "${long[@]}"; do
-  run_case "$ph" "$out/cfg-short-timeout.yml" long 3 "cannot be reached (waited 3 s); cannot see $name: .*manual attention needed"
+  run_case "$ph" "$out/cfg-short-timeout.yml" long 3 "$long_words"
 done
+run_case stop_blue "$out/cfg-short-timeout.yml" long 3 "$long_words" daemon
 
 [ "$(cat /sys/class/net/docker0/ifindex 2>/dev/null)" = "$docker0" ] \
   || bad "the host's docker0 changed (was ifindex '$docker0')"
