@@ -27,7 +27,8 @@
 
 /* Test-only: the name of a phase in which the executor stops and sleeps
  * (after journaling it, before its side effect) so a test can SIGKILL the
- * process at that exact point. Never set in production. */
+ * process at that exact point ("in_place": an in-place update, journaled,
+ * not sent). Never set in production. */
 #define DEPLOY_TEST_PAUSE_ENV "RM_TEST_PAUSE_IN_PHASE"
 
 void deploy_progress(const struct deploy_request *req, const char *fmt, ...) RM_PRINTF(2, 3);

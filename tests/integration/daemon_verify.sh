@@ -71,17 +71,19 @@ done
 "$bin" run --config "$out/cfg.yml" >"$out/rm.log" 2>&1 &
 pid=$!
 # 1. Both are cut (20 of 128 MiB: below the low threshold): 128 -> 64 MiB.
+# All four are cut before the kill (the daemon deploys two at a time).
 for _ in $(seq 1 600); do
-  [ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] && break; sleep 0.1
+  [ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] \
+    && [ "$(memory "$hot")" = 67108864 ] && [ "$(memory "$sick")" = 67108864 ] && break; sleep 0.1
 done
-[ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] && ok "both cut to 64 MiB" \
+[ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] && ok "all four cut to 64 MiB" \
   || { bad "cuts: $(memory "$svc") $(memory "$calm")"; tail -20 "$out/rm.log"; }
 # The manager dies in the middle of both watches; the next one carries them on
 # from the state file.
 sleep 1
 kill -9 "$pid"; wait "$pid" 2>/dev/null
-/usr/bin/python3 -c "import json,sys; s=json.load(open('$out/state.json'))['services']; sys.exit(0 if 'watch' in s['$svc'] and 'watch' in s['$calm'] else 1)" \
-  && ok "SIGKILL during the watch: both watches are in the state file" || bad "no watch in the state file"
+/usr/bin/python3 -c "import json,sys; s=json.load(open('$out/state.json'))['services']; sys.exit(0 if all('watch' in s[n] for n in ('$svc', '$calm', '$hot', '$sick')) else 1)" \
+  && ok "SIGKILL during the watch: all four watches are in the state file" || bad "no watch in the state file"
 "$bin" run --config "$out/cfg.yml" >>"$out/rm.log" 2>&1 &
 pid=$!
 # 2. The first one now needs 90 MiB: OOM-killed under its new limit.
