@@ -1238,7 +1238,17 @@ out:
 	return r;
 }
 
-char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases)
+static char *dump_owned(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases,
+                               const char *ipv4)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "Container", json_string(container));
@@ -1249,10 +1259,18 @@ char *docker_json_connect_body(const char *container, const char *const *aliases
 			json_array_append_new(a, json_string(aliases[i]));
 		json_object_set_new(ep, "Aliases", a);
 	}
+	if (ipv4)
+		json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ipv4));
 	json_object_set_new(o, "EndpointConfig", ep);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!s)
-		abort();
-	return s;
+	return dump_owned(o);
+}
+
+char *docker_json_disconnect_body(const char *container, bool force)
+{
+	return dump_owned(json_pack("{s:s, s:b}", "Container", container, "Force", force));
+}
+
+bool docker_json_alias_is_own(const char *alias, const char *id)
+{
+	return own_alias(alias, id);
 }

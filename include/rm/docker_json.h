@@ -246,8 +246,16 @@ struct docker_filter {
 /* The filters JSON ({"label":["a=b"]}), not yet url-encoded. Owned. */
 char *docker_json_filters(const struct docker_filter *f, size_t n);
 
-/* The body of POST /networks/{id}/connect. Owned. */
-char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases);
+/* The body of POST /networks/{id}/connect, with IPAMConfig.IPv4Address when
+ * ipv4 is not NULL. Owned. */
+char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases,
+                               const char *ipv4);
+/* The body of POST /networks/{id}/disconnect. Owned. */
+char *docker_json_disconnect_body(const char *container, bool force);
+/* true when alias is one of the names Docker gives a container by itself
+ * (its id, or a prefix of it of 12 characters or more: the short id and
+ * default hostname), not one the user set. */
+bool docker_json_alias_is_own(const char *alias, const char *id);
 
 /* New limits for POST /containers/{id}/update. */
 struct docker_limits {

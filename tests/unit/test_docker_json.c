@@ -441,10 +441,21 @@ static void test_clone_body_edges(void **state)
 	assert_int_equal(docker_json_clone_body(in, strlen(in), &bad, NULL, 0, &cl, NULL, 0),
 	                 -EINVAL);
 	assert_int_equal(docker_json_clone_body("{", 1, &want, NULL, 0, &cl, NULL, 0), -EBADMSG);
-	char *body = docker_json_connect_body("abc", (const char *const[]){ "web" }, 1);
+	char *body = docker_json_connect_body("abc", (const char *const[]){ "web" }, 1, NULL);
 	assert_string_equal(body,
 	                    "{\"Container\":\"abc\",\"EndpointConfig\":{\"Aliases\":[\"web\"]}}");
 	free(body);
+	/* Blue put back on its network without aliases, at its old address. */
+	body = docker_json_connect_body("abc", NULL, 0, "172.19.0.2");
+	assert_string_equal(body, "{\"Container\":\"abc\",\"EndpointConfig\":{\"IPAMConfig\":"
+	                          "{\"IPv4Address\":\"172.19.0.2\"}}}");
+	free(body);
+	body = docker_json_disconnect_body("abc", false);
+	assert_string_equal(body, "{\"Container\":\"abc\",\"Force\":false}");
+	free(body);
+	assert_true(docker_json_alias_is_own("4763ecea1c47", "4763ecea1c47aa00"));
+	assert_false(docker_json_alias_is_own("web", "4763ecea1c47aa00"));
+	assert_false(docker_json_alias_is_own("4763ecea1c4", "4763ecea1c47aa00"));
 }
 
 static void test_bad_documents(void **state)
