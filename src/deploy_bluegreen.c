@@ -534,6 +534,40 @@ static int wait_serving(struct bg_exec *x, const char *id, double seconds)
 	}
 }
 
+/* Before green goes: like blue before its stop, green leaves its aliases and
+ * the router gets the drain time to notice, so that removing it fails no
+ * request the router still sends it. Best effort: the removal follows. */
+static void unlist_green(struct bg_exec *x)
+{
+	struct docker_inspect g = { 0 };
+	char err[256];
+	if (!x->cfg->blue_green.unlist_blue || !x->green_id ||
+	    docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err)) < 0)
+		return;
+	bool left = false;
+	for (size_t i = 0; g.state.running && i < g.n_networks; i++) {
+		const struct docker_network *n = &g.networks[i];
+		const char **a = xcalloc(n->n_aliases + 1, sizeof(*a));
+		size_t na = user_aliases(n, g.id, a);
+		free(a);
+		if (!na)
+			continue;
+		if (reconnect(x->c, g.id, n->name, NULL, 0, n->ip_address, true, err, sizeof(err)) <
+		    0)
+			deploy_progress(x->req, "rollback: %s keeps its aliases on %s: %s",
+			                x->green_name, n->name, err);
+		else
+			left = true;
+	}
+	docker_inspect_free(&g);
+	if (!left)
+		return;
+	double wait = x->req->drain ? x->t.drain : 0;
+	deploy_progress(x->req, "rollback: %s left its aliases; %.1f s for the router to notice",
+	                x->green_name, wait);
+	wait_abortable(x, wait);
+}
+
 /* Undo: blue serves again (restarted if it was stopped), then green goes. */
 static enum bg_event do_rollback(struct bg_exec *x)
 {
@@ -574,6 +608,7 @@ static enum bg_event do_rollback(struct bg_exec *x)
 	}
 	const char *g = x->green_id ? x->green_id : x->green_name;
 	if (g) {
+		unlist_green(x);
 		deploy_progress(x->req, "rollback: removing %s", x->green_name);
 		r = docker_container_remove(x->c, g, true, false, err, sizeof(err));
 		if (r < 0 && r != -ENOENT) {
