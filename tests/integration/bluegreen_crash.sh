@@ -5,7 +5,9 @@
 # reconciliation — from the journal in the state file, or from the
 # deployment.* labels when the state file is gone, or by `run` at start-up —
 # must leave exactly one healthy container under the service's name, with
-# either the old or the new limits, and no leftovers.
+# either the old or the new limits, its network alias (blue leaves it in
+# unlist_blue: killed in drain_blue, the roll back must give it back), and
+# no leftovers.
 set -u
 bin=${RM_BINARY:?}
 : "${RM_TEST_DOCKER_HOST:?run through scripts/test.sh}"
@@ -20,10 +22,12 @@ bad() { echo "FAIL: $*"; fails=$((fails+1)); }
 p=rmbgk$$
 svc=$p-web
 name=$p-web-1
+net=$p-net
 dpid=
 cleanup() {
   [ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
   docker ps -aq --filter "label=com.docker.compose.service=$svc" | xargs -r docker rm -f >/dev/null 2>&1
+  docker network rm "$net" >/dev/null 2>&1
 }
 trap cleanup EXIT
 cleanup
@@ -38,7 +42,9 @@ state: {path: "$out/state.json"}
 metrics: {enabled: false}
 YML
 
+docker network create "$net" >/dev/null || { bad "network"; exit 1; }
 docker run -d --pull=never --name "$name" --label com.docker.compose.service="$svc" \
+  --network "$net" --network-alias web \
   --cpus 0.5 --memory 64m "$img" http 8080 >/dev/null || { bad "start"; exit 1; }
 rm_wait_healthy "$name" 20 || bad "blue never healthy"
 
@@ -50,6 +56,7 @@ check() {
   n=$(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)
   rm_wait_healthy "$name" 15
   l=$(docker inspect "$name" --format '{{.HostConfig.NanoCpus}}:{{.HostConfig.Memory}} {{.State.Health.Status}}' 2>/dev/null)
+  [ "$(docker inspect "$name" 2>/dev/null | rm_networks_of)" = "$net=web" ] || l="bad:$l, networks $(docker inspect "$name" 2>/dev/null | rm_networks_of)"
   case "$l" in
     "500000000:67108864 healthy") cur=0 ;;
     "600000000:83886080 healthy") cur=1 ;;
@@ -80,11 +87,11 @@ kill_in() {
   return 1
 }
 
-phases=(prepare create_green start_green wait_healthy settle drain_blue stop_blue remove_blue finalize)
+phases=(prepare create_green start_green wait_healthy settle verify unlist_blue drain_blue stop_blue remove_blue finalize)
 label_phases=(start_green drain_blue stop_blue remove_blue finalize)
 # The sanitizer tree repeats a representative subset (the suite's time is bounded).
 if [ "${RM_TEST_SANITIZED:-0}" = 1 ]; then
-  phases=(create_green wait_healthy stop_blue finalize)
+  phases=(create_green wait_healthy drain_blue stop_blue finalize)
   label_phases=(stop_blue)
 fi
 # From the journal.
@@ -92,6 +99,11 @@ for ph in "${phases[@]}"; do
   kill_in "$ph" || continue
   grep -q "\"phase\": *\"$ph\"\|\"$ph\"" "$out/state.json" 2>/dev/null \
     || bad "$ph: the journal does not hold the phase"
+  # In drain_blue blue has left its alias already: what reconcile gives back.
+  if [ "$ph" = drain_blue ]; then
+    [ "$(docker inspect "$name" | rm_networks_of)" = "$net=" ] && ok "drain_blue: blue had left its alias" \
+      || bad "drain_blue: blue still on $(docker inspect "$name" | rm_networks_of)"
+  fi
   # The journal names the backend that wrote it; in one phase it is taken
   # out, as a file written before backends existed: the strategy says.
   python3 - "$out/state.json" "$ph" <<'PY' || bad "$ph: the journal does not name the bluegreen backend"
