@@ -35,7 +35,8 @@ void traefik_service_free(struct traefik_service *s);
 /* Parses len bytes of a service answer into *ret (owned; zeroed first).
  * Returns 0, -EBADMSG for what is not such an answer (err says where), or
  * -EFBIG beyond the bounds above. A service without "serverStatus" (no
- * health check, or no server yet) parses with n_servers 0. */
+ * server yet; Traefik lists each server it built as "UP" until a health
+ * check of its own says otherwise) parses with n_servers 0. */
 int traefik_json_parse_service(const char *data, size_t len, struct traefik_service *ret, char *err,
                                size_t errlen);
 

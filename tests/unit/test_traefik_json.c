@@ -45,7 +45,7 @@ static void test_parse_service(void **state)
 
 static void test_without_server_status(void **state)
 {
-	/* No health check in Traefik, or no server yet: no statuses. */
+	/* No server yet: no statuses. */
 	const char *in = "{\"loadBalancer\":{\"servers\":[]},\"status\":\"enabled\"}";
 	struct traefik_service s;
 	assert_int_equal(traefik_json_parse_service(in, strlen(in), &s, NULL, 0), 0);
