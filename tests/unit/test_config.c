@@ -308,6 +308,16 @@ static const struct bad_case bad_cases[] = {
 	{ "web timeout too long", "web:\n  request_timeout: 1h\n", NULL, "web.request_timeout", 2 },
 	{ "host with scheme", "web:\n  allowed_hosts: [\"http://rm.example.com\"]\n", NULL,
 	  "web.allowed_hosts", 2 },
+	{ "verify url without scheme", "blue_green:\n  verify_url: web.example/health\n", NULL,
+	  "blue_green.verify_url: 'web.example/health' must start with http://", 0 },
+	{ "no verify requests", "blue_green:\n  verify_requests: 0\n", NULL,
+	  "blue_green.verify_requests: 0 must be between 1 and 1000", 0 },
+	{ "too many verify requests", "blue_green:\n  verify_requests: 1001\n", NULL,
+	  "blue_green.verify_requests", 0 },
+	{ "verify timeout too long", "blue_green:\n  verify_timeout: 1h\n", NULL,
+	  "blue_green.verify_timeout", 0 },
+	{ "traefik api without scheme", "blue_green:\n  traefik_api: traefik:8080\n", NULL,
+	  "blue_green.traefik_api", 0 },
 };
 
 /* Runs `resource-manager check-config --config path` with one extra env var;
