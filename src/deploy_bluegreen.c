@@ -534,6 +534,33 @@ static int wait_serving(struct bg_exec *x, const char *id, double seconds)
 	}
 }
 
+/* Takes running container g (as inspected) off its aliases on every network
+ * where it has some; true when it left at least one. Best effort: a network
+ * it could not leave is said through req (may be NULL). */
+static bool unlist_container(struct docker_client *c, const struct docker_inspect *g,
+                             const struct deploy_request *req)
+{
+	bool left = false;
+	for (size_t i = 0; g->state.running && i < g->n_networks; i++) {
+		const struct docker_network *n = &g->networks[i];
+		const char **a = xcalloc(n->n_aliases + 1, sizeof(*a));
+		size_t na = user_aliases(n, g->id, a);
+		free(a);
+		if (!na)
+			continue;
+		char err[256];
+		if (reconnect(c, g->id, n->name, NULL, 0, n->ip_address, true, err, sizeof(err)) <
+		    0) {
+			if (req)
+				deploy_progress(req, "rollback: %s keeps its aliases on %s: %s",
+				                deploy_name(g), n->name, err);
+		} else {
+			left = true;
+		}
+	}
+	return left;
+}
+
 /* Before green goes: like blue before its stop, green leaves its aliases and
  * the router gets the drain time to notice, so that removing it fails no
  * request the router still sends it. Best effort: the removal follows. */
@@ -544,21 +571,7 @@ static void unlist_green(struct bg_exec *x)
 	if (!x->cfg->blue_green.unlist_blue || !x->green_id ||
 	    docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err)) < 0)
 		return;
-	bool left = false;
-	for (size_t i = 0; g.state.running && i < g.n_networks; i++) {
-		const struct docker_network *n = &g.networks[i];
-		const char **a = xcalloc(n->n_aliases + 1, sizeof(*a));
-		size_t na = user_aliases(n, g.id, a);
-		free(a);
-		if (!na)
-			continue;
-		if (reconnect(x->c, g.id, n->name, NULL, 0, n->ip_address, true, err, sizeof(err)) <
-		    0)
-			deploy_progress(x->req, "rollback: %s keeps its aliases on %s: %s",
-			                x->green_name, n->name, err);
-		else
-			left = true;
-	}
+	bool left = unlist_container(x->c, &g, x->req);
 	docker_inspect_free(&g);
 	if (!left)
 		return;
@@ -875,6 +888,14 @@ static int reconcile_one(struct recon_ctx *rc, enum bg_phase phase, const char *
 				rc->ret->rollback_failed = true;
 				r = 0;
 				break;
+			}
+			/* Green, maybe still in the router's pool, leaves it first. */
+			if (rc->cfg->blue_green.unlist_blue && unlist_container(rc->c, &g, NULL)) {
+				double wait = fmin(rc->cfg->blue_green.drain_time,
+				                   rc->cfg->blue_green.rollback_timeout);
+				struct timespec ts = { (time_t)wait,
+					               (long)((wait - floor(wait)) * 1e9) };
+				nanosleep(&ts, NULL);
 			}
 			r = docker_container_remove(rc->c, g.id, true, false, err, sizeof(err));
 			if (r < 0 && r != -ENOENT) {
