@@ -361,9 +361,12 @@ static enum bg_event do_verify(struct bg_exec *x)
 		if (strncmp(k, "traefik.http.services.", 22) == 0 && strchr(k + 22, '.'))
 			service = xstrndup(k + 22, (size_t)(strchr(k + 22, '.') - (k + 22)));
 	}
-	if (!any) {
-		deploy_progress(x->req, "verify: %s has no traefik.* label; Traefik's API not read",
-		                deploy_name(x->blue));
+	const char *enable = docker_labels_get(l, "traefik.enable");
+	if (!any || (enable && strcmp(enable, "false") == 0)) {
+		free(service);
+		deploy_progress(
+		        x->req, "verify: %s is not routed by Traefik (%s); its API not read",
+		        deploy_name(x->blue), any ? "traefik.enable=false" : "no traefik.* label");
 		return BG_EV_DONE;
 	}
 	if (!service)
