@@ -7,8 +7,10 @@
 #      network aliases go, HAProxy re-resolves and drops it, the drain lets
 #      it finish what it holds, then it stops): 0 failed requests, the alias
 #      on the copy, one container;
-#   2. the same cut-over with unlist_blue: false, for the figure only (blue
-#      is stopped while the router still sends to it: some requests fail);
+#   2. the same cut-over with unlist_blue: false: blue is stopped while the
+#      router still sends to it, and some requests fail (20 to 41 of about
+#      2,000-2,800 in our runs). Checked only to be more than none: the proof
+#      that this router really does not retry, so that 1. means something;
 #   3. verify_url through the same HAProxy: green is healthy for Docker (its
 #      health check passes) but answers 503 on the verify path, which blue
 #      answers 200 on (a CGI script, the same file in both, that answers 200
@@ -163,13 +165,14 @@ check_load "$out/load-unlist" "no-retry router, blue unlisted before it stops"
 [ "$(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)" -eq 1 ] \
   && ok "one container left" || bad "containers left: $(docker ps -aq --filter "label=com.docker.compose.service=$svc" | wc -l)"
 
-# 2. The same without unlisting: for the figure (not judged; the loss
-#    depends on when the router last resolved and checked).
+# 2. The same without unlisting: the router's premise (it does not retry).
 deploy_under_load nounlist "$out/cfg-nounlist.yml" 0.5 64M
 [ "$rc" -eq 0 ] && ok "deploy (unlist_blue: false) exit 0" || bad "deploy (unlist_blue: false) exit $rc"
 read -r okn n err < <(load_counts "$out/load-nounlist")
 echo "no-retry router, unlist_blue false: requests=$((n + err)) failed=$((n - okn + err))" >>"$out/figures"
-echo "figure: without unlisting, $((n - okn + err)) of $((n + err)) requests failed"
+[ $((n - okn + err)) -gt 0 ] \
+  && ok "without unlisting, $((n - okn + err)) of $((n + err)) requests failed: the router does not retry" \
+  || bad "without unlisting no request failed: the router retries, and 1. proves nothing"
 
 # 3. verify_url: green answers 503 on the verify path through the router.
 docker exec "$web" touch /tmp/verify-ok || bad "exec"
