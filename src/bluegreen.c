@@ -5,13 +5,21 @@
 #include <string.h>
 
 static const char *const phase_names[_BG_PHASE_MAX] = {
-	[BG_PREPARE] = "prepare",         [BG_CREATE_GREEN] = "create_green",
-	[BG_START_GREEN] = "start_green", [BG_WAIT_HEALTHY] = "wait_healthy",
-	[BG_SETTLE] = "settle",           [BG_VERIFY] = "verify",
-	[BG_UNLIST_BLUE] = "unlist_blue", [BG_DRAIN_BLUE] = "drain_blue",
-	[BG_STOP_BLUE] = "stop_blue",     [BG_REMOVE_BLUE] = "remove_blue",
-	[BG_FINALIZE] = "finalize",       [BG_DONE] = "done",
-	[BG_ROLLBACK] = "rollback",       [BG_ROLLED_BACK] = "rolled_back",
+	[BG_PREPARE] = "prepare",
+	[BG_CREATE_GREEN] = "create_green",
+	[BG_START_GREEN] = "start_green",
+	[BG_WAIT_HEALTHY] = "wait_healthy",
+	[BG_LIST_GREEN] = "list_green",
+	[BG_SETTLE] = "settle",
+	[BG_VERIFY] = "verify",
+	[BG_UNLIST_BLUE] = "unlist_blue",
+	[BG_DRAIN_BLUE] = "drain_blue",
+	[BG_STOP_BLUE] = "stop_blue",
+	[BG_REMOVE_BLUE] = "remove_blue",
+	[BG_FINALIZE] = "finalize",
+	[BG_DONE] = "done",
+	[BG_ROLLBACK] = "rollback",
+	[BG_ROLLED_BACK] = "rolled_back",
 	[BG_FAILED] = "failed",
 };
 
@@ -71,7 +79,8 @@ static const struct {
 	[BG_PREPARE] = { BG_CREATE_GREEN, BG_ROLLED_BACK },
 	[BG_CREATE_GREEN] = { BG_START_GREEN, BG_ROLLBACK },
 	[BG_START_GREEN] = { BG_WAIT_HEALTHY, BG_ROLLBACK },
-	[BG_WAIT_HEALTHY] = { BG_SETTLE, BG_ROLLBACK },
+	[BG_WAIT_HEALTHY] = { BG_LIST_GREEN, BG_ROLLBACK },
+	[BG_LIST_GREEN] = { BG_SETTLE, BG_ROLLBACK },
 	[BG_SETTLE] = { BG_VERIFY, BG_ROLLBACK },
 	[BG_VERIFY] = { BG_UNLIST_BLUE, BG_ROLLBACK },
 	[BG_UNLIST_BLUE] = { BG_DRAIN_BLUE, BG_ROLLBACK },
@@ -123,6 +132,7 @@ double bg_phase_deadline(enum bg_phase p, double entered, const struct bg_timeou
 	case BG_VERIFY:
 		limit = t->verify + t->docker_call;
 		break;
+	case BG_LIST_GREEN:
 	case BG_UNLIST_BLUE:
 		/* a disconnect and a connect per network, and an inspect */
 		limit = 3 * t->docker_call;

@@ -211,7 +211,7 @@ static const struct key_def keys[] = {
 	{ "blue_green.verify_timeout", K_DURATION, OFF(blue_green.verify_timeout), "30", NULL,
 	  true },
 	{ "blue_green.traefik_api", K_STRING, OFF(blue_green.traefik_api), "", NULL, true },
-	{ "blue_green.unlist_blue", K_BOOL, OFF(blue_green.unlist_blue), "true", NULL, true },
+	{ "blue_green.move_aliases", K_BOOL, OFF(blue_green.move_aliases), "true", NULL, true },
 
 	{ "docker.host", K_STRING, OFF(docker.host), "tcp://docker-socket-proxy:2375",
 	  "DOCKER_HOST", true },

@@ -32,6 +32,7 @@ struct bg_exec {
 	double green_started; /* monotonic */
 	bool health_failed;
 	bool rollback_failed;
+	bool move;     /* move_aliases for this container (see decide_move) */
 	bool unlisted; /* blue's aliases were (or may have been) taken away */
 	char why[512]; /* the failure, for the message */
 };
@@ -152,6 +153,20 @@ static enum bg_event do_prepare(struct bg_exec *x)
 		            deploy_name(x->blue), err);
 	/* A temporary name; green takes blue's name once blue is gone. */
 	x->green_name = xasprintf("%s" DISCOVERY_GREEN_INFIX "%s", deploy_name(x->blue), ts);
+	/* Green is created without the aliases and gets them once healthy. */
+	x->move = x->cfg->blue_green.move_aliases;
+	for (size_t i = 0; x->move && i < x->blue->n_networks; i++)
+		if (x->blue->networks[i].endpoint_more) {
+			/* A reconnect would lose the endpoint's links and driver
+			 * options: the aliases stay put, as before move_aliases. */
+			deploy_progress(x->req,
+			                "%s has links or driver options on %s: its aliases are "
+			                "not moved",
+			                deploy_name(x->blue), x->blue->networks[i].name);
+			x->move = false;
+		}
+	if (x->move && docker_json_clone_strip_aliases(&x->clone) < 0)
+		x->move = false; /* no network of its own: no alias to move */
 	return BG_EV_DONE;
 }
 
@@ -165,8 +180,8 @@ static enum bg_event do_create(struct bg_exec *x)
 	for (size_t i = 0; i < x->clone.n_networks; i++) {
 		const struct docker_clone_network *n = &x->clone.networks[i];
 		r = docker_network_connect(x->c, n->name, x->green_id,
-		                           (const char *const *)n->aliases, n->n_aliases, err,
-		                           sizeof(err));
+		                           (const char *const *)n->aliases,
+		                           x->move ? 0 : n->n_aliases, err, sizeof(err));
 		if (r < 0)
 			return fail(x, BG_EV_FAILED, "connect %s to %s: %s", x->green_name, n->name,
 			            err);
@@ -332,6 +347,35 @@ static int relist(struct docker_client *c, const struct docker_inspect *cur,
 	return 0;
 }
 
+/* Green, healthy, gets blue's aliases on each network (connected again
+ * with them at its address): routers that find backends through Docker's
+ * DNS add it only now that it answers. */
+static enum bg_event do_list_green(struct bg_exec *x)
+{
+	if (!x->move)
+		return BG_EV_DONE;
+	struct docker_inspect g = { 0 };
+	char err[256];
+	if (docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err)) < 0)
+		return fail(x, BG_EV_FAILED, "inspect %s: %s", x->green_name, err);
+	enum bg_event ev = BG_EV_DONE;
+	for (size_t i = 0; i <= x->clone.n_networks && ev == BG_EV_DONE; i++) {
+		const struct docker_clone_network *n =
+		        i == 0 ? &x->clone.primary : &x->clone.networks[i - 1];
+		if (!n->name || !n->n_aliases)
+			continue;
+		const struct docker_network *gn = network_of(&g, n->name);
+		deploy_progress(x->req, "list: %s gets %zu alias(es) on %s", x->green_name,
+		                n->n_aliases, n->name);
+		if (reconnect(x->c, g.id, n->name, (const char *const *)n->aliases, n->n_aliases,
+		              gn ? gn->ip_address : NULL, gn != NULL, err, sizeof(err)) < 0)
+			ev = fail(x, BG_EV_FAILED, "connect %s to %s with its aliases: %s",
+			          x->green_name, n->name, err);
+	}
+	docker_inspect_free(&g);
+	return ev;
+}
+
 static enum bg_event do_verify(struct bg_exec *x)
 {
 	const struct rm_config *cfg = x->cfg;
@@ -405,7 +449,7 @@ static enum bg_event do_verify(struct bg_exec *x)
  * Docker's DNS stop sending it new requests while it still serves. */
 static enum bg_event do_unlist(struct bg_exec *x)
 {
-	if (!x->cfg->blue_green.unlist_blue)
+	if (!x->move)
 		return BG_EV_DONE;
 	const struct docker_inspect *b = x->blue;
 	for (size_t i = 0; i < b->n_networks; i++) {
@@ -571,7 +615,7 @@ static void unlist_green(struct bg_exec *x)
 {
 	struct docker_inspect g = { 0 };
 	char err[256];
-	if (!x->cfg->blue_green.unlist_blue || !x->green_id ||
+	if (!x->cfg->blue_green.move_aliases || !x->green_id ||
 	    docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err)) < 0)
 		return;
 	bool left = unlist_container(x->c, &g, x->req);
@@ -651,6 +695,8 @@ static enum bg_event run_phase(struct bg_exec *x)
 		return do_start(x);
 	case BG_WAIT_HEALTHY:
 		return do_wait_healthy(x);
+	case BG_LIST_GREEN:
+		return do_list_green(x);
 	case BG_SETTLE:
 		return do_hold(x, x->t.settle);
 	case BG_VERIFY:
@@ -874,7 +920,7 @@ static int reconcile_one(struct recon_ctx *rc, enum bg_phase phase, const char *
 			}
 		}
 		if (f.green_exists) {
-			/* Blue may have left its aliases (unlist_blue): green, its
+			/* Blue may have left its aliases (move_aliases): green, its
 			 * copy, holds them. */
 			struct docker_inspect now = { 0 };
 			char why[400] = "";
@@ -893,7 +939,7 @@ static int reconcile_one(struct recon_ctx *rc, enum bg_phase phase, const char *
 				break;
 			}
 			/* Green, maybe still in the router's pool, leaves it first. */
-			if (rc->cfg->blue_green.unlist_blue && unlist_container(rc->c, &g, NULL)) {
+			if (rc->cfg->blue_green.move_aliases && unlist_container(rc->c, &g, NULL)) {
 				double wait = fmin(rc->cfg->blue_green.drain_time,
 				                   rc->cfg->blue_green.rollback_timeout);
 				struct timespec ts = { (time_t)wait,

@@ -16,6 +16,7 @@ enum bg_phase {
 	BG_CREATE_GREEN,
 	BG_START_GREEN,
 	BG_WAIT_HEALTHY, /* health_status events, or the stability period */
+	BG_LIST_GREEN,   /* green gets the service's network aliases: DNS routers add it */
 	BG_SETTLE,       /* the router picks green up */
 	BG_VERIFY,       /* probes through the router (verify_url, Traefik's API) */
 	BG_UNLIST_BLUE,  /* blue's network aliases go: DNS-discovering routers drop it */

@@ -188,7 +188,7 @@ struct rm_config {
 		unsigned verify_requests; /* consecutive 2xx answers it needs */
 		double verify_timeout;    /* the probes' whole budget, seconds */
 		char *traefik_api;        /* "" = Traefik's API not read */
-		bool unlist_blue;         /* take blue's aliases away before the drain */
+		bool move_aliases; /* aliases: to green once healthy, off blue before its drain */
 	} blue_green;
 
 	struct {

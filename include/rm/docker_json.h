@@ -82,7 +82,8 @@ struct docker_network {
 	char *name;
 	char **aliases;
 	size_t n_aliases;
-	char *ip_address; /* "" when not connected */
+	char *ip_address;   /* "" when not connected */
+	bool endpoint_more; /* Links or DriverOpts set: more than aliases to keep */
 };
 
 struct docker_port_binding {
@@ -295,8 +296,16 @@ struct docker_clone {
 	char *body;
 	struct docker_clone_network *networks;
 	size_t n_networks;
+	/* The network the copy is created on, with its aliases once
+	 * docker_json_clone_strip_aliases took them out of body (else empty). */
+	struct docker_clone_network primary;
 };
 void docker_clone_free(struct docker_clone *c);
+
+/* Takes the aliases out of the NetworkingConfig of c->body (a body built by
+ * docker_json_clone_body), into c->primary: the copy is then created without
+ * them, to be given them later. 0, or -EBADMSG for a body not of that shape. */
+int docker_json_clone_strip_aliases(struct docker_clone *c);
 
 /* Builds POST /containers/create's body for a copy of the container whose
  * GET /containers/{id}/json response is raw_inspect (len bytes):

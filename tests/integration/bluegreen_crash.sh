@@ -95,8 +95,8 @@ kill_in() {
   return 1
 }
 
-phases=(prepare create_green start_green wait_healthy settle verify unlist_blue drain_blue stop_blue remove_blue finalize)
-label_phases=(start_green drain_blue stop_blue remove_blue finalize)
+phases=(prepare create_green start_green wait_healthy list_green settle verify unlist_blue drain_blue stop_blue remove_blue finalize)
+label_phases=(start_green settle drain_blue stop_blue remove_blue finalize)
 # The sanitizer tree repeats a representative subset (the suite's time is bounded).
 if [ "${RM_TEST_SANITIZED:-0}" = 1 ]; then
   phases=(create_green wait_healthy drain_blue stop_blue finalize)

@@ -401,6 +401,20 @@ static void test_clone_body(void **state)
 	assert_int_equal(cl.n_networks, 1);
 	assert_int_equal(cl.networks[0].n_aliases, 2);
 	assert_string_equal(cl.networks[0].aliases[0], "api");
+	/* move_aliases: the copy is created without its aliases, which are kept
+	 * aside to give it once it is healthy. */
+	assert_null(cl.primary.name);
+	assert_int_equal(docker_json_clone_strip_aliases(&cl), 0);
+	assert_non_null(strstr(cl.primary.name, "-front"));
+	assert_int_equal(cl.primary.n_aliases, 3);
+	assert_string_equal(cl.primary.aliases[0], "web");
+	assert_string_equal(cl.primary.aliases[2], "myhost");
+	assert_null(strstr(cl.body, "Aliases"));
+	json_t *b2 = loads(cl.body);
+	assert_non_null(json_object_get(
+	        json_object_get(json_object_get(b2, "NetworkingConfig"), "EndpointsConfig"),
+	        primary));
+	json_decref(b2);
 	json_decref(b);
 	docker_clone_free(&cl);
 	json_decref(blue);
@@ -435,6 +449,11 @@ static void test_clone_body_edges(void **state)
 	assert_int_equal(json_array_size(json_object_get(hc, "Mounts")), 0);
 	assert_null(json_object_get(b, "NetworkingConfig"));
 	assert_int_equal(cl.n_networks, 0);
+	/* No network of its own: no aliases to move, the body unchanged. */
+	char *before = xstrdup(cl.body);
+	assert_int_equal(docker_json_clone_strip_aliases(&cl), -EBADMSG);
+	assert_string_equal(cl.body, before);
+	free(before);
 	json_decref(b);
 	docker_clone_free(&cl);
 	struct docker_limits bad = { .set_memory = true, .memory = -1 };
