@@ -107,6 +107,12 @@ for ph in "${phases[@]}"; do
   kill_in "$ph" || continue
   grep -q "\"phase\": *\"$ph\"\|\"$ph\"" "$out/state.json" 2>/dev/null \
     || bad "$ph: the journal does not hold the phase"
+  # Until list_green green has no alias (DNS does not know it while it starts).
+  if [ "$ph" = list_green ]; then
+    g=$(docker ps -q --filter "name=^/$name-rm-" | head -1)
+    [ -n "$g" ] && [ "$(docker inspect "$g" | rm_networks_of)" = "$net=" ] && ok "list_green: green has no alias yet" \
+      || bad "list_green: green on $( [ -n "$g" ] && docker inspect "$g" | rm_networks_of)"
+  fi
   # In drain_blue blue has left its alias already: what reconcile gives back.
   if [ "$ph" = drain_blue ]; then
     [ "$(docker inspect "$name" | rm_networks_of)" = "$net=" ] && [ "$(ip_of "$name")" = "$ip_before" ] \
