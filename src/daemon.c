@@ -354,7 +354,10 @@ static void watch_begin(struct daemon *d, const struct svc *s, struct state_serv
                         const struct deploy_result *res, double now)
 {
 	const struct rm_config *cfg = d->cfg;
-	struct verify_signals s0 = { .restarts_known = true, .ooms_known = true };
+	struct verify_signals s0 = { .restarts_known = true,
+		                     .ooms_known = true,
+		                     .health_known = s->health_known,
+		                     .unhealthy = s->unhealthy };
 	if (!(cfg->adjustment.verify_window > 0))
 		return;
 	ss->watching = true;
@@ -380,6 +383,8 @@ static void watch_signals(const struct rm_config *cfg, const struct svc *s, stru
 		.restarts = w->restarts0 + w->restarted,
 		.ooms_known = o->oom_known,
 		.ooms = w->ooms0 + w->ooms_seen,
+		.health_known = s->health_known,
+		.unhealthy = s->unhealthy,
 		.throttled_known = o->cpu_throttled_known,
 		.throttled = o->cpu_throttled,
 	};
@@ -405,6 +410,7 @@ static bool watch_check(struct daemon *d, struct svc *s, double steady, double n
 	ss->watching = false;
 	if (vr.verdict == VERIFY_PASSED) {
 		ss->last_good = (struct state_limits){ true, w->cpu_to, w->mem_to };
+		ss->counters.verified++;
 		log_info("daemon",
 		         "change verified, now the last known good	service=%s detail=%s",
 		         s->name, log_quote(vr.why, q, sizeof(q)));
@@ -426,6 +432,7 @@ static bool watch_check(struct daemon *d, struct svc *s, double steady, double n
 	engine_note_revert(cfg, &ss->engine, w->cpu_from, w->cpu_to, w->mem_from, w->mem_to,
 	                   steady);
 	ss->counters.failed_adjustments++;
+	ss->counters.reverts++;
 	log_warn("daemon", "change made the service worse, reverting it	service=%s detail=%s",
 	         s->name, log_quote(dec.explanation, q, sizeof(q)));
 	history_add(d, STATE_EVENT_DECISION, s->name, &dec, "reverted", NULL, 0, NULL);
@@ -1011,12 +1018,16 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
 	discovery_group_services(list, (const char *const *)names, n, &rules, true, g);
 	for (size_t i = 0; i < n; i++) {
 		char **cn = xcalloc(g[i].n + 1, sizeof(char *));
+		struct svc *s = svc_get(d, names[i]);
+		s->health_known = s->unhealthy = false;
 		for (size_t k = 0; k < g[i].n; k++) {
 			const struct docker_container_summary *c = &list->items[g[i].idx[k]];
 			const char *nm = c->n_names ? c->names[0] : c->id;
 			cn[k] = xstrdup(nm[0] == '/' ? nm + 1 : nm);
+			s->health_known |= c->health != DOCKER_HEALTH_NONE;
+			s->unhealthy |= c->health == DOCKER_HEALTH_UNHEALTHY;
 		}
-		svc_set_containers(svc_get(d, names[i]), cn, g[i].n);
+		svc_set_containers(s, cn, g[i].n);
 		discovery_group_free(&g[i]);
 	}
 	free(g);
@@ -1083,6 +1094,8 @@ static void check(struct daemon *d, bool only_flagged)
 	for (size_t i = 0; i < n; i++) {
 		struct svc *s = svc_get(d, names[i]);
 		s->measured = r == 0;
+		if (!list)
+			s->health_known = s->unhealthy = false;
 		if (r == 0) {
 			s->obs = obs[i];
 			if (s->event_ooms > s->obs.oom_kills || !s->obs.oom_known) {
@@ -1132,7 +1145,8 @@ static void check(struct daemon *d, bool only_flagged)
 	}
 }
 
-/* ---- Docker events: OOM and die trigger an immediate evaluation ---- */
+/* ---- Docker events: OOM, die and (during a watch) a failing health check trigger an
+ * immediate evaluation ---- */
 
 static void *events_main(void *arg)
 {
@@ -1141,13 +1155,19 @@ static void *events_main(void *arg)
 		struct docker_event e;
 		if (docker_events_next(d->events, 0.5, &e) != 1)
 			continue;
-		if (e.action == DOCKER_EVENT_OOM || e.action == DOCKER_EVENT_DIE) {
+		bool failing = e.action == DOCKER_EVENT_HEALTH_STATUS && e.health &&
+		               strcmp(e.health, "unhealthy") == 0;
+		if (e.action == DOCKER_EVENT_OOM || e.action == DOCKER_EVENT_DIE || failing) {
 			pthread_mutex_lock(&d->lock);
 			struct svc *s = NULL;
 			if (e.service)
 				s = svc_find(d, e.service);
 			if (!s && e.name)
 				s = svc_find(d, e.name);
+			const struct state_service *ss =
+			        s ? state_service_find(d->state, s->name) : NULL;
+			if (failing && !(ss && ss->watching))
+				s = NULL; /* a failing health check matters to a watch only */
 			if (s && !s->deploying) {
 				s->eval_now = true;
 				if (e.action == DOCKER_EVENT_OOM)

@@ -56,6 +56,8 @@ struct svc {
 	uint64_t last_mem;
 	char **containers;
 	size_t n_containers;
+	bool health_known;   /* a running container has a health check (the last list) */
+	bool unhealthy;      /* and one of them says "unhealthy" */
 	bool eval_now;       /* an OOM or die event asks for a check now */
 	unsigned event_ooms; /* OOM events since the last check */
 	bool high_notified;

@@ -85,7 +85,17 @@ struct view *daemon_build_view(struct daemon *d)
 				.threshold_breaches = c->threshold_breaches,
 				.blue_green_succeeded = c->blue_green_deployments,
 				.blue_green_failed = c->blue_green_failed,
+				.reverts = c->reverts,
+				.verified = c->verified,
 			};
+			o->watching = ss->watching;
+			if (ss->watching) {
+				o->watch_until = ss->watch.until;
+				o->watch_cpu_from = ss->watch.cpu_from;
+				o->watch_cpu_to = ss->watch.cpu_to;
+				o->watch_mem_from = ss->watch.mem_from;
+				o->watch_mem_to = ss->watch.mem_to;
+			}
 		}
 		o->has_decision = s->has_decision;
 		o->decision = s->decision;
@@ -127,6 +137,7 @@ struct view *daemon_build_view(struct daemon *d)
 		o->explanation = e->explanation ? xstrdup(e->explanation) : NULL;
 		o->outcome = e->outcome ? xstrdup(e->outcome) : NULL;
 		o->strategy = e->strategy ? xstrdup(e->strategy) : NULL;
+		o->backend = e->backend ? xstrdup(e->backend) : NULL;
 	}
 	notifier_get_stats(d->notifier, &v->notify);
 	snprintf(v->state_error, sizeof(v->state_error), "%s", d->state_error);

@@ -410,6 +410,19 @@ out:
 
 /* ---- container list ---- */
 
+enum docker_health docker_health_from_status(const char *status)
+{
+	if (!status)
+		return DOCKER_HEALTH_NONE;
+	if (strstr(status, "(unhealthy)"))
+		return DOCKER_HEALTH_UNHEALTHY;
+	if (strstr(status, "(healthy)"))
+		return DOCKER_HEALTH_HEALTHY;
+	if (strstr(status, "(health: starting)"))
+		return DOCKER_HEALTH_STARTING;
+	return DOCKER_HEALTH_NONE;
+}
+
 static void summary_free(struct docker_container_summary *s)
 {
 	free(s->id);
@@ -454,6 +467,9 @@ int docker_json_parse_container_list(const char *data, size_t len,
 		    (r = get_i64(e, "Created", "containers[].Created", false, &s->created, NULL,
 		                 &c)) < 0)
 			goto out;
+		json_t *st = json_object_get(e, "Status");
+		s->health = docker_health_from_status(json_is_string(st) ? json_string_value(st)
+		                                                         : NULL);
 	}
 	*ret = l;
 	memset(&l, 0, sizeof(l));

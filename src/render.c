@@ -152,6 +152,8 @@ static json_t *counters_json(const struct view_counters *c)
 	json_object_set_new(o, "blue_green_deployments",
 	                    json_integer((json_int_t)c->blue_green_deployments));
 	json_object_set_new(o, "rollbacks", json_integer((json_int_t)c->rollbacks));
+	json_object_set_new(o, "reverts", json_integer((json_int_t)c->reverts));
+	json_object_set_new(o, "verified_changes", json_integer((json_int_t)c->verified));
 	json_object_set_new(o, "threshold_breaches",
 	                    json_integer((json_int_t)c->threshold_breaches));
 	return o;
@@ -299,6 +301,16 @@ static json_t *service_json(const struct view *v, const struct view_service *s)
 		json_object_set_new(l, "memory", json_integer((json_int_t)s->last_deploy_mem));
 	}
 	json_object_set_new(o, "last_deployment", l);
+	json_t *w = json_null();
+	if (s->watching) {
+		w = json_object();
+		json_object_set_new(w, "until", jtime(s->watch_until));
+		json_object_set_new(w, "cpu_from", jnum(s->watch_cpu_from, 3));
+		json_object_set_new(w, "cpu_to", jnum(s->watch_cpu_to, 3));
+		json_object_set_new(w, "memory_from", json_integer((json_int_t)s->watch_mem_from));
+		json_object_set_new(w, "memory_to", json_integer((json_int_t)s->watch_mem_to));
+	}
+	json_object_set_new(o, "watch", w);
 	json_object_set_new(o, "counters", counters_json(&s->counters));
 	json_object_set_new(o, "recommendation", recommendation_json(s));
 	return o;
@@ -395,6 +407,7 @@ static json_t *event_json(const struct state_event *e)
 	json_object_set_new(o, "explanation", jstr(e->explanation));
 	json_object_set_new(o, "outcome", jstr(e->outcome));
 	json_object_set_new(o, "strategy", jstr(e->strategy));
+	json_object_set_new(o, "backend", jstr(e->backend)); /* bluegreen, inplace, swarm */
 	json_object_set_new(o, "duration",
 	                    e->kind == STATE_EVENT_DEPLOYMENT ? jnum(e->duration, 3) : json_null());
 	json_object_set_new(o, "from", limits_json(&e->from));
@@ -576,6 +589,11 @@ static void metrics_counters(struct strbuf *sb, const struct view *v)
 		  "Deployments rolled back to the previous limits." },
 		{ "threshold_breaches", offsetof(struct view_counters, threshold_breaches),
 		  "Readings beyond a threshold." },
+		{ "resource_manager_reverts", offsetof(struct view_counters, reverts),
+		  "Changes reverted because the service did worse in the watch after them "
+		  "(adjustment.verify_window)." },
+		{ "resource_manager_verified_changes", offsetof(struct view_counters, verified),
+		  "Changes whose watch ended clean: they became the last known good." },
 	};
 	for (size_t f = 0; f < RM_ARRAY_SIZE(fams); f++) {
 		family(sb, fams[f].name, "counter", fams[f].help);
@@ -649,6 +667,7 @@ enum svc_gauge {
 	G_COOLDOWN,
 	G_PENDING,
 	G_DEPLOYING,
+	G_WATCHING,
 	G_LAST_DECISION,
 	_G_MAX,
 };
@@ -680,6 +699,9 @@ static const struct {
 	                "1 while a decision for the service waits for approval." },
 	[G_DEPLOYING] = { "resource_manager_deployment_in_progress",
 	                  "1 while a deployment of the service is in progress." },
+	[G_WATCHING] = { "resource_manager_change_watch_until_timestamp_seconds",
+	                 "When the watch of the service's last change ends "
+	                 "(adjustment.verify_window; epoch seconds, 0 = not watching)." },
 	[G_LAST_DECISION] = { "resource_manager_last_decision_timestamp_seconds",
 	                      "When the engine last decided for the service (epoch seconds)." },
 };
@@ -724,6 +746,9 @@ static bool svc_gauge_value(const struct view_service *s, enum svc_gauge g, doub
 		return true;
 	case G_DEPLOYING:
 		*ret = s->deploying;
+		return true;
+	case G_WATCHING:
+		*ret = s->watching ? s->watch_until : 0;
 		return true;
 	case G_LAST_DECISION:
 		*ret = s->decision_time;

@@ -295,6 +295,7 @@ static void read_watch(struct pctx *p, json_t *o, const char *path, struct verif
 	}
 	w->restarts0 = (unsigned)get_int(p, o, "restarts0", path, 0, 1000000);
 	w->ooms0 = (unsigned)get_int(p, o, "ooms0", path, 0, 1000000);
+	w->unhealthy0 = get_bool(p, o, "unhealthy0", path, false);
 	w->throttled_before_known = get_bool(p, o, "throttled_before_known", path, false);
 	w->throttled_before = get_num(p, o, "throttled_before", path, 0);
 	w->checks = (unsigned)get_int(p, o, "checks", path, 0, 100000000);
@@ -310,6 +311,7 @@ static json_t *write_watch(const struct verify_watch *w)
 	                      "mem_from", (json_int_t)w->mem_from, "mem_to", (json_int_t)w->mem_to);
 	json_object_set_new(o, "restarts0", json_integer(w->restarts0));
 	json_object_set_new(o, "ooms0", json_integer(w->ooms0));
+	json_object_set_new(o, "unhealthy0", json_boolean(w->unhealthy0));
 	json_object_set_new(o, "throttled_before_known", json_boolean(w->throttled_before_known));
 	json_object_set_new(o, "throttled_before", json_real(w->throttled_before));
 	json_object_set_new(o, "checks", json_integer(w->checks));
@@ -348,17 +350,20 @@ static void read_counters(struct pctx *p, json_t *o, const char *path, struct st
 	c->blue_green_failed = (unsigned long)get_int(p, o, "blue_green_failed", path, 0, max);
 	c->rollbacks = (unsigned long)get_int(p, o, "rollbacks", path, 0, max);
 	c->threshold_breaches = (unsigned long)get_int(p, o, "threshold_breaches", path, 0, max);
+	c->reverts = (unsigned long)get_int(p, o, "reverts", path, 0, max); /* 0 before v3 */
+	c->verified = (unsigned long)get_int(p, o, "verified", path, 0, max);
 }
 
 static json_t *write_counters(const struct state_counters *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total_adjustments",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total_adjustments",
 	                 (json_int_t)c->total_adjustments, "successful_adjustments",
 	                 (json_int_t)c->successful_adjustments, "failed_adjustments",
 	                 (json_int_t)c->failed_adjustments, "blue_green_deployments",
 	                 (json_int_t)c->blue_green_deployments, "blue_green_failed",
 	                 (json_int_t)c->blue_green_failed, "rollbacks", (json_int_t)c->rollbacks,
-	                 "threshold_breaches", (json_int_t)c->threshold_breaches);
+	                 "threshold_breaches", (json_int_t)c->threshold_breaches, "reverts",
+	                 (json_int_t)c->reverts, "verified", (json_int_t)c->verified);
 }
 
 static void read_services(struct pctx *p, json_t *root, struct rm_state *s)

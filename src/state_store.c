@@ -163,6 +163,8 @@ static void merge_service(struct state_service *m, const struct state_service *b
 	c->blue_green_failed += grown(tc->blue_green_failed, bc->blue_green_failed);
 	c->rollbacks += grown(tc->rollbacks, bc->rollbacks);
 	c->threshold_breaches += grown(tc->threshold_breaches, bc->threshold_breaches);
+	c->reverts += grown(tc->reverts, bc->reverts);
+	c->verified += grown(tc->verified, bc->verified);
 	if (!limits_eq(&t->last_good, &b->last_good))
 		m->last_good = t->last_good;
 	if (!limits_eq(&t->applied, &b->applied))

@@ -56,6 +56,7 @@ void verify_begin(const struct rm_config *cfg, struct verify_watch *w, double no
 		.mem_to = mem_to,
 		.restarts0 = s0->restarts_known ? s0->restarts : 0,
 		.ooms0 = s0->ooms_known ? s0->ooms : 0,
+		.unhealthy0 = s0->health_known && s0->unhealthy,
 		.throttled_before_known = throttled_before_known && isfinite(throttled_before),
 		.throttled_before = throttled_before,
 	};
@@ -98,7 +99,7 @@ void verify_step(const struct rm_config *cfg, struct verify_watch *w,
 		snprintf(r.why, sizeof(r.why), "%u restart%s %s (restart count %u -> %u)",
 		         s->restarts - w->restarts0, s->restarts - w->restarts0 == 1 ? "" : "s",
 		         chg, w->restarts0, s->restarts);
-	} else if (s->health_known && s->unhealthy) {
+	} else if (s->health_known && s->unhealthy && !w->unhealthy0) {
 		regress(&r, VERIFY_SIGNAL_HEALTH);
 		bool cpu = w->cpu_to > 0 && fabs(w->cpu_to - w->cpu_from) > 1e-9;
 		fmt_change(w, cpu, now, chg, sizeof(chg));

@@ -23,6 +23,7 @@ void view_free(struct view *v)
 		free(e->explanation);
 		free(e->outcome);
 		free(e->strategy);
+		free(e->backend);
 	}
 	free(v->history);
 	free(v);

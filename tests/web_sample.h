@@ -25,6 +25,8 @@ static inline void sample_event(struct view *v, double t, enum state_event_kind 
 	e->reason = xstrdup(reason);
 	e->outcome = xstrdup(outcome);
 	e->strategy = strategy ? xstrdup(strategy) : NULL;
+	e->backend = strategy ? xstrdup(strcmp(strategy, "in-place") == 0 ? "inplace" : "bluegreen")
+	                      : NULL;
 	e->explanation = xstrdup(expl);
 	e->duration = duration;
 	e->from = (struct state_limits){ true, 1.0, 512ull << 20 };
@@ -170,6 +172,13 @@ static inline struct view *sample_view(double now)
 	p->last_deploy_duration = 42.5;
 	p->last_deploy_cpu = 2.0;
 	p->last_deploy_mem = 768ull << 20;
+	p->watching = true; /* its last change is being watched */
+	p->watch_until = now + 300;
+	p->watch_cpu_from = p->watch_cpu_to = 2.0;
+	p->watch_mem_from = 1024ull << 20;
+	p->watch_mem_to = 768ull << 20;
+	p->counters.reverts = 2;
+	p->counters.verified = 3;
 	sample_service(v, "we\"ird\\na\nme", CLASS_OPTIONAL, 0.1, 0.5, 10u << 20, 128u << 20, now);
 	/* Recommendations (percentile policy): grafana could give back more CPU,
 	 * postgres more memory; the third has none yet. */

@@ -62,6 +62,17 @@ struct docker_labels {
 const char *docker_labels_get(const struct docker_labels *l, const char *key);
 
 /* One entry of GET /containers/json. */
+enum docker_health {
+	DOCKER_HEALTH_NONE,
+	DOCKER_HEALTH_STARTING,
+	DOCKER_HEALTH_HEALTHY,
+	DOCKER_HEALTH_UNHEALTHY,
+};
+
+/* The health a container list's Status text carries ("Up 3 minutes
+ * (healthy)", "(health: starting)", "(unhealthy)"); NONE otherwise. */
+enum docker_health docker_health_from_status(const char *status);
+
 struct docker_container_summary {
 	char *id;
 	char **names; /* as the engine writes them, with a leading '/' */
@@ -69,6 +80,9 @@ struct docker_container_summary {
 	struct docker_labels labels;
 	char *state; /* "running", "exited", ... */
 	int64_t created;
+	/* From the list's Status text ("Up 5 minutes (unhealthy)"): the health
+	 * check's verdict, DOCKER_HEALTH_NONE without a health check. */
+	enum docker_health health;
 };
 struct docker_container_list {
 	struct docker_container_summary *items;

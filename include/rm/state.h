@@ -39,6 +39,8 @@ struct state_counters {
 	unsigned long blue_green_failed;      /* blue-green replacements that failed */
 	unsigned long rollbacks;
 	unsigned long threshold_breaches; /* readings beyond a threshold */
+	unsigned long reverts;            /* changes undone by their watch (verify.h) */
+	unsigned long verified;           /* changes whose watch ended clean */
 };
 
 struct state_service {

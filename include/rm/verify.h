@@ -39,6 +39,7 @@ struct verify_watch {
 	double cpu_from, cpu_to; /* cores */
 	uint64_t mem_from, mem_to;
 	unsigned restarts0, ooms0;
+	bool unhealthy0; /* the health check was already failing at the start */
 	bool throttled_before_known;
 	double throttled_before;
 	unsigned checks;    /* checks seen so far */

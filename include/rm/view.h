@@ -39,6 +39,8 @@ struct view_counters {
 	/* Blue-green deployments by outcome (blue_green_deployment_total{status}). */
 	unsigned long blue_green_succeeded;
 	unsigned long blue_green_failed;
+	unsigned long reverts;  /* changes undone by their watch */
+	unsigned long verified; /* changes whose watch ended clean */
 };
 
 struct view_service {
@@ -71,6 +73,12 @@ struct view_service {
 	double last_deploy_duration;
 	double last_deploy_cpu; /* cores, the limits it set */
 	uint64_t last_deploy_mem;
+	/* The last change is being watched (adjustment.verify_window) until
+	 * watch_until (epoch seconds); its limits before and after. */
+	bool watching;
+	double watch_until;
+	double watch_cpu_from, watch_cpu_to;
+	uint64_t watch_mem_from, watch_mem_to;
 	/* Percentile policy: the latest recommendation, and the limits it asks
 	 * for within the service's bounds (0 = not known). */
 	bool has_rec;

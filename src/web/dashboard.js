@@ -244,6 +244,11 @@
       dep.hidden = !s.deployment.active;
       dep.textContent = s.deployment.active ?
         (s.deployment.strategy + ': ' + s.deployment.phase) : '';
+      const w = $('.watch', el);
+      w.hidden = !s.watch;
+      w.textContent = s.watch ? 'verifying until ' + time(s.watch.until) : '';
+      $('.verified', el).textContent = s.counters.verified_changes + ' passed their watch, ' +
+        s.counters.reverts + ' reverted';
       $('.containers', el).textContent = s.containers.length ?
         s.containers.join(', ') : 'no container found';
       $('.cpu', el).textContent = s.measured ?

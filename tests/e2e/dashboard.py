@@ -109,6 +109,17 @@ def main():
             check("%s: CPU line" % svc["name"], cpu != "" and ("%" in cpu or "unknown" in cpu), cpu)
             check("%s: class badge" % svc["name"],
                   card.find_element(By.CSS_SELECTOR, ".class").text == svc["class"])
+            # The watch after a change (adjustment.verify_window) and its tally.
+            badge = card.find_element(By.CSS_SELECTOR, ".watch")
+            check("%s: watch badge" % svc["name"],
+                  badge.is_displayed() == bool(svc.get("watch"))
+                  and (not svc.get("watch") or badge.text.startswith("verifying until")),
+                  badge.text)
+            verified = card.find_element(By.CSS_SELECTOR, ".verified").text
+            c = svc["counters"]
+            check("%s: verified line" % svc["name"],
+                  verified == "%d passed their watch, %d reverted"
+                  % (c["verified_changes"], c["reverts"]), verified)
             # Charts: Chart.js drew the recent checks.
             drawn = chart_drawn(driver, card.find_element(By.CSS_SELECTOR, "canvas.chart"))
             check("%s: chart drawn" % svc["name"],

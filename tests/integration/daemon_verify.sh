@@ -5,7 +5,10 @@
 # the same deployment path, says why (signal, how much, compared with what),
 # records it in the history, and holds further memory decreases for
 # adjustment.revert_backoff. A second service's clean decrease passes its
-# window and becomes the last known good, with no revert (no false positive).
+# window and becomes the last known good, with no revert (no false positive),
+# though its container had restarted once before the change. A third one's
+# CPU cut is followed by heavy throttling (a busy loop at the new limit), a
+# fourth one's health check starts failing after its change: both reverted.
 # The manager is SIGKILLed in the middle of the watches: the next one
 # concludes them from the state file.
 set -u
@@ -20,11 +23,11 @@ port=$(rm_free_port $((18950 + $$ % 50)))
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-svc=rmv-$$ calm=rmvc-$$
+svc=rmv-$$ calm=rmvc-$$ hot=rmvh-$$ sick=rmvs-$$
 pid=
 cleanup() {
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-  docker rm -f "$svc" "$calm" >/dev/null 2>&1
+  docker rm -f "$svc" "$calm" "$hot" "$sick" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -35,7 +38,7 @@ adjustment: {policy: threshold, cooldown_period: 5s, decrease_factor: 0.5, min_m
              verify_window: 40s, revert_backoff: 1h}
 automation: {actions: {increase_on_high: false}}
 blue_green: {strategy: in-place}
-services: {monitored: [$svc, $calm], critical: [], optional: [], baseline: {}, priority: {}}
+services: {monitored: [$svc, $calm, $hot, $sick], critical: [], optional: [], baseline: {}, priority: {}}
 docker: {host: "$RM_TEST_DOCKER_HOST"}
 notifications: {enabled: false}
 state: {path: "$out/state.json"}
@@ -47,12 +50,23 @@ wait_log() { # pattern seconds
   return 1
 }
 memory() { docker inspect "$1" --format '{{.HostConfig.Memory}}'; }
+cpus() { docker inspect "$1" --format '{{.HostConfig.NanoCpus}}'; }
 
-docker rm -f "$svc" "$calm" >/dev/null 2>&1
-for c in "$svc" "$calm"; do
+docker rm -f "$svc" "$calm" "$hot" "$sick" >/dev/null 2>&1
+for c in "$svc" "$calm" "$sick"; do
   docker run -d --pull=never --name "$c" --label com.docker.compose.service="$c" --cpus 0.5 \
-    --memory 128m "$img" alloc 20 >/dev/null || { bad "workload start"; exit 1; }
+    --memory 128m --restart always "$img" alloc 20 >/dev/null || { bad "workload start"; exit 1; }
 done
+docker run -d --pull=never --name "$hot" --label com.docker.compose.service="$hot" --cpus 1 \
+  --memory 128m "$img" alloc 20 >/dev/null || { bad "workload start"; exit 1; }
+# The calm one restarts once before the manager starts: an old restart count
+# is no regression.
+docker exec "$calm" kill 1
+for _ in $(seq 1 100); do
+  [ "$(docker inspect "$calm" --format '{{.RestartCount}} {{.State.Running}}')" = "1 true" ] && break; sleep 0.1
+done
+[ "$(docker inspect "$calm" --format '{{.RestartCount}}')" = 1 ] && ok "calm restarted once before the change" \
+  || bad "calm restart count: $(docker inspect "$calm" --format '{{.RestartCount}}')"
 
 "$bin" run --config "$out/cfg.yml" >"$out/rm.log" 2>&1 &
 pid=$!
@@ -81,6 +95,30 @@ for _ in $(seq 1 100); do [ "$(memory "$svc")" = 134217728 ] && break; sleep 0.1
 [ "$(memory "$svc")" = 134217728 ] && ok "reverted to the last known good, 128 MiB" || bad "memory $(memory "$svc") after the revert"
 grep "reverted (oom_kill)" "$out/rm.log" | grep -q 'OOM kill.* after 128 -> 64 MiB' \
   && ok "the verdict names the signal and the change" || bad "verdict text: $(grep -o 'reverted ([^"]*' "$out/rm.log" | head -1)"
+# 2b. The hot one's CPU was cut (1 -> 0.5 cores); a busy loop now wants a
+# whole core: throttled in nearly every period, above the 25 % target.
+for _ in $(seq 1 100); do [ "$(cpus "$hot")" = 500000000 ] && break; sleep 0.1; done
+[ "$(cpus "$hot")" = 500000000 ] && ok "hot cut to 0.5 cores" || bad "hot cpus $(cpus "$hot")"
+docker exec -d "$hot" sh -c 'while :; do :; done'
+if wait_log "change made the service worse, reverting it.*service=$hot" 30; then
+  ok "throttling seen: $(grep "reverting it.*service=$hot" "$out/rm.log" | grep -o 'reverted (cpu_throttling)[^"]*' | head -1)"
+else
+  bad "no revert of the CPU cut"; grep "service=$hot" "$out/rm.log" | tail -5
+fi
+for _ in $(seq 1 100); do [ "$(cpus "$hot")" = 1000000000 ] && break; sleep 0.1; done
+[ "$(cpus "$hot")" = 1000000000 ] && ok "hot back to 1 core" || bad "hot cpus $(cpus "$hot") after the revert"
+grep "reverting it.*service=$hot" "$out/rm.log" | grep -q 'CPU throttled in [0-9.]*% of periods > 25% .* after 1.00 -> 0.50 cores' \
+  && ok "the verdict says how much throttling, against what" || bad "throttling verdict text"
+docker exec "$hot" pkill -f 'while' >/dev/null 2>&1
+# 2c. The sick one's health check fails after its change.
+docker exec "$sick" touch /tmp/unhealthy
+if wait_log "change made the service worse, reverting it.*service=$sick" 30; then
+  ok "failing health check seen: $(grep "reverting it.*service=$sick" "$out/rm.log" | grep -o 'reverted (health_check)[^"]*' | head -1)"
+else
+  bad "no revert on a failing health check"; grep "service=$sick" "$out/rm.log" | tail -5
+fi
+for _ in $(seq 1 100); do [ "$(memory "$sick")" = 134217728 ] && break; sleep 0.1; done
+[ "$(memory "$sick")" = 134217728 ] && ok "sick back to 128 MiB" || bad "sick memory $(memory "$sick") after the revert"
 # 3. Held: no memory decrease of it for revert_backoff, though it is low again.
 docker exec "$svc" rm -f /dev/shm/more >/dev/null 2>&1
 wait_log "decision.service=$svc reason=reverted explanation=.*a decrease was reverted, none for" 30 \
@@ -92,16 +130,25 @@ wait_log "change verified, now the last known good.*service=$calm" 60 \
   && ok "clean change verified: $(grep -o "service=$calm detail=.*" "$out/rm.log" | grep -m1 'no OOM' | cut -c1-140)" \
   || bad "no verdict for the clean change"
 grep -q "reverting it.*service=$calm" "$out/rm.log" && bad "a clean change was reverted" || ok "no false positive"
+curl -s "http://127.0.0.1:$port/metrics" >"$out/metrics"
+for n in "$svc" "$hot" "$sick"; do
+  grep -q "^resource_manager_reverts{service=\"$n\"} 1\$" "$out/metrics" || bad "/metrics lacks the revert of $n"
+done
+grep -q "^resource_manager_verified_changes{service=\"$calm\"} 1\$" "$out/metrics" \
+  && ok "/metrics: reverts and verified changes counted" || bad "/metrics: $(grep -E 'reverts|verified' "$out/metrics" | tr '\n' ' ')"
 kill -TERM "$pid"; wait "$pid"; pid=
-/usr/bin/python3 - "$out/state.json" "$svc" "$calm" <<'PY' && ok "state: the revert in the history, memory decreases held, the watch over" || bad "state after the revert"
+/usr/bin/python3 - "$out/state.json" "$svc" "$calm" "$hot" "$sick" <<'PY' && ok "state: the revert in the history, memory decreases held, the watch over" || bad "state after the revert"
 import json, sys, time
 s = json.load(open(sys.argv[1]))
-svc, calm = sys.argv[2], sys.argv[3]
+svc, calm, hot, sick = sys.argv[2:6]
 ev = [e for e in s["history"] if e["service"] == svc]
 assert any(e.get("outcome") == "reverted" for e in ev), ev
 assert s["services"][svc]["engine"]["mem_revert_until"] > time.time() + 3000
 assert "watch" not in s["services"][svc] and "watch" not in s["services"][calm]
 assert s["services"][calm]["last_good"]["memory"] == 64 << 20
+c = {n: s["services"][n]["counters"] for n in sys.argv[2:]}
+assert c[svc]["reverts"] == c[hot]["reverts"] == c[sick]["reverts"] == 1, c
+assert c[calm]["reverts"] == 0 and c[calm]["verified"] == 1, c
 PY
 
 [ "$fails" -eq 0 ] || { echo "$fails daemon_verify checks failed; logs in $out"; exit 1; }

@@ -147,6 +147,27 @@ static void test_swarm_tasks(void **state)
 	docker_container_list_free(&l);
 }
 
+/* The list's Status text carries each container's health (the watch after a
+ * change reads it); a Status without a health check, or none, is NONE. */
+static void test_health_from_the_list(void **state)
+{
+	(void)state;
+	const char *json = "[{\"Id\":\"a\",\"Status\":\"Up 3 minutes (unhealthy)\"},"
+	                   "{\"Id\":\"b\",\"Status\":\"Up 2 seconds (health: starting)\"},"
+	                   "{\"Id\":\"c\",\"Status\":\"Up 1 hour (healthy)\"},"
+	                   "{\"Id\":\"d\",\"Status\":\"Up 1 hour\"},{\"Id\":\"e\",\"Status\":7},"
+	                   "{\"Id\":\"f\"}]";
+	static const enum docker_health want[] = { DOCKER_HEALTH_UNHEALTHY, DOCKER_HEALTH_STARTING,
+		                                   DOCKER_HEALTH_HEALTHY,   DOCKER_HEALTH_NONE,
+		                                   DOCKER_HEALTH_NONE,      DOCKER_HEALTH_NONE };
+	struct docker_container_list l = { 0 };
+	assert_int_equal(docker_json_parse_container_list(json, strlen(json), &l, NULL, 0), 0);
+	assert_int_equal(l.n, 6);
+	for (size_t i = 0; i < l.n; i++)
+		assert_int_equal(l.items[i].health, want[i]);
+	docker_container_list_free(&l);
+}
+
 /* A blue-green's green is left out while blue runs, and counts alone. */
 static void test_green_left_out_while_blue_runs(void **state)
 {
@@ -196,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_opt_in),
 		cmocka_unit_test(test_swarm_tasks),
 		cmocka_unit_test(test_green_left_out_while_blue_runs),
+		cmocka_unit_test(test_health_from_the_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

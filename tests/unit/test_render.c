@@ -63,6 +63,13 @@ static void test_status_shape(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(pg, "counters"),
 	                                                    "threshold_breaches")),
 	                 17);
+	json_t *pc = json_object_get(pg, "counters");
+	assert_int_equal(json_integer_value(json_object_get(pc, "reverts")), 2);
+	assert_int_equal(json_integer_value(json_object_get(pc, "verified_changes")), 3);
+	json_t *pw = json_object_get(pg, "watch");
+	assert_int_equal(json_integer_value(json_object_get(pw, "memory_to")), 768 << 20);
+	assert_int_equal(json_integer_value(json_object_get(pw, "memory_from")), 1024 << 20);
+	assert_true(json_is_null(json_object_get(g, "watch")));
 	json_t *w = json_array_get(svcs, 2);
 	assert_string_equal(json_string_value(json_object_get(w, "name")), "we\"ird\\na\nme");
 	/* Recommendations and the fleet totals (percentile policy). */
@@ -125,6 +132,7 @@ static void test_history_filter_and_limit(void **state)
 	json_t *d = json_array_get(ev, 0);
 	assert_string_equal(json_string_value(json_object_get(d, "kind")), "deployment");
 	assert_true(json_real_value(json_object_get(d, "duration")) == 42.5);
+	assert_string_equal(json_string_value(json_object_get(d, "backend")), "bluegreen");
 	assert_true(json_real_value(json_object_get(json_object_get(d, "to"), "cpu")) == 1.25);
 	json_decref(j);
 	j = parse(render_history_json(v, "none", 10));
@@ -251,6 +259,12 @@ static void test_metrics_format(void **state)
 		"# TYPE resource_manager_failed_adjustments counter\n",
 		"# TYPE resource_manager_blue_green_deployments counter\n",
 		"# TYPE resource_manager_rollbacks counter\n",
+		"resource_manager_reverts{service=\"postgres\"} 2\n",
+		"resource_manager_reverts{service=\"grafana\"} 0\n",
+		"resource_manager_verified_changes{service=\"postgres\"} 3\n",
+		"resource_manager_change_watch_until_timestamp_seconds{service=\"postgres\"} "
+		"1764270300\n",
+		"resource_manager_change_watch_until_timestamp_seconds{service=\"grafana\"} 0\n",
 		"# TYPE services_monitored gauge\nservices_monitored 3\n",
 		"# TYPE threshold_breaches counter\nthreshold_breaches{service=\"grafana\"} 17\n",
 		"blue_green_deployment_total{service=\"postgres\",status=\"success\"} 1\n",
