@@ -1345,6 +1345,11 @@ static void validate_durations(struct vctx *v)
 	if (c->blue_green.verify_requests < 1 || c->blue_green.verify_requests > 1000)
 		verr(v, CONFIG_ERROR, "blue_green.verify_requests", 0,
 		     "%u must be between 1 and 1000", c->blue_green.verify_requests);
+	else if (*c->blue_green.verify_url && c->blue_green.verify_requests < 4)
+		verr(v, CONFIG_WARNING, "blue_green.verify_requests", 0,
+		     "%u answers may all come from the old container (the router balances the "
+		     "probe over both); 4 or more per backend make it reach the new one",
+		     c->blue_green.verify_requests);
 	if (!(c->blue_green.verify_timeout > 0 && c->blue_green.verify_timeout <= 600))
 		verr(v, CONFIG_ERROR, "blue_green.verify_timeout", 0,
 		     "must be longer than 0 seconds and at most 10m");
