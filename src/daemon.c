@@ -351,7 +351,7 @@ static void job_free(struct job *job)
 /* Starts watching the change res applied (lock held). The serving container
  * is the baseline: its restarts and OOM kills count from now. */
 static void watch_begin(struct daemon *d, const struct svc *s, struct state_service *ss,
-                        const struct deploy_result *res, double now)
+                        const struct deploy_result *res, double now, double steady)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct verify_signals s0 = { .restarts_known = true,
@@ -361,6 +361,7 @@ static void watch_begin(struct daemon *d, const struct svc *s, struct state_serv
 	if (!(cfg->adjustment.verify_window > 0))
 		return;
 	ss->watching = true;
+	ss->engine.watch_until = steady + cfg->adjustment.verify_window; /* decreases wait */
 	verify_begin(cfg, &ss->watch, now, res->from.cpu, res->to.cpu, res->from.memory,
 	             res->to.memory, &s0, s->measured && s->obs.cpu_throttled_known,
 	             s->obs.cpu_throttled);
@@ -408,6 +409,7 @@ static bool watch_check(struct daemon *d, struct svc *s, double steady, double n
 		return false;
 	const struct verify_watch *w = &ss->watch;
 	ss->watching = false;
+	ss->engine.watch_until = 0;
 	if (vr.verdict == VERIFY_PASSED) {
 		ss->last_good = (struct state_limits){ true, w->cpu_to, w->mem_to };
 		ss->counters.verified++;
@@ -474,10 +476,11 @@ static void job_finish(struct daemon *d, struct job *job)
 	}
 	struct state_service *ss = state_service_get(d->state, job->service);
 	engine_apply_result(d->cfg, &ss->engine, dec, ok, steady, engine_local_day(now));
-	if (dec->reason == ENGINE_REASON_REVERTED)
+	if (dec->reason == ENGINE_REASON_REVERTED) {
 		ss->watching = false;
-	else if (ok)
-		watch_begin(d, s, ss, res, now);
+		ss->engine.watch_until = 0;
+	} else if (ok)
+		watch_begin(d, s, ss, res, now, steady);
 	if (ok)
 		s->drift_reported = false;
 	s->has_last_deploy = true;
@@ -1365,7 +1368,7 @@ static void reconcile_journal(struct daemon *d)
 		           (res.to.memory > 0 && res.to.memory < res.from.memory);
 		if (res.outcome == DEPLOY_APPLIED && cut) {
 			struct state_service *ss = state_service_get(d->state, svc);
-			watch_begin(d, svc_get(d, svc), ss, &res, time_wall());
+			watch_begin(d, svc_get(d, svc), ss, &res, time_wall(), steady_now(d));
 		}
 		free(svc);
 	}

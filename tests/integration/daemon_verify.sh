@@ -134,9 +134,9 @@ wait_log "change verified, now the last known good.*service=$calm" 60 \
 grep -q "reverting it.*service=$calm" "$out/rm.log" && bad "a clean change was reverted" || ok "no false positive"
 curl -s "http://127.0.0.1:$port/metrics" >"$out/metrics"
 for n in "$svc" "$hot" "$sick"; do
-  grep -q "^resource_manager_reverts{service=\"$n\"} 1\$" "$out/metrics" || bad "/metrics lacks the revert of $n"
+  grep -q "^resource_manager_reverts_total{service=\"$n\"} 1\$" "$out/metrics" || bad "/metrics lacks the revert of $n"
 done
-grep -q "^resource_manager_verified_changes{service=\"$calm\"} 1\$" "$out/metrics" \
+grep -q "^resource_manager_verified_changes_total{service=\"$calm\"} 1\$" "$out/metrics" \
   && ok "/metrics: reverts and verified changes counted" || bad "/metrics: $(grep -E 'reverts|verified' "$out/metrics" | tr '\n' ' ')"
 kill -TERM "$pid"; wait "$pid"; pid=
 /usr/bin/python3 - "$out/state.json" "$svc" "$calm" "$hot" "$sick" <<'PY' && ok "state: the revert in the history, memory decreases held, the watch over" || bad "state after the revert"
