@@ -5,12 +5,21 @@
 #include <string.h>
 
 static const char *const phase_names[_BG_PHASE_MAX] = {
-	[BG_PREPARE] = "prepare",         [BG_CREATE_GREEN] = "create_green",
-	[BG_START_GREEN] = "start_green", [BG_WAIT_HEALTHY] = "wait_healthy",
-	[BG_SETTLE] = "settle",           [BG_DRAIN_BLUE] = "drain_blue",
-	[BG_STOP_BLUE] = "stop_blue",     [BG_REMOVE_BLUE] = "remove_blue",
-	[BG_FINALIZE] = "finalize",       [BG_DONE] = "done",
-	[BG_ROLLBACK] = "rollback",       [BG_ROLLED_BACK] = "rolled_back",
+	[BG_PREPARE] = "prepare",
+	[BG_CREATE_GREEN] = "create_green",
+	[BG_START_GREEN] = "start_green",
+	[BG_WAIT_HEALTHY] = "wait_healthy",
+	[BG_LIST_GREEN] = "list_green",
+	[BG_SETTLE] = "settle",
+	[BG_VERIFY] = "verify",
+	[BG_UNLIST_BLUE] = "unlist_blue",
+	[BG_DRAIN_BLUE] = "drain_blue",
+	[BG_STOP_BLUE] = "stop_blue",
+	[BG_REMOVE_BLUE] = "remove_blue",
+	[BG_FINALIZE] = "finalize",
+	[BG_DONE] = "done",
+	[BG_ROLLBACK] = "rollback",
+	[BG_ROLLED_BACK] = "rolled_back",
 	[BG_FAILED] = "failed",
 };
 
@@ -70,8 +79,11 @@ static const struct {
 	[BG_PREPARE] = { BG_CREATE_GREEN, BG_ROLLED_BACK },
 	[BG_CREATE_GREEN] = { BG_START_GREEN, BG_ROLLBACK },
 	[BG_START_GREEN] = { BG_WAIT_HEALTHY, BG_ROLLBACK },
-	[BG_WAIT_HEALTHY] = { BG_SETTLE, BG_ROLLBACK },
-	[BG_SETTLE] = { BG_DRAIN_BLUE, BG_ROLLBACK },
+	[BG_WAIT_HEALTHY] = { BG_LIST_GREEN, BG_ROLLBACK },
+	[BG_LIST_GREEN] = { BG_SETTLE, BG_ROLLBACK },
+	[BG_SETTLE] = { BG_VERIFY, BG_ROLLBACK },
+	[BG_VERIFY] = { BG_UNLIST_BLUE, BG_ROLLBACK },
+	[BG_UNLIST_BLUE] = { BG_DRAIN_BLUE, BG_ROLLBACK },
 	[BG_DRAIN_BLUE] = { BG_STOP_BLUE, BG_ROLLBACK },
 	[BG_STOP_BLUE] = { BG_REMOVE_BLUE, BG_ROLLBACK },
 	[BG_REMOVE_BLUE] = { BG_FINALIZE, BG_ROLLBACK },
@@ -116,6 +128,14 @@ double bg_phase_deadline(enum bg_phase p, double entered, const struct bg_timeou
 		break;
 	case BG_SETTLE:
 		limit = t->settle + t->docker_call;
+		break;
+	case BG_VERIFY:
+		limit = t->verify + t->docker_call;
+		break;
+	case BG_LIST_GREEN:
+	case BG_UNLIST_BLUE:
+		/* a disconnect and a connect per network, and an inspect */
+		limit = 3 * t->docker_call;
 		break;
 	case BG_DRAIN_BLUE:
 		limit = t->drain + t->docker_call;
@@ -200,7 +220,8 @@ enum bg_recovery bg_recover(enum bg_phase phase, const struct bg_facts *f)
 			return BG_RECOVER_ROLL_FORWARD;
 		return f->blue_exists ? BG_RECOVER_ROLL_BACK : BG_RECOVER_MANUAL;
 	default:
-		/* Blue was never touched (or an undo was in progress): go back to it. */
+		/* Blue was never stopped (its aliases may be gone: the roll back gives
+		 * them back), or an undo was in progress: go back to it. */
 		if (f->blue_exists)
 			return BG_RECOVER_ROLL_BACK;
 		return green_serves ? BG_RECOVER_ROLL_FORWARD : BG_RECOVER_MANUAL;

@@ -356,7 +356,7 @@ static int deploy_to(struct cli_ctx *x, struct docker_client *c, struct deploy_r
 	}
 	struct state_counters counters;
 	record(x, req->service, &res, why, &counters);
-	char a[32], b[32], line[640];
+	char a[32], b[32], line[800];
 	units_format_memory(res.to.memory, a, sizeof(a));
 	units_format_memory(res.from.memory, b, sizeof(b));
 	snprintf(line, sizeof(line), "%s %s: %s (%s, %.1f s): %s", x->cmd, req->service,

@@ -206,6 +206,12 @@ static const struct key_def keys[] = {
 	{ "blue_green.stability_seconds", K_DURATION, OFF(blue_green.stability_period), "10", NULL,
 	  true },
 	{ "blue_green.max_concurrent", K_UINT, OFF(blue_green.max_concurrent), "1", NULL, true },
+	{ "blue_green.verify_url", K_STRING, OFF(blue_green.verify_url), "", NULL, true },
+	{ "blue_green.verify_requests", K_UINT, OFF(blue_green.verify_requests), "10", NULL, true },
+	{ "blue_green.verify_timeout", K_DURATION, OFF(blue_green.verify_timeout), "30", NULL,
+	  true },
+	{ "blue_green.traefik_api", K_STRING, OFF(blue_green.traefik_api), "", NULL, true },
+	{ "blue_green.move_aliases", K_BOOL, OFF(blue_green.move_aliases), "true", NULL, true },
 
 	{ "docker.host", K_STRING, OFF(docker.host), "tcp://docker-socket-proxy:2375",
 	  "DOCKER_HOST", true },
@@ -1336,6 +1342,17 @@ static void validate_durations(struct vctx *v)
 		     "is shorter than monitoring.analysis_window; the trend adds nothing");
 	if (c->blue_green.max_concurrent < 1)
 		verr(v, CONFIG_ERROR, "blue_green.max_concurrent", 0, "must be 1 or more");
+	if (c->blue_green.verify_requests < 1 || c->blue_green.verify_requests > 1000)
+		verr(v, CONFIG_ERROR, "blue_green.verify_requests", 0,
+		     "%u must be between 1 and 1000", c->blue_green.verify_requests);
+	else if (*c->blue_green.verify_url && c->blue_green.verify_requests < 4)
+		verr(v, CONFIG_WARNING, "blue_green.verify_requests", 0,
+		     "%u answers may all come from the old container (the router balances the "
+		     "probe over both); 4 or more per backend make it reach the new one",
+		     c->blue_green.verify_requests);
+	if (!(c->blue_green.verify_timeout > 0 && c->blue_green.verify_timeout <= 600))
+		verr(v, CONFIG_ERROR, "blue_green.verify_timeout", 0,
+		     "must be longer than 0 seconds and at most 10m");
 	if (c->state.history_size < 1)
 		verr(v, CONFIG_ERROR, "state.history_size", 0, "must be 1 or more");
 }
@@ -1445,6 +1462,14 @@ static void validate_endpoints(struct vctx *v)
 		verr(v, CONFIG_ERROR, "docker.host", 0,
 		     "'%s' must be unix:///path, tcp://host:port, http:// or https://",
 		     c->docker.host);
+	if (*c->blue_green.verify_url && !has_scheme(c->blue_green.verify_url, http))
+		verr(v, CONFIG_ERROR, "blue_green.verify_url", 0,
+		     "'%s' must start with http:// or https:// (or be empty for no probe)",
+		     c->blue_green.verify_url);
+	if (*c->blue_green.traefik_api && !has_scheme(c->blue_green.traefik_api, http))
+		verr(v, CONFIG_ERROR, "blue_green.traefik_api", 0,
+		     "'%s' must start with http:// or https:// (or be empty)",
+		     c->blue_green.traefik_api);
 	const char *api = c->docker.api_version;
 	unsigned maj, min;
 	char extra;

@@ -125,7 +125,7 @@ struct svc *daemon_svc_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
-static struct svc *svc_get(struct daemon *d, const char *name)
+struct svc *daemon_svc_get(struct daemon *d, const char *name)
 {
 	struct svc *s = daemon_svc_find(d, name);
 	if (s)
@@ -349,8 +349,8 @@ static void job_free(struct job *job)
 
 /* Starts watching the change res applied (lock held). The serving container
  * is the baseline: its restarts and OOM kills count from now. */
-static void watch_begin(struct daemon *d, const struct svc *s, struct state_service *ss,
-                        const struct deploy_result *res, double now)
+void daemon_watch_begin(struct daemon *d, const struct svc *s, struct state_service *ss,
+                        const struct deploy_result *res, double now, double steady)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct verify_signals s0 = { .restarts_known = true,
@@ -360,6 +360,7 @@ static void watch_begin(struct daemon *d, const struct svc *s, struct state_serv
 	if (!(cfg->adjustment.verify_window > 0))
 		return;
 	ss->watching = true;
+	ss->engine.watch_until = steady + cfg->adjustment.verify_window; /* decreases wait */
 	verify_begin(cfg, &ss->watch, now, res->from.cpu, res->to.cpu, res->from.memory,
 	             res->to.memory, &s0, s->measured && s->obs.cpu_throttled_known,
 	             s->obs.cpu_throttled);
@@ -407,6 +408,7 @@ static bool watch_check(struct daemon *d, struct svc *s, double steady, double n
 		return false;
 	const struct verify_watch *w = &ss->watch;
 	ss->watching = false;
+	ss->engine.watch_until = 0;
 	if (vr.verdict == VERIFY_PASSED) {
 		ss->last_good = (struct state_limits){ true, w->cpu_to, w->mem_to };
 		ss->counters.verified++;
@@ -449,7 +451,7 @@ static void job_finish(struct daemon *d, struct job *job)
 			d->running[i] = d->running[--d->n_running];
 			break;
 		}
-	struct svc *s = svc_get(d, job->service);
+	struct svc *s = daemon_svc_get(d, job->service);
 	const struct deploy_result *res = &job->res;
 	double now = time_wall(), steady = steady_now(d);
 	bool ok = res->outcome == DEPLOY_APPLIED;
@@ -473,10 +475,11 @@ static void job_finish(struct daemon *d, struct job *job)
 	}
 	struct state_service *ss = state_service_get(d->state, job->service);
 	engine_apply_result(d->cfg, &ss->engine, dec, ok, steady, engine_local_day(now));
-	if (dec->reason == ENGINE_REASON_REVERTED)
+	if (dec->reason == ENGINE_REASON_REVERTED) {
 		ss->watching = false;
-	else if (ok)
-		watch_begin(d, s, ss, res, now);
+		ss->engine.watch_until = 0;
+	} else if (ok)
+		daemon_watch_begin(d, s, ss, res, now, steady);
 	if (ok)
 		s->drift_reported = false;
 	s->has_last_deploy = true;
@@ -819,7 +822,7 @@ static void assign_containers(struct daemon *d, const struct docker_container_li
 	discovery_group_services(list, (const char *const *)names, n, &rules, true, g);
 	for (size_t i = 0; i < n; i++) {
 		char **cn = xcalloc(g[i].n + 1, sizeof(char *));
-		struct svc *s = svc_get(d, names[i]);
+		struct svc *s = daemon_svc_get(d, names[i]);
 		s->health_known = s->unhealthy = false;
 		for (size_t k = 0; k < g[i].n; k++) {
 			const struct docker_container_summary *c = &list->items[g[i].idx[k]];
@@ -867,7 +870,7 @@ static void check(struct daemon *d, bool only_flagged)
 	char **names = xcalloc(n_all + 1, sizeof(char *));
 	pthread_mutex_lock(&d->lock);
 	for (size_t i = 0; i < n_all; i++) {
-		struct svc *s = svc_get(d, all[i]);
+		struct svc *s = daemon_svc_get(d, all[i]);
 		if (!only_flagged || s->eval_now)
 			names[n++] = all[i];
 		s->eval_now = false;
@@ -893,7 +896,7 @@ static void check(struct daemon *d, bool only_flagged)
 	struct engine_decision *due_dec = xcalloc(n ? n : 1, sizeof(*due_dec));
 	size_t n_due = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct svc *s = svc_get(d, names[i]);
+		struct svc *s = daemon_svc_get(d, names[i]);
 		s->measured = r == 0;
 		if (!list)
 			s->health_known = s->unhealthy = false;

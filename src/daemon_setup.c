@@ -232,6 +232,16 @@ void daemon_reconcile_journal(struct daemon *d)
 		char *svc = xstrdup(j->service);
 		state_journal_remove(d->state, svc);
 		reconcile_record(d, svc, &res);
+		/* A decrease finished across the restart is watched like any
+		 * other (the journal does not say whether it was a revert, whose
+		 * watch would undo it: an increase is left unwatched). */
+		bool cut = (res.to.cpu > 0 && res.to.cpu < res.from.cpu - 1e-9) ||
+		           (res.to.memory > 0 && res.to.memory < res.from.memory);
+		if (res.outcome == DEPLOY_APPLIED && cut) {
+			struct state_service *ss = state_service_get(d->state, svc);
+			daemon_watch_begin(d, daemon_svc_get(d, svc), ss, &res, time_wall(),
+			                   steady_now(d));
+		}
 		free(svc);
 	}
 	reconcile_swarm_labels(d);

@@ -252,6 +252,28 @@ static int run_in_place(const struct apply_args *a, struct deploy_result *ret)
 		         "dry run: would update %zu container(s) in place", n);
 		return 0;
 	}
+	/* Write-ahead: a restart between the update and its record finds it in
+	 * the journal, and reconcile says whether the engine holds it. */
+	struct state_journal j = {
+		.service = (char *)(uintptr_t)req->service,
+		.strategy = (char *)(uintptr_t)deploy_strategy_to_string(STRATEGY_IN_PLACE),
+		.backend = (char *)(uintptr_t)deploy_backend_to_string(DEPLOY_BACKEND_INPLACE),
+		.from = ret->from,
+		.to = ret->to,
+	};
+	if (req->journal && req->journal(req->journal_ctx, &j) < 0) {
+		ret->outcome = DEPLOY_SKIPPED;
+		snprintf(ret->message, sizeof(ret->message),
+		         "cannot persist the deployment journal; nothing changed");
+		return 0;
+	}
+	const char *pause = getenv(DEPLOY_TEST_PAUSE_ENV);
+	if (pause && strcmp(pause, "in_place") == 0) {
+		deploy_progress(req, "paused in phase in_place (%s, test only)",
+		                DEPLOY_TEST_PAUSE_ENV);
+		for (int i = 0; i < 36000 && !(req->abort_flag && *req->abort_flag); i++)
+			usleep(100000);
+	}
 	char err[256] = "";
 	size_t done = 0;
 	int r = 0;
@@ -303,18 +325,88 @@ static int run_in_place(const struct apply_args *a, struct deploy_result *ret)
 	return 0;
 }
 
+/* Whether the replicas' limits add up to l (a split rounds memory down to
+ * whole MiB per replica). */
+static bool holds_limits(const struct docker_inspect *v, size_t n, const struct state_limits *l)
+{
+	double cpu = 0;
+	uint64_t mem = 0;
+	for (size_t i = 0; i < n; i++) {
+		cpu += deploy_cpu_of(&v[i].host_config);
+		mem += (uint64_t)(v[i].host_config.memory > 0 ? v[i].host_config.memory : 0);
+	}
+	uint64_t slack = (uint64_t)n * UNITS_MIB;
+	return fabs(cpu - l->cpu) <= 0.01 * (double)n &&
+	       (mem > l->memory ? mem - l->memory : l->memory - mem) < slack;
+}
+
+/* An in-place update a restart interrupted: the engine holds the new
+ * limits (the update went through; it is recorded as applied), the old ones
+ * (it never left; nothing to record), or a mix over several replicas (the
+ * rest are updated now). */
 static int reconcile_in_place(struct docker_client *c, const struct rm_config *cfg,
                               const struct state_journal *j, const char *service,
                               struct deploy_result *ret)
 {
-	(void)c;
-	(void)cfg;
-	(void)j;
 	(void)service;
 	ret->outcome = DEPLOY_SKIPPED;
-	snprintf(ret->message, sizeof(ret->message),
-	         "nothing to reconcile: in-place changes are single calls");
-	return 0;
+	ret->strategy = STRATEGY_IN_PLACE;
+	if (!j) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "nothing to reconcile: no in-place update in the journal");
+		return 0;
+	}
+	struct docker_inspect *v = NULL;
+	size_t n = 0;
+	int r = service_containers(c, cfg, j->service, &v, &n, ret->message, sizeof(ret->message));
+	if (r < 0)
+		return r;
+	ret->replicas = (unsigned)n;
+	struct deploy_request req = { .service = j->service,
+		                      .set_cpu =
+		                              j->to.cpu > 0 && fabs(j->to.cpu - j->from.cpu) > 1e-9,
+		                      .cpu = j->to.cpu,
+		                      .set_memory =
+		                              j->to.memory > 0 && j->to.memory != j->from.memory,
+		                      .memory = j->to.memory };
+	struct docker_limits want;
+	if (holds_limits(v, n, &j->to)) {
+		ret->outcome = DEPLOY_APPLIED;
+		snprintf(
+		        ret->message, sizeof(ret->message),
+		        "the in-place update had reached the engine: %zu container(s) hold the new "
+		        "limits",
+		        n);
+	} else if (holds_limits(v, n, &j->from)) {
+		snprintf(ret->message, sizeof(ret->message),
+		         "the in-place update never reached the engine: the old limits stand");
+	} else if (n && deploy_split_limits(&req, n, &want)) {
+		char err[256] = "";
+		for (size_t i = 0; r == 0 && i < n; i++)
+			r = docker_container_set_limits(c, &v[i], &want, err, sizeof(err));
+		ret->outcome = r == 0 ? DEPLOY_APPLIED : DEPLOY_FAILED;
+		if (r == 0)
+			snprintf(ret->message, sizeof(ret->message),
+			         "the in-place update was cut short; its %zu container(s) updated "
+			         "now",
+			         n);
+		else
+			snprintf(ret->message, sizeof(ret->message),
+			         "the in-place update was cut short and cannot be finished (%zu "
+			         "container(s)): %s",
+			         n, err);
+		r = 0;
+	} else {
+		ret->outcome = DEPLOY_FAILED;
+		snprintf(ret->message, sizeof(ret->message),
+		         "the in-place update was cut short and the service's %zu container(s) "
+		         "hold neither the old nor the new limits",
+		         n);
+	}
+	for (size_t i = 0; i < n; i++)
+		docker_inspect_free(&v[i]);
+	free(v);
+	return r;
 }
 
 const struct apply_ops deploy_apply_inplace = {

@@ -12,6 +12,8 @@
 #include "deploy_internal.h"
 #include "rm/bluegreen.h"
 #include "rm/discovery.h"
+#include "rm/docker_json.h"
+#include "rm/traefik_json.h"
 #include "rm/units.h"
 
 struct bg_exec {
@@ -31,7 +33,9 @@ struct bg_exec {
 	bool health_failed;
 	bool rollback_failed;
 	bool green_pending; /* green runs, its health check has not spoken yet */
-	char why[256];      /* the failure, for the message */
+	bool move;          /* move_aliases for this container (see decide_move) */
+	bool unlisted;      /* blue's aliases were (or may have been) taken away */
+	char why[512];      /* the failure, for the message */
 };
 
 const char *deploy_name(const struct docker_inspect *c)
@@ -154,6 +158,20 @@ static enum bg_event do_prepare(struct bg_exec *x)
 		            deploy_name(x->blue), err);
 	/* A temporary name; green takes blue's name once blue is gone. */
 	x->green_name = xasprintf("%s" DISCOVERY_GREEN_INFIX "%s", deploy_name(x->blue), ts);
+	/* Green is created without the aliases and gets them once healthy. */
+	x->move = x->cfg->blue_green.move_aliases;
+	for (size_t i = 0; x->move && i < x->blue->n_networks; i++)
+		if (x->blue->networks[i].endpoint_more) {
+			/* A reconnect would lose the endpoint's links and driver
+			 * options: the aliases stay put, as before move_aliases. */
+			deploy_progress(x->req,
+			                "%s has links or driver options on %s: its aliases are "
+			                "not moved",
+			                deploy_name(x->blue), x->blue->networks[i].name);
+			x->move = false;
+		}
+	if (x->move && docker_json_clone_strip_aliases(&x->clone) < 0)
+		x->move = false; /* no network of its own: no alias to move */
 	return BG_EV_DONE;
 }
 
@@ -167,8 +185,8 @@ static enum bg_event do_create(struct bg_exec *x)
 	for (size_t i = 0; i < x->clone.n_networks; i++) {
 		const struct docker_clone_network *n = &x->clone.networks[i];
 		r = docker_network_connect(x->c, n->name, x->green_id,
-		                           (const char *const *)n->aliases, n->n_aliases, err,
-		                           sizeof(err));
+		                           (const char *const *)n->aliases,
+		                           x->move ? 0 : n->n_aliases, err, sizeof(err));
 		if (r < 0)
 			return fail(x, BG_EV_FAILED, "connect %s to %s: %s", x->green_name, n->name,
 			            err);
@@ -283,6 +301,220 @@ static enum bg_event do_hold(struct bg_exec *x, double seconds)
 	}
 }
 
+/* The user's aliases of n (without the container's own, id-derived ones):
+ * a borrowed array of n->n_aliases entries at most, into out; the count. */
+static size_t user_aliases(const struct docker_network *n, const char *id, const char **out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n->n_aliases; i++)
+		if (!docker_json_alias_is_own(n->aliases[i], id))
+			out[k++] = n->aliases[i];
+	return k;
+}
+
+static const struct docker_network *network_of(const struct docker_inspect *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_networks; i++)
+		if (strcmp(c->networks[i].name, name) == 0)
+			return &c->networks[i];
+	return NULL;
+}
+
+/* Takes container id off network net and puts it back with aliases, at
+ * address ip when the engine allows one to be asked for (a subnet the user
+ * configured); else at the address its IPAM gives, which on Docker 20.10
+ * is the one just freed. */
+static int reconnect(struct docker_client *c, const char *id, const char *net,
+                     const char *const *aliases, size_t n_aliases, const char *ip, bool was_on,
+                     char *err, size_t errlen)
+{
+	int r = was_on ? docker_network_disconnect(c, net, id, false, err, errlen) : 0;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = ip && *ip ? docker_network_connect_ip(c, net, id, aliases, n_aliases, ip, err, errlen)
+	              : -EINVAL;
+	if (r == -EINVAL)
+		r = docker_network_connect(c, net, id, aliases, n_aliases, err, errlen);
+	return r;
+}
+
+/* Gives container cur, on each network ref is on, the user aliases ref has
+ * there (ref_id: whose own aliases to leave out), where cur lacks one.
+ * 0, or a negative errno with why extended. */
+static int relist(struct docker_client *c, const struct docker_inspect *cur,
+                  const struct docker_inspect *ref, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < ref->n_networks; i++) {
+		const struct docker_network *rn = &ref->networks[i];
+		const char **want = xcalloc(rn->n_aliases + 1, sizeof(*want));
+		size_t nw = user_aliases(rn, ref->id, want);
+		const struct docker_network *cn = network_of(cur, rn->name);
+		bool missing = nw > 0 && !cn;
+		for (size_t k = 0; cn && k < nw && !missing; k++) {
+			missing = true;
+			for (size_t j = 0; j < cn->n_aliases && missing; j++)
+				missing = strcmp(cn->aliases[j], want[k]) != 0;
+		}
+		int r = 0;
+		char err[256] = "";
+		if (missing)
+			r = reconnect(c, cur->id, rn->name, want, nw, cn ? cn->ip_address : NULL,
+			              cn != NULL, err, sizeof(err));
+		free(want);
+		if (r < 0) {
+			size_t o = strlen(why);
+			snprintf(why + o, whylen - o, "; aliases on %s not given back: %s",
+			         rn->name, err);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Green, healthy, gets blue's aliases on each network (connected again
+ * with them at its address): routers that find backends through Docker's
+ * DNS add it only now that it answers. */
+static enum bg_event do_list_green(struct bg_exec *x)
+{
+	if (!x->move)
+		return BG_EV_DONE;
+	struct docker_inspect g = { 0 };
+	char err[256];
+	if (docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err)) < 0)
+		return fail(x, BG_EV_FAILED, "inspect %s: %s", x->green_name, err);
+	enum bg_event ev = BG_EV_DONE;
+	for (size_t i = 0; i <= x->clone.n_networks && ev == BG_EV_DONE; i++) {
+		const struct docker_clone_network *n =
+		        i == 0 ? &x->clone.primary : &x->clone.networks[i - 1];
+		if (!n->name || !n->n_aliases)
+			continue;
+		const struct docker_network *gn = network_of(&g, n->name);
+		deploy_progress(x->req, "list: %s gets %zu alias(es) on %s", x->green_name,
+		                n->n_aliases, n->name);
+		if (reconnect(x->c, g.id, n->name, (const char *const *)n->aliases, n->n_aliases,
+		              gn ? gn->ip_address : NULL, gn != NULL, err, sizeof(err)) < 0)
+			ev = fail(x, BG_EV_FAILED, "connect %s to %s with its aliases: %s",
+			          x->green_name, n->name, err);
+	}
+	docker_inspect_free(&g);
+	return ev;
+}
+
+static enum bg_event do_verify(struct bg_exec *x)
+{
+	const struct rm_config *cfg = x->cfg;
+	char why[sizeof(x->why)];
+	if (*cfg->blue_green.verify_url) {
+		deploy_progress(x->req, "verify: %u answers in a row of %s must be 2xx",
+		                cfg->blue_green.verify_requests, cfg->blue_green.verify_url);
+		int r = deploy_probe_url(
+		        cfg->blue_green.verify_url, cfg->blue_green.verify_requests,
+		        cfg->blue_green.verify_timeout, x->req->abort_flag, why, sizeof(why));
+		deploy_progress(x->req, "verify: %s", why);
+		if (r == -ECANCELED)
+			return fail(x, BG_EV_ABORT, "aborted");
+		if (r < 0)
+			return fail(x, BG_EV_FAILED, "verify_url %s", why);
+	}
+	if (!*cfg->blue_green.traefik_api)
+		return BG_EV_DONE;
+	/* The service Traefik's Docker provider made of the container: the one
+	 * its labels name, else the default name from Compose's labels. */
+	const struct docker_labels *l = &x->blue->config.labels;
+	char *service = NULL;
+	bool any = false;
+	for (size_t i = 0; i < l->n && !service; i++) {
+		const char *k = l->items[i].key;
+		any = any || strncmp(k, "traefik.", 8) == 0;
+		if (strncmp(k, "traefik.http.services.", 22) == 0 && strchr(k + 22, '.'))
+			service = xstrndup(k + 22, (size_t)(strchr(k + 22, '.') - (k + 22)));
+	}
+	const char *enable = docker_labels_get(l, "traefik.enable");
+	if (!any || (enable && strcmp(enable, "false") == 0)) {
+		free(service);
+		deploy_progress(
+		        x->req, "verify: %s is not routed by Traefik (%s); its API not read",
+		        deploy_name(x->blue), any ? "traefik.enable=false" : "no traefik.* label");
+		return BG_EV_DONE;
+	}
+	if (!service)
+		service = traefik_docker_service_name(
+		        docker_labels_get(l, "com.docker.compose.service"),
+		        docker_labels_get(l, "com.docker.compose.project"), deploy_name(x->blue));
+	struct docker_inspect g = { 0 };
+	char err[256];
+	int r = docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err));
+	if (r < 0 || !service) {
+		free(service);
+		docker_inspect_free(&g);
+		return r < 0 ? fail(x, BG_EV_FAILED, "inspect %s: %s", x->green_name, err)
+		             : fail(x, BG_EV_FAILED, "no Traefik service name for %s",
+		                    deploy_name(x->blue));
+	}
+	const char **ips = xcalloc(g.n_networks + 1, sizeof(*ips));
+	size_t n_ips = 0;
+	for (size_t i = 0; i < g.n_networks; i++)
+		if (g.networks[i].ip_address && *g.networks[i].ip_address)
+			ips[n_ips++] = g.networks[i].ip_address;
+	r = deploy_traefik_wait(cfg->blue_green.traefik_api, service, ips, n_ips,
+	                        cfg->blue_green.verify_timeout, x->req->abort_flag, why,
+	                        sizeof(why));
+	deploy_progress(x->req, "verify: %s", why);
+	free(ips);
+	free(service);
+	docker_inspect_free(&g);
+	if (r == -ECANCELED)
+		return fail(x, BG_EV_ABORT, "aborted");
+	return r < 0 ? fail(x, BG_EV_FAILED, "%s", why) : BG_EV_DONE;
+}
+
+/* Blue leaves its networks' aliases (disconnected and connected again
+ * without them, at its address): routers that find backends through
+ * Docker's DNS stop sending it new requests while it still serves. */
+static enum bg_event do_unlist(struct bg_exec *x)
+{
+	if (!x->move)
+		return BG_EV_DONE;
+	const struct docker_inspect *b = x->blue;
+	for (size_t i = 0; i < b->n_networks; i++) {
+		const struct docker_network *n = &b->networks[i];
+		const char **a = xcalloc(n->n_aliases + 1, sizeof(*a));
+		size_t na = user_aliases(n, b->id, a);
+		free(a);
+		if (!na)
+			continue;
+		deploy_progress(x->req, "unlist: %s leaves its %zu alias(es) on %s", deploy_name(b),
+		                na, n->name);
+		x->unlisted = true;
+		char err[256];
+		int r = reconnect(x->c, b->id, n->name, NULL, 0, n->ip_address, true, err,
+		                  sizeof(err));
+		if (r < 0)
+			return fail(x, BG_EV_FAILED, "reconnect %s to %s without aliases: %s",
+			            deploy_name(b), n->name, err);
+	}
+	if (!x->unlisted)
+		return BG_EV_DONE;
+	/* A new address would be one the router does not know, and the old one
+	 * would answer nothing until the router re-resolves: say so. */
+	struct docker_inspect now = { 0 };
+	char err[256];
+	if (docker_container_inspect(x->c, b->id, &now, err, sizeof(err)) == 0)
+		for (size_t i = 0; i < b->n_networks; i++) {
+			const struct docker_network *was = &b->networks[i];
+			const struct docker_network *is = network_of(&now, was->name);
+			if (is && was->ip_address && is->ip_address &&
+			    strcmp(was->ip_address, is->ip_address) != 0)
+				deploy_progress(
+				        x->req,
+				        "unlist: warning: %s's address on %s changed from %s "
+				        "to %s",
+				        deploy_name(b), was->name, was->ip_address, is->ip_address);
+		}
+	docker_inspect_free(&now);
+	return BG_EV_DONE;
+}
+
 static int stop_grace(const struct docker_inspect *c)
 {
 	return c->config.stop_timeout >= 0 ? c->config.stop_timeout : 10;
@@ -373,6 +605,53 @@ static int wait_serving(struct bg_exec *x, const char *id, double seconds)
 	}
 }
 
+/* Takes running container g (as inspected) off its aliases on every network
+ * where it has some; true when it left at least one. Best effort: a network
+ * it could not leave is said through req (may be NULL). */
+static bool unlist_container(struct docker_client *c, const struct docker_inspect *g,
+                             const struct deploy_request *req)
+{
+	bool left = false;
+	for (size_t i = 0; g->state.running && i < g->n_networks; i++) {
+		const struct docker_network *n = &g->networks[i];
+		const char **a = xcalloc(n->n_aliases + 1, sizeof(*a));
+		size_t na = user_aliases(n, g->id, a);
+		free(a);
+		if (!na)
+			continue;
+		char err[256];
+		if (reconnect(c, g->id, n->name, NULL, 0, n->ip_address, true, err, sizeof(err)) <
+		    0) {
+			if (req)
+				deploy_progress(req, "rollback: %s keeps its aliases on %s: %s",
+				                deploy_name(g), n->name, err);
+		} else {
+			left = true;
+		}
+	}
+	return left;
+}
+
+/* Before green goes: like blue before its stop, green leaves its aliases and
+ * the router gets the drain time to notice, so that removing it fails no
+ * request the router still sends it. Best effort: the removal follows. */
+static void unlist_green(struct bg_exec *x)
+{
+	struct docker_inspect g = { 0 };
+	char err[256];
+	if (!x->cfg->blue_green.move_aliases || !x->green_id ||
+	    docker_container_inspect(x->c, x->green_id, &g, err, sizeof(err)) < 0)
+		return;
+	bool left = unlist_container(x->c, &g, x->req);
+	docker_inspect_free(&g);
+	if (!left)
+		return;
+	double wait = x->req->drain ? x->t.drain : 0;
+	deploy_progress(x->req, "rollback: %s left its aliases; %.1f s for the router to notice",
+	                x->green_name, wait);
+	wait_abortable(x, wait);
+}
+
 /* Undo: blue serves again (restarted if it was stopped), then green goes. */
 static enum bg_event do_rollback(struct bg_exec *x)
 {
@@ -405,8 +684,21 @@ static enum bg_event do_rollback(struct bg_exec *x)
 			return BG_EV_FAILED;
 		}
 	}
+	if (x->unlisted) {
+		deploy_progress(x->req, "rollback: %s gets its aliases back", deploy_name(x->blue));
+		r = docker_container_inspect(x->c, x->blue->id, &b, err, sizeof(err));
+		if (r == 0)
+			r = relist(x->c, &b, x->blue, x->why, sizeof(x->why));
+		else
+			snprintf(x->why + strlen(x->why), sizeof(x->why) - strlen(x->why),
+			         "; inspect %s: %s", deploy_name(x->blue), err);
+		docker_inspect_free(&b);
+		if (r < 0)
+			return BG_EV_FAILED;
+	}
 	const char *g = x->green_id ? x->green_id : x->green_name;
 	if (g) {
+		unlist_green(x);
 		deploy_progress(x->req, "rollback: removing %s", x->green_name);
 		r = docker_container_remove(x->c, g, true, false, err, sizeof(err));
 		if (r < 0 && r != -ENOENT) {
@@ -433,8 +725,14 @@ static enum bg_event run_phase(struct bg_exec *x)
 		return do_start(x);
 	case BG_WAIT_HEALTHY:
 		return do_wait_healthy(x);
+	case BG_LIST_GREEN:
+		return do_list_green(x);
 	case BG_SETTLE:
 		return do_hold(x, x->t.settle);
+	case BG_VERIFY:
+		return do_verify(x);
+	case BG_UNLIST_BLUE:
+		return do_unlist(x);
 	case BG_DRAIN_BLUE:
 		return do_hold(x, x->req->drain ? x->t.drain : 0);
 	case BG_STOP_BLUE:
@@ -458,6 +756,8 @@ static void set_timeouts(struct bg_exec *x)
 		.health = x->req->health_timeout > 0 ? x->req->health_timeout
 		                                     : cfg->blue_green.health_check_timeout,
 		.settle = cfg->blue_green.settle_time,
+		.verify = (*cfg->blue_green.verify_url ? cfg->blue_green.verify_timeout : 0) +
+		          (*cfg->blue_green.traefik_api ? cfg->blue_green.verify_timeout : 0),
 		.drain = cfg->blue_green.drain_time,
 		.stop_grace = stop_grace(x->blue),
 		.rollback = cfg->blue_green.rollback_timeout,
@@ -663,6 +963,32 @@ static int reconcile_one(struct recon_ctx *rc, enum bg_phase phase, const char *
 			}
 		}
 		if (f.green_exists) {
+			/* Blue may have left its aliases (move_aliases): green, its
+			 * copy, holds them. */
+			struct docker_inspect now = { 0 };
+			char why[400] = "";
+			r = docker_container_inspect(rc->c, b.id, &now, err, sizeof(err));
+			if (r == 0)
+				r = relist(rc->c, &now, &g, why, sizeof(why));
+			else
+				snprintf(why, sizeof(why), "; inspect %s: %s", deploy_name(&b),
+				         err);
+			docker_inspect_free(&now);
+			if (r < 0) {
+				recon_msg(rc, DEPLOY_FAILED, "could not give %s its aliases back%s",
+				          deploy_name(&b), why);
+				rc->ret->rollback_failed = true;
+				r = 0;
+				break;
+			}
+			/* Green, maybe still in the router's pool, leaves it first. */
+			if (rc->cfg->blue_green.move_aliases && unlist_container(rc->c, &g, NULL)) {
+				double wait = fmin(rc->cfg->blue_green.drain_time,
+				                   rc->cfg->blue_green.rollback_timeout);
+				struct timespec ts = { (time_t)wait,
+					               (long)((wait - floor(wait)) * 1e9) };
+				nanosleep(&ts, NULL);
+			}
 			r = docker_container_remove(rc->c, g.id, true, false, err, sizeof(err));
 			if (r < 0 && r != -ENOENT) {
 				recon_msg(rc, DEPLOY_FAILED, "could not remove %s: %s",

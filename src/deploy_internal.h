@@ -27,7 +27,8 @@
 
 /* Test-only: the name of a phase in which the executor stops and sleeps
  * (after journaling it, before its side effect) so a test can SIGKILL the
- * process at that exact point. Never set in production. */
+ * process at that exact point ("in_place": an in-place update, journaled,
+ * not sent). Never set in production. */
 #define DEPLOY_TEST_PAUSE_ENV "RM_TEST_PAUSE_IN_PHASE"
 /* Test-only: with the pause above, a file whose appearance ends the pause
  * (the phase then runs), so a test can act on the engine in that phase. */
@@ -63,6 +64,21 @@ int deploy_bluegreen_reconcile(struct docker_client *c, const struct rm_config *
 /* Reconciles a blue-green deployment from the deployment.* labels alone. */
 int deploy_bluegreen_reconcile_labels(struct docker_client *c, const struct rm_config *cfg,
                                       const char *service, struct deploy_result *ret);
+
+/* Probes url (through the router) with one GET per connection until `need`
+ * answers in a row are 2xx, for at most budget seconds (each request at
+ * most 5 s). Returns 0, -ETIMEDOUT when the streak was not reached in time,
+ * or -ECANCELED on an abort. why always gets the account: the URL, the
+ * longest streak, and each status seen with its count. */
+int deploy_probe_url(const char *url, unsigned need, double budget, volatile int *abort_flag,
+                     char *why, size_t whylen);
+
+/* Reads GET <api>/api/http/services/<service>@docker every 0.5 s until the
+ * server whose host is one of ips is "UP" there, for at most budget seconds.
+ * Returns 0, -ETIMEDOUT, -ECANCELED (abort) or -EINVAL (api unusable); why
+ * gets the last answer (each server with its status). */
+int deploy_traefik_wait(const char *api, const char *service, const char *const *ips, size_t n_ips,
+                        double budget, volatile int *abort_flag, char *why, size_t whylen);
 
 /* ---- the apply seam: one interface, one backend per way of applying ---- */
 

@@ -482,9 +482,30 @@ int docker_container_set_limits(struct docker_client *c, const struct docker_ins
 int docker_network_connect(struct docker_client *c, const char *network, const char *container,
                            const char *const *aliases, size_t n_aliases, char *err, size_t errlen)
 {
-	char *body = docker_json_connect_body(container, aliases, n_aliases);
+	return docker_network_connect_ip(c, network, container, aliases, n_aliases, NULL, err,
+	                                 errlen);
+}
+
+int docker_network_connect_ip(struct docker_client *c, const char *network, const char *container,
+                              const char *const *aliases, size_t n_aliases, const char *ipv4,
+                              char *err, size_t errlen)
+{
+	char *body = docker_json_connect_body(container, aliases, n_aliases, ipv4);
 	char *enc = http_urlencode(network);
 	char *path = xasprintf("/networks/%s/connect", enc);
+	int r = vcall(c, "POST", path, body, err, errlen);
+	free(path);
+	free(enc);
+	free(body);
+	return r;
+}
+
+int docker_network_disconnect(struct docker_client *c, const char *network, const char *container,
+                              bool force, char *err, size_t errlen)
+{
+	char *body = docker_json_disconnect_body(container, force);
+	char *enc = http_urlencode(network);
+	char *path = xasprintf("/networks/%s/disconnect", enc);
 	int r = vcall(c, "POST", path, body, err, errlen);
 	free(path);
 	free(enc);

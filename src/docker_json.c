@@ -713,6 +713,10 @@ static int parse_networks(json_t *root, struct docker_inspect *in, struct jctx *
 			return r;
 		if (!d->ip_address)
 			d->ip_address = xstrdup("");
+		json_t *links = json_object_get(n, "Links");
+		json_t *opts = json_object_get(n, "DriverOpts");
+		d->endpoint_more = (json_is_array(links) && json_array_size(links)) ||
+		                   (json_is_object(opts) && json_object_size(opts));
 	}
 	return 0;
 }
@@ -1043,6 +1047,8 @@ void docker_clone_free(struct docker_clone *c)
 		strv_free(c->networks[i].aliases, c->networks[i].n_aliases);
 	}
 	free(c->networks);
+	free(c->primary.name);
+	strv_free(c->primary.aliases, c->primary.n_aliases);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1254,7 +1260,17 @@ out:
 	return r;
 }
 
-char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases)
+static char *dump_owned(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases,
+                               const char *ipv4)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "Container", json_string(container));
@@ -1265,10 +1281,46 @@ char *docker_json_connect_body(const char *container, const char *const *aliases
 			json_array_append_new(a, json_string(aliases[i]));
 		json_object_set_new(ep, "Aliases", a);
 	}
+	if (ipv4)
+		json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ipv4));
 	json_object_set_new(o, "EndpointConfig", ep);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!s)
-		abort();
-	return s;
+	return dump_owned(o);
+}
+
+char *docker_json_disconnect_body(const char *container, bool force)
+{
+	return dump_owned(json_pack("{s:s, s:b}", "Container", container, "Force", force));
+}
+
+int docker_json_clone_strip_aliases(struct docker_clone *c)
+{
+	json_t *root = c->body ? json_loads(c->body, 0, NULL) : NULL;
+	json_t *eps = json_object_get(json_object_get(root, "NetworkingConfig"), "EndpointsConfig");
+	int r = -EBADMSG;
+	if (!json_is_object(eps) || json_object_size(eps) != 1)
+		goto out;
+	void *it = json_object_iter(eps);
+	json_t *ep = json_object_iter_value(it);
+	json_t *a = json_object_get(ep, "Aliases");
+	free(c->primary.name);
+	strv_free(c->primary.aliases, c->primary.n_aliases);
+	c->primary.name = xstrdup(json_object_iter_key(it));
+	c->primary.n_aliases = 0;
+	c->primary.aliases = xcalloc(json_array_size(a) + 1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (json_is_string(json_array_get(a, i)))
+			c->primary.aliases[c->primary.n_aliases++] =
+			        xstrdup(json_string_value(json_array_get(a, i)));
+	json_object_del(ep, "Aliases");
+	free(c->body);
+	c->body = dump_owned(json_incref(root));
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+bool docker_json_alias_is_own(const char *alias, const char *id)
+{
+	return own_alias(alias, id);
 }

@@ -623,6 +623,11 @@ static void gate(const struct engine_input *in, const struct engine_state *st, s
 		snprintf(why, sizeof(why), "held by cooldown, %.0fs of %.0fs left",
 		         cfg->adjustment.cooldown_period - (in->now - st->last_change),
 		         cfg->adjustment.cooldown_period);
+	} else if (r->want == WANT_DOWN && in->now < st->watch_until) {
+		held = ENGINE_REASON_COOLDOWN;
+		char left[32];
+		units_format_duration(st->watch_until - in->now, left, sizeof(left));
+		snprintf(why, sizeof(why), "held while the last change is watched, %s left", left);
 	} else if (r->want == WANT_DOWN && in->now < r->revert_until) {
 		held = ENGINE_REASON_REVERTED;
 		char left[32];

@@ -565,7 +565,7 @@ static void svc_sample(struct strbuf *sb, const char *name, const struct view_se
 	sample(sb, name, l, v);
 }
 
-/* The per-service counters, with the original's names (no _total). */
+/* The per-service counters: the original's names (no _total), then the new ones. */
 static void metrics_counters(struct strbuf *sb, const struct view *v)
 {
 	static const struct {
@@ -589,10 +589,11 @@ static void metrics_counters(struct strbuf *sb, const struct view *v)
 		  "Deployments rolled back to the previous limits." },
 		{ "threshold_breaches", offsetof(struct view_counters, threshold_breaches),
 		  "Readings beyond a threshold." },
-		{ "resource_manager_reverts", offsetof(struct view_counters, reverts),
+		{ "resource_manager_reverts_total", offsetof(struct view_counters, reverts),
 		  "Changes reverted because the service did worse in the watch after them "
 		  "(adjustment.verify_window)." },
-		{ "resource_manager_verified_changes", offsetof(struct view_counters, verified),
+		{ "resource_manager_verified_changes_total",
+		  offsetof(struct view_counters, verified),
 		  "Changes whose watch ended clean: they became the last known good." },
 	};
 	for (size_t f = 0; f < RM_ARRAY_SIZE(fams); f++) {

@@ -331,9 +331,11 @@ static void watch_start(const struct rm_config *cfg, struct sim_svc *s, const st
 {
 	struct verify_signals s0 = watch_signals(s, o);
 	s->watching = cfg->adjustment.verify_window > 0;
-	if (s->watching)
+	if (s->watching) {
+		s->state.watch_until = now + cfg->adjustment.verify_window; /* decreases wait */
 		verify_begin(cfg, &s->watch, now, d->cpu_from, d->cpu_to, d->mem_from, d->mem_to,
 		             &s0, o->cpu_throttled_known, o->cpu_throttled);
+	}
 }
 
 /* The watch's verdict on this check; a regression fills *d with the revert
@@ -349,6 +351,7 @@ static bool watch_check(const struct rm_config *cfg, struct sim_svc *s, const st
 	if (vr.verdict == VERIFY_WATCHING)
 		return false;
 	s->watching = false;
+	s->state.watch_until = 0;
 	if (vr.verdict == VERIFY_PASSED)
 		return false;
 	const struct verify_watch *w = &s->watch;

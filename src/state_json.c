@@ -199,6 +199,7 @@ static void read_engine(struct pctx *p, json_t *o, const char *path, struct engi
 	e->oom_pending = get_bool(p, o, "oom_pending", path, false);
 	e->cpu_revert_until = get_num(p, o, "cpu_revert_until", path, 0);
 	e->mem_revert_until = get_num(p, o, "mem_revert_until", path, 0);
+	e->watch_until = get_num(p, o, "watch_until", path, 0); /* absent before the watch hold */
 	e->cpu_changed = get_num(p, o, "cpu_changed", path, 0);
 	e->mem_changed = get_num(p, o, "mem_changed", path, 0);
 	char *r = get_str(p, o, "last_result", path);
@@ -226,6 +227,7 @@ static json_t *write_engine(const struct engine_state *e)
 	json_object_set_new(o, "mem_changed", json_real(e->mem_changed));
 	json_object_set_new(o, "cpu_revert_until", json_real(e->cpu_revert_until));
 	json_object_set_new(o, "mem_revert_until", json_real(e->mem_revert_until));
+	json_object_set_new(o, "watch_until", json_real(e->watch_until));
 	return o;
 }
 

@@ -16,8 +16,11 @@ enum bg_phase {
 	BG_CREATE_GREEN,
 	BG_START_GREEN,
 	BG_WAIT_HEALTHY, /* health_status events, or the stability period */
+	BG_LIST_GREEN,   /* green gets the service's network aliases: DNS routers add it */
 	BG_SETTLE,       /* the router picks green up */
-	BG_DRAIN_BLUE,   /* blue still serves in-flight requests */
+	BG_VERIFY,       /* probes through the router (verify_url, Traefik's API) */
+	BG_UNLIST_BLUE,  /* blue's network aliases go: DNS-discovering routers drop it */
+	BG_DRAIN_BLUE,   /* the router notices; blue still serves in-flight requests */
 	BG_STOP_BLUE,    /* stop signal, grace period */
 	BG_REMOVE_BLUE,
 	BG_FINALIZE, /* rename green to blue's name, verify limits and labels */
@@ -53,6 +56,7 @@ struct bg_timeouts {
 	double docker_call; /* create, start, rename, remove */
 	double health;      /* blue_green.health_check_timeout */
 	double settle;
+	double verify; /* the probes' whole budget (0 when there are none) */
 	double drain;
 	double stop_grace; /* blue's own stop timeout */
 	double rollback;   /* blue_green.rollback_timeout */

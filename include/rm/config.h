@@ -184,6 +184,11 @@ struct rm_config {
 		double drain_time;
 		double stability_period;
 		unsigned max_concurrent;
+		char *verify_url;         /* "" = no probe through the router */
+		unsigned verify_requests; /* consecutive 2xx answers it needs */
+		double verify_timeout;    /* the probes' whole budget, seconds */
+		char *traefik_api;        /* "" = Traefik's API not read */
+		bool move_aliases; /* aliases: to green once healthy, off blue before its drain */
 	} blue_green;
 
 	struct {

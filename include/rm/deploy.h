@@ -94,7 +94,7 @@ struct deploy_result {
 	double green_ready;            /* seconds from green's start to healthy (blue-green) */
 	struct state_limits from, to;  /* totals over the replicas */
 	unsigned replicas;             /* running containers of the service it found */
-	char message[384];             /* one line: what happened and what happens next */
+	char message[640];             /* one line: what happened and what happens next */
 };
 
 /* The strategy `auto` resolves to for a service: in-place for stateful

@@ -110,6 +110,15 @@ int docker_container_set_limits(struct docker_client *c, const struct docker_ins
  * given aliases (may be none). */
 int docker_network_connect(struct docker_client *c, const char *network, const char *container,
                            const char *const *aliases, size_t n_aliases, char *err, size_t errlen);
+/* As docker_network_connect, asking for the IPv4 address ipv4 (NULL: any).
+ * The engine refuses an address (-EINVAL) on a network whose subnet it
+ * chose itself. */
+int docker_network_connect_ip(struct docker_client *c, const char *network, const char *container,
+                              const char *const *aliases, size_t n_aliases, const char *ipv4,
+                              char *err, size_t errlen);
+/* POST /networks/{network}/disconnect (force: even a stopped container's). */
+int docker_network_disconnect(struct docker_client *c, const char *network, const char *container,
+                              bool force, char *err, size_t errlen);
 /* One-shot stats (stream=false&one-shot=true). *ret filled. */
 int docker_container_stats(struct docker_client *c, const char *id, struct docker_stats *ret,
                            char *err, size_t errlen);

@@ -96,7 +96,8 @@ struct docker_network {
 	char *name;
 	char **aliases;
 	size_t n_aliases;
-	char *ip_address; /* "" when not connected */
+	char *ip_address;   /* "" when not connected */
+	bool endpoint_more; /* Links or DriverOpts set: more than aliases to keep */
 };
 
 struct docker_port_binding {
@@ -260,8 +261,16 @@ struct docker_filter {
 /* The filters JSON ({"label":["a=b"]}), not yet url-encoded. Owned. */
 char *docker_json_filters(const struct docker_filter *f, size_t n);
 
-/* The body of POST /networks/{id}/connect. Owned. */
-char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases);
+/* The body of POST /networks/{id}/connect, with IPAMConfig.IPv4Address when
+ * ipv4 is not NULL. Owned. */
+char *docker_json_connect_body(const char *container, const char *const *aliases, size_t n_aliases,
+                               const char *ipv4);
+/* The body of POST /networks/{id}/disconnect. Owned. */
+char *docker_json_disconnect_body(const char *container, bool force);
+/* true when alias is one of the names Docker gives a container by itself
+ * (its id, or a prefix of it of 12 characters or more: the short id and
+ * default hostname), not one the user set. */
+bool docker_json_alias_is_own(const char *alias, const char *id);
 
 /* New limits for POST /containers/{id}/update. */
 struct docker_limits {
@@ -301,8 +310,16 @@ struct docker_clone {
 	char *body;
 	struct docker_clone_network *networks;
 	size_t n_networks;
+	/* The network the copy is created on, with its aliases once
+	 * docker_json_clone_strip_aliases took them out of body (else empty). */
+	struct docker_clone_network primary;
 };
 void docker_clone_free(struct docker_clone *c);
+
+/* Takes the aliases out of the NetworkingConfig of c->body (a body built by
+ * docker_json_clone_body), into c->primary: the copy is then created without
+ * them, to be given them later. 0, or -EBADMSG for a body not of that shape. */
+int docker_json_clone_strip_aliases(struct docker_clone *c);
 
 /* Builds POST /containers/create's body for a copy of the container whose
  * GET /containers/{id}/json response is raw_inspect (len bytes):

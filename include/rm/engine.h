@@ -115,6 +115,9 @@ struct engine_state {
 	/* A change that made the service worse was reverted (verify.h): no
 	 * decrease of that resource before these times (epoch s). */
 	double cpu_revert_until, mem_revert_until;
+	/* The last change is being watched (verify.h) until then (epoch s): no
+	 * decrease before its verdict (an increase may go ahead). 0 = none. */
+	double watch_until;
 };
 
 /* Everything one decision depends on. All pointers are borrowed for the call. */

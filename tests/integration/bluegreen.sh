@@ -112,7 +112,7 @@ docker inspect "$web" --format '{{json .NetworkSettings.Networks}}' | grep -q '"
 awk -v settle=2.5 -v drain=1.5 '
   function at() { x = $0; sub(/^\[ */, "", x); return x + 0 }
   /phase create_green -> start_green/ {a=at()}
-  /phase wait_healthy -> settle/ {h=at()}
+  /phase wait_healthy -> list_green/ {h=at()}
   /phase drain_blue -> stop_blue/ {d=at()}
   /phase stop_blue -> remove_blue/ {s=at()}
   /phase finalize -> done/ {t=at()}
@@ -142,7 +142,7 @@ grep -q "rolled_back" "$out/deploy2.log" && ok "rolled back" || bad "not rolled 
 # --log-file: every phase and the outcome, timestamped; --metrics (the
 # original's textfile): both services in one file, memory in bytes, the
 # failure counted, no sample timestamps.
-grep -q "deploy service=$p-web phase wait_healthy -> settle" "$out/bg.log" \
+grep -q "deploy service=$p-web phase wait_healthy -> list_green" "$out/bg.log" \
   && grep -q "deploy service=$p-web deploy $p-web: applied (blue-green" "$out/bg.log" \
   && ok "--log-file has the phases and the outcome" || bad "--log-file: $(cat "$out/bg.log")"
 want="blue_green_deployment_total{service=\"$p-web\",status=\"success\"} 1

@@ -5,7 +5,9 @@
 # reconciliation — from the journal in the state file, or from the
 # deployment.* labels when the state file is gone, or by `run` at start-up —
 # must leave exactly one healthy container under the service's name, with
-# either the old or the new limits, and no leftovers.
+# either the old or the new limits, its network alias (blue leaves it in
+# unlist_blue: killed in drain_blue, the roll back must give it back), and
+# no leftovers.
 set -u
 bin=${RM_BINARY:?}
 : "${RM_TEST_DOCKER_HOST:?run through scripts/test.sh}"
@@ -20,10 +22,12 @@ bad() { echo "FAIL: $*"; fails=$((fails+1)); }
 p=rmbgk$$
 svc=$p-web
 name=$p-web-1
+net=$p-net
 dpid=
 cleanup() {
   [ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
   docker ps -aq --filter "label=com.docker.compose.service=$svc" | xargs -r docker rm -f >/dev/null 2>&1
+  docker network rm "$net" >/dev/null 2>&1
 }
 trap cleanup EXIT
 cleanup
@@ -38,22 +42,34 @@ state: {path: "$out/state.json"}
 metrics: {enabled: false}
 YML
 
+# A subnet of the test's own (10.199.N.0/24, outside Docker's default
+# pools): there the engine lets the manager ask for blue's address when it
+# connects blue again without its aliases, and blue must keep it.
+for n in $(( $$ % 250 )) $(( ($$ + 83) % 250 )) $(( ($$ + 167) % 250 )); do
+  docker network create --subnet "10.199.$n.0/24" "$net" >/dev/null 2>&1 && break
+done
+docker network inspect "$net" >/dev/null 2>&1 || { bad "network"; exit 1; }
 docker run -d --pull=never --name "$name" --label com.docker.compose.service="$svc" \
+  --network "$net" --network-alias web \
   --cpus 0.5 --memory 64m "$img" http 8080 >/dev/null || { bad "start"; exit 1; }
 rm_wait_healthy "$name" 20 || bad "blue never healthy"
+ip_of() { docker inspect "$1" --format "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" 2>/dev/null; }
 
 limits=(0.5:67108864 0.6:83886080)
 cur=0 # index of the limits in place
 # check CASE: one healthy container named $name, old or new limits, no leftover.
 check() {
-  local what=$1
+  local what=$1 nets
   rm_check_one_serving "$what" "$svc" "$name" 15 500000000:67108864 600000000:83886080 \
     && cur=$rm_limits_index
+  nets=$(docker inspect "$name" 2>/dev/null | rm_networks_of)
+  [ "$nets" = "$net=web" ] || bad "$what: networks '$nets', not '$net=web'"
 }
 
 # Starts a deployment that pauses in $1 and SIGKILLs it there.
 kill_in() {
   local phase=$1 target=$(( 1 - cur )) cpu mem
+  ip_before=$(ip_of "$name")
   cpu=${limits[$target]%%:*}
   mem=$(( ${limits[$target]##*:} / 1048576 ))M
   RM_TEST_PAUSE_IN_PHASE=$phase "$bin" deploy --config "$out/cfg.yml" "$svc" "$cpu" "$mem" \
@@ -68,11 +84,11 @@ kill_in() {
   return 1
 }
 
-phases=(prepare create_green start_green wait_healthy settle drain_blue stop_blue remove_blue finalize)
-label_phases=(start_green drain_blue stop_blue remove_blue finalize)
+phases=(prepare create_green start_green wait_healthy list_green settle verify unlist_blue drain_blue stop_blue remove_blue finalize)
+label_phases=(start_green settle drain_blue stop_blue remove_blue finalize)
 # The sanitizer tree repeats a representative subset (the suite's time is bounded).
 if [ "${RM_TEST_SANITIZED:-0}" = 1 ]; then
-  phases=(create_green wait_healthy stop_blue finalize)
+  phases=(create_green wait_healthy drain_blue stop_blue finalize)
   label_phases=(stop_blue)
 fi
 # From the journal.
@@ -80,6 +96,18 @@ for ph in "${phases[@]}"; do
   kill_in "$ph" || continue
   grep -q "\"phase\": *\"$ph\"\|\"$ph\"" "$out/state.json" 2>/dev/null \
     || bad "$ph: the journal does not hold the phase"
+  # Until list_green green has no alias (DNS does not know it while it starts).
+  if [ "$ph" = list_green ]; then
+    g=$(docker ps -q --filter "name=^/$name-rm-" | head -1)
+    [ -n "$g" ] && [ "$(docker inspect "$g" | rm_networks_of)" = "$net=" ] && ok "list_green: green has no alias yet" \
+      || bad "list_green: green on $( [ -n "$g" ] && docker inspect "$g" | rm_networks_of)"
+  fi
+  # In drain_blue blue has left its alias already: what reconcile gives back.
+  if [ "$ph" = drain_blue ]; then
+    [ "$(docker inspect "$name" | rm_networks_of)" = "$net=" ] && [ "$(ip_of "$name")" = "$ip_before" ] \
+      && ok "drain_blue: blue had left its alias, at its address $ip_before" \
+      || bad "drain_blue: blue on $(docker inspect "$name" | rm_networks_of) at $(ip_of "$name") (was $ip_before)"
+  fi
   # The journal names the backend that wrote it; in one phase it is taken
   # out, as a file written before backends existed: the strategy says.
   python3 - "$out/state.json" "$ph" <<'PY' || bad "$ph: the journal does not name the bluegreen backend"

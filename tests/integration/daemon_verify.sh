@@ -71,17 +71,19 @@ done
 "$bin" run --config "$out/cfg.yml" >"$out/rm.log" 2>&1 &
 pid=$!
 # 1. Both are cut (20 of 128 MiB: below the low threshold): 128 -> 64 MiB.
+# All four are cut before the kill (the daemon deploys two at a time).
 for _ in $(seq 1 600); do
-  [ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] && break; sleep 0.1
+  [ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] \
+    && [ "$(memory "$hot")" = 67108864 ] && [ "$(memory "$sick")" = 67108864 ] && break; sleep 0.1
 done
-[ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] && ok "both cut to 64 MiB" \
+[ "$(memory "$svc")" = 67108864 ] && [ "$(memory "$calm")" = 67108864 ] && ok "all four cut to 64 MiB" \
   || { bad "cuts: $(memory "$svc") $(memory "$calm")"; tail -20 "$out/rm.log"; }
 # The manager dies in the middle of both watches; the next one carries them on
 # from the state file.
 sleep 1
 kill -9 "$pid"; wait "$pid" 2>/dev/null
-/usr/bin/python3 -c "import json,sys; s=json.load(open('$out/state.json'))['services']; sys.exit(0 if 'watch' in s['$svc'] and 'watch' in s['$calm'] else 1)" \
-  && ok "SIGKILL during the watch: both watches are in the state file" || bad "no watch in the state file"
+/usr/bin/python3 -c "import json,sys; s=json.load(open('$out/state.json'))['services']; sys.exit(0 if all('watch' in s[n] for n in ('$svc', '$calm', '$hot', '$sick')) else 1)" \
+  && ok "SIGKILL during the watch: all four watches are in the state file" || bad "no watch in the state file"
 "$bin" run --config "$out/cfg.yml" >>"$out/rm.log" 2>&1 &
 pid=$!
 # 2. The first one now needs 90 MiB: OOM-killed under its new limit.
@@ -132,9 +134,9 @@ wait_log "change verified, now the last known good.*service=$calm" 60 \
 grep -q "reverting it.*service=$calm" "$out/rm.log" && bad "a clean change was reverted" || ok "no false positive"
 curl -s "http://127.0.0.1:$port/metrics" >"$out/metrics"
 for n in "$svc" "$hot" "$sick"; do
-  grep -q "^resource_manager_reverts{service=\"$n\"} 1\$" "$out/metrics" || bad "/metrics lacks the revert of $n"
+  grep -q "^resource_manager_reverts_total{service=\"$n\"} 1\$" "$out/metrics" || bad "/metrics lacks the revert of $n"
 done
-grep -q "^resource_manager_verified_changes{service=\"$calm\"} 1\$" "$out/metrics" \
+grep -q "^resource_manager_verified_changes_total{service=\"$calm\"} 1\$" "$out/metrics" \
   && ok "/metrics: reverts and verified changes counted" || bad "/metrics: $(grep -E 'reverts|verified' "$out/metrics" | tr '\n' ' ')"
 kill -TERM "$pid"; wait "$pid"; pid=
 /usr/bin/python3 - "$out/state.json" "$svc" "$calm" "$hot" "$sick" <<'PY' && ok "state: the revert in the history, memory decreases held, the watch over" || bad "state after the revert"

@@ -138,7 +138,7 @@ grep -q '"alertname":"ChangeReverted"' "$out/alerts" && ok "ChangeReverted alert
 grep -q '"change_reverted"' "$out/webhook" 2>/dev/null && grep '"change_reverted"' "$out/webhook" | grep -q "OOM kill" \
   && ok "change_reverted sent to the webhook, with the verdict" || bad "webhook: $(head -c 300 "$out/webhook" 2>/dev/null)"
 curl -s "http://127.0.0.1:$port/metrics" >"$out/metrics"
-grep -q "^resource_manager_reverts{service=\"$svc\"} 1\$" "$out/metrics" && ok "/metrics: one revert" \
+grep -q "^resource_manager_reverts_total{service=\"$svc\"} 1\$" "$out/metrics" && ok "/metrics: one revert" \
   || bad "/metrics: $(grep reverts "$out/metrics" | tr '\n' ' ')"
 kill -TERM "$pid"; wait "$pid"; pid=
 [ "$(grep -c 'change applied' "$out/run.log")" -eq 2 ] && ok "two changes: the cut and its revert" \

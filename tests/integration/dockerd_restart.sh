@@ -198,7 +198,7 @@ run_case() {
   check "engine restarted in $ph ($down), then $by" "$records"
 }
 
-phases=(prepare create_green start_green wait_healthy settle drain_blue stop_blue remove_blue finalize)
+phases=(prepare create_green start_green wait_healthy list_green settle verify unlist_blue drain_blue stop_blue remove_blue finalize)
 long=(create_green)
 if [ "${RM_TEST_SANITIZED:-0}" = 1 ]; then
   phases=(create_green wait_healthy stop_blue)

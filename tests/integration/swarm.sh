@@ -5,7 +5,8 @@
 # web, endpoint mode dnsrr on an attachable overlay network) behind a
 # FROM-scratch HAProxy that resolves it through Docker's DNS, under `hey`:
 #   1. a change the daemon decides (memory_high) is applied by Swarm, start-first,
-#      with 0 failed requests; the history names the swarm backend;
+#      with 0 failed requests; the history names the swarm backend; the
+#      change is watched (adjustment.verify_window);
 #   2. the same through `deploy web CPU MEM`;
 #   3. new tasks that never become healthy (their health check fails above
 #      100 MB of memory): Swarm rolls back, the old limits stay, 0 failed
@@ -141,6 +142,15 @@ t0=$SECONDS
 "$bin" run --config "$out/cfg.yml" >"$out/run.log" 2>&1 & pid=$!
 if rm_wait_log "$out/run.log" "change applied" 60; then ok "the daemon applied a change ($((SECONDS - t0)) s)"
 else bad "no change applied"; tail -30 "$out/run.log"; fi
+# The watch after a change (adjustment.verify_window, 10 minutes by default)
+# covers the swarm backend too.
+for _ in $(seq 1 20); do
+  curl -fsS "http://127.0.0.1:$port/api/v1/services/web" >"$out/web.json" 2>/dev/null \
+    && python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["watch"]; assert w and w["memory_to"] > w["memory_from"]' "$out/web.json" 2>/dev/null && break
+  sleep 0.2
+done
+python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["watch"]; assert w and w["memory_to"] > w["memory_from"], w' "$out/web.json" \
+  && ok "the Swarm change is being watched" || bad "no watch after the Swarm change: $(head -c 300 "$out/web.json")"
 kill -TERM "$pid"; wait "$pid"; pid=
 wait "$lpid"; lpid=
 check_load "$out/load1" "daemon-decided Swarm update under load"

@@ -9,8 +9,12 @@
 
 #include "rm/bluegreen.h"
 
+/* Green joins the router's pool once healthy (list_green), blue leaves it
+ * (unlist_blue) after green is verified and before the drain: a failure up
+ * to the drain still goes back to blue. */
 static const enum bg_phase forward[] = { BG_PREPARE,      BG_CREATE_GREEN, BG_START_GREEN,
-	                                 BG_WAIT_HEALTHY, BG_SETTLE,       BG_DRAIN_BLUE,
+	                                 BG_WAIT_HEALTHY, BG_LIST_GREEN,   BG_SETTLE,
+	                                 BG_VERIFY,       BG_UNLIST_BLUE,  BG_DRAIN_BLUE,
 	                                 BG_STOP_BLUE,    BG_REMOVE_BLUE,  BG_FINALIZE,
 	                                 BG_DONE };
 
@@ -104,6 +108,12 @@ static void test_names_round_trip(void **state)
 	for (int e = 0; e < _BG_EVENT_MAX; e++)
 		assert_int_equal(bg_event_from_string(bg_event_to_string(e)), e);
 	assert_true(bg_phase_from_string("sideways") < 0);
+	assert_int_equal(bg_phase_from_string("verify"), BG_VERIFY);
+	assert_int_equal(bg_phase_from_string("unlist_blue"), BG_UNLIST_BLUE);
+	assert_int_equal(bg_phase_from_string("list_green"), BG_LIST_GREEN);
+	/* Journals written before the new phases keep their names. */
+	assert_int_equal(bg_phase_from_string("drain_blue"), BG_DRAIN_BLUE);
+	assert_int_equal(bg_phase_from_string("settle"), BG_SETTLE);
 }
 
 static void test_deadlines(void **state)
@@ -111,11 +121,15 @@ static void test_deadlines(void **state)
 	struct bg_timeouts t = { .docker_call = 30,
 		                 .health = 120,
 		                 .settle = 3,
+		                 .verify = 20,
 		                 .drain = 30,
 		                 .stop_grace = 10,
 		                 .rollback = 60 };
 	assert_true(bg_phase_deadline(BG_WAIT_HEALTHY, 10, &t) == 130);
 	assert_true(bg_phase_deadline(BG_SETTLE, 10, &t) == 43);
+	assert_true(bg_phase_deadline(BG_VERIFY, 10, &t) == 60);
+	assert_true(bg_phase_deadline(BG_UNLIST_BLUE, 0, &t) == 90);
+	assert_true(bg_phase_deadline(BG_LIST_GREEN, 0, &t) == 90);
 	assert_true(bg_phase_deadline(BG_DRAIN_BLUE, 0, &t) == 60);
 	assert_true(bg_phase_deadline(BG_STOP_BLUE, 0, &t) == 40);
 	assert_true(bg_phase_deadline(BG_ROLLBACK, 5, &t) == 65);
@@ -154,6 +168,19 @@ static void test_recovery_invariants(void **state)
 				assert_true(!f.blue_exists && !green_serves);
 		}
 	}
+	/* Blue unlisted (or draining) but running: back to blue, whose aliases
+	 * the reconciliation gives back, even when green serves. */
+	struct bg_facts both = { .blue_exists = true,
+		                 .blue_running = true,
+		                 .green_exists = true,
+		                 .green_running = true,
+		                 .green_healthy = true };
+	assert_int_equal(bg_recover(BG_UNLIST_BLUE, &both), BG_RECOVER_ROLL_BACK);
+	assert_int_equal(bg_recover(BG_DRAIN_BLUE, &both), BG_RECOVER_ROLL_BACK);
+	assert_int_equal(bg_recover(BG_VERIFY, &both), BG_RECOVER_ROLL_BACK);
+	assert_int_equal(bg_recover(BG_LIST_GREEN, &both), BG_RECOVER_ROLL_BACK);
+	assert_false(bg_phase_blue_touched(BG_UNLIST_BLUE));
+	assert_true(bg_phase_green_exists(BG_UNLIST_BLUE));
 	struct bg_facts clean = { .blue_exists = true, .blue_running = true };
 	assert_int_equal(bg_recover(BG_DONE, &clean), BG_RECOVER_NOTHING);
 }

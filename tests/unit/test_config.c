@@ -238,6 +238,28 @@ static void test_unknown_key_warns(void **state)
 	config_report_free(&rep);
 }
 
+static void test_verify_probe_too_short_warns(void **state)
+{
+	/* A probe of 2 answers through a router balancing over blue and green
+	 * may see only blue: a warning, the value kept. */
+	struct config_report rep = { 0 };
+	struct rm_config *cfg =
+	        load_ok("blue_green:\n  verify_url: http://127.0.0.1:8080/\n  verify_requests: 2\n",
+	                NULL, &rep);
+	assert_int_equal(rep.n_errors, 0);
+	assert_int_equal(rep.n, 1);
+	assert_string_equal(rep.problems[0].path, "blue_green.verify_requests");
+	assert_non_null(strstr(rep.problems[0].message, "may all come from the old container"));
+	assert_int_equal(cfg->blue_green.verify_requests, 2);
+	config_free(cfg);
+	config_report_free(&rep);
+	/* Without a probe URL the count means nothing: no warning. */
+	cfg = load_ok("blue_green:\n  verify_requests: 2\n", NULL, &rep);
+	assert_int_equal(rep.n, 0);
+	config_free(cfg);
+	config_report_free(&rep);
+}
+
 struct bad_case {
 	const char *name;
 	const char *yaml; /* NULL: built by the test */
@@ -308,6 +330,16 @@ static const struct bad_case bad_cases[] = {
 	{ "web timeout too long", "web:\n  request_timeout: 1h\n", NULL, "web.request_timeout", 2 },
 	{ "host with scheme", "web:\n  allowed_hosts: [\"http://rm.example.com\"]\n", NULL,
 	  "web.allowed_hosts", 2 },
+	{ "verify url without scheme", "blue_green:\n  verify_url: web.example/health\n", NULL,
+	  "blue_green.verify_url: 'web.example/health' must start with http://", 0 },
+	{ "no verify requests", "blue_green:\n  verify_requests: 0\n", NULL,
+	  "blue_green.verify_requests: 0 must be between 1 and 1000", 0 },
+	{ "too many verify requests", "blue_green:\n  verify_requests: 1001\n", NULL,
+	  "blue_green.verify_requests", 0 },
+	{ "verify timeout too long", "blue_green:\n  verify_timeout: 1h\n", NULL,
+	  "blue_green.verify_timeout", 0 },
+	{ "traefik api without scheme", "blue_green:\n  traefik_api: traefik:8080\n", NULL,
+	  "blue_green.traefik_api", 0 },
 };
 
 /* Runs `resource-manager check-config --config path` with one extra env var;
@@ -515,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_value_forms),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_unknown_key_warns),
+		cmocka_unit_test(test_verify_probe_too_short_warns),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_binary_and_huge_files),
 		cmocka_unit_test(test_all_problems_at_once),

@@ -401,6 +401,20 @@ static void test_clone_body(void **state)
 	assert_int_equal(cl.n_networks, 1);
 	assert_int_equal(cl.networks[0].n_aliases, 2);
 	assert_string_equal(cl.networks[0].aliases[0], "api");
+	/* move_aliases: the copy is created without its aliases, which are kept
+	 * aside to give it once it is healthy. */
+	assert_null(cl.primary.name);
+	assert_int_equal(docker_json_clone_strip_aliases(&cl), 0);
+	assert_non_null(strstr(cl.primary.name, "-front"));
+	assert_int_equal(cl.primary.n_aliases, 3);
+	assert_string_equal(cl.primary.aliases[0], "web");
+	assert_string_equal(cl.primary.aliases[2], "myhost");
+	assert_null(strstr(cl.body, "Aliases"));
+	json_t *b2 = loads(cl.body);
+	assert_non_null(json_object_get(
+	        json_object_get(json_object_get(b2, "NetworkingConfig"), "EndpointsConfig"),
+	        primary));
+	json_decref(b2);
 	json_decref(b);
 	docker_clone_free(&cl);
 	json_decref(blue);
@@ -435,16 +449,32 @@ static void test_clone_body_edges(void **state)
 	assert_int_equal(json_array_size(json_object_get(hc, "Mounts")), 0);
 	assert_null(json_object_get(b, "NetworkingConfig"));
 	assert_int_equal(cl.n_networks, 0);
+	/* No network of its own: no aliases to move, the body unchanged. */
+	char *before = xstrdup(cl.body);
+	assert_int_equal(docker_json_clone_strip_aliases(&cl), -EBADMSG);
+	assert_string_equal(cl.body, before);
+	free(before);
 	json_decref(b);
 	docker_clone_free(&cl);
 	struct docker_limits bad = { .set_memory = true, .memory = -1 };
 	assert_int_equal(docker_json_clone_body(in, strlen(in), &bad, NULL, 0, &cl, NULL, 0),
 	                 -EINVAL);
 	assert_int_equal(docker_json_clone_body("{", 1, &want, NULL, 0, &cl, NULL, 0), -EBADMSG);
-	char *body = docker_json_connect_body("abc", (const char *const[]){ "web" }, 1);
+	char *body = docker_json_connect_body("abc", (const char *const[]){ "web" }, 1, NULL);
 	assert_string_equal(body,
 	                    "{\"Container\":\"abc\",\"EndpointConfig\":{\"Aliases\":[\"web\"]}}");
 	free(body);
+	/* Blue put back on its network without aliases, at its old address. */
+	body = docker_json_connect_body("abc", NULL, 0, "172.19.0.2");
+	assert_string_equal(body, "{\"Container\":\"abc\",\"EndpointConfig\":{\"IPAMConfig\":"
+	                          "{\"IPv4Address\":\"172.19.0.2\"}}}");
+	free(body);
+	body = docker_json_disconnect_body("abc", false);
+	assert_string_equal(body, "{\"Container\":\"abc\",\"Force\":false}");
+	free(body);
+	assert_true(docker_json_alias_is_own("4763ecea1c47", "4763ecea1c47aa00"));
+	assert_false(docker_json_alias_is_own("web", "4763ecea1c47aa00"));
+	assert_false(docker_json_alias_is_own("4763ecea1c4", "4763ecea1c47aa00"));
 }
 
 static void test_bad_documents(void **state)

@@ -98,6 +98,34 @@ static void test_memory_floor_follows_current_use(void **state)
 	config_free(cfg);
 }
 
+/* While the last change is watched (verify.h), no decrease: its verdict
+ * must be about that change alone. An increase (an OOM) still goes ahead,
+ * and the hold ends with the watch. */
+static void test_no_decrease_while_watched(void **state)
+{
+	struct rm_config *cfg = load("adjustment: {policy: threshold}\n"
+	                             "services: {monitored: [web]}\n");
+	struct observation low = obs(0.05, 1.0, 100 * MiB, 1024 * MiB);
+	struct engine_state st = {
+		.day = TODAY, .cpu_low = 10, .mem_low = 10, .watch_until = NOW + 120
+	};
+	struct engine_decision d;
+	decide(cfg, "web", &low, false, &st, &d);
+	assert_false(d.change_cpu || d.change_mem);
+	assert_int_equal(d.reason, ENGINE_REASON_COOLDOWN);
+	assert_non_null(strstr(d.explanation, "held while the last change is watched, 2m left"));
+	struct observation oom = obs(0.5, 1.0, 500 * MiB, 512 * MiB);
+	oom.oom_kills = 1;
+	decide(cfg, "web", &oom, false, &st, &d);
+	assert_true(d.change_mem && d.mem_to > 512 * MiB);
+	st = (struct engine_state){
+		.day = TODAY, .cpu_low = 10, .mem_low = 10, .watch_until = NOW - 1
+	};
+	decide(cfg, "web", &low, false, &st, &d);
+	assert_true(d.change_cpu || d.change_mem);
+	config_free(cfg);
+}
+
 /* docs/engine.md: with increase_on_high off, an OOM does not raise memory. */
 static void test_oom_raise_held_by_increase_switch(void **state)
 {
@@ -159,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_floor_follows_current_use),
 		cmocka_unit_test(test_oom_raise_held_by_increase_switch),
+		cmocka_unit_test(test_no_decrease_while_watched),
 		cmocka_unit_test(test_backoff_cap_with_long_failure_backoff),
 		cmocka_unit_test(test_unit_t_is_binary),
 	};

@@ -259,9 +259,9 @@ static void test_metrics_format(void **state)
 		"# TYPE resource_manager_failed_adjustments counter\n",
 		"# TYPE resource_manager_blue_green_deployments counter\n",
 		"# TYPE resource_manager_rollbacks counter\n",
-		"resource_manager_reverts{service=\"postgres\"} 2\n",
-		"resource_manager_reverts{service=\"grafana\"} 0\n",
-		"resource_manager_verified_changes{service=\"postgres\"} 3\n",
+		"resource_manager_reverts_total{service=\"postgres\"} 2\n",
+		"resource_manager_reverts_total{service=\"grafana\"} 0\n",
+		"resource_manager_verified_changes_total{service=\"postgres\"} 3\n",
 		"resource_manager_change_watch_until_timestamp_seconds{service=\"postgres\"} "
 		"1764270300\n",
 		"resource_manager_change_watch_until_timestamp_seconds{service=\"grafana\"} 0\n",

@@ -188,7 +188,7 @@ static void test_peak_window(void **state)
 {
 	struct rm_config *cfg = cfg_from("monitoring: {trend_window: 10m}\n"
 	                                 "thresholds: {min_uptime: 0}\n"
-	                                 "adjustment: {cooldown_period: 0}\n"
+	                                 "adjustment: {cooldown_period: 0, verify_window: 0}\n"
 	                                 "services: {monitored: [web], critical: [], optional: [], "
 	                                 "priority: {}, baseline: {}}\n");
 	struct strbuf sb;
