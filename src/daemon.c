@@ -349,8 +349,10 @@ static void job_free(struct job *job)
 
 /* Starts watching the change res applied (lock held). The serving container
  * is the baseline: its restarts and OOM kills count from now. */
+/* The watch runs on the engine's steady clock: a jump of the wall clock
+ * neither ends it early nor stretches it. */
 void daemon_watch_begin(struct daemon *d, const struct svc *s, struct state_service *ss,
-                        const struct deploy_result *res, double now, double steady)
+                        const struct deploy_result *res, double steady)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct verify_signals s0 = { .restarts_known = true,
@@ -361,7 +363,7 @@ void daemon_watch_begin(struct daemon *d, const struct svc *s, struct state_serv
 		return;
 	ss->watching = true;
 	ss->engine.watch_until = steady + cfg->adjustment.verify_window; /* decreases wait */
-	verify_begin(cfg, &ss->watch, now, res->from.cpu, res->to.cpu, res->from.memory,
+	verify_begin(cfg, &ss->watch, steady, res->from.cpu, res->to.cpu, res->from.memory,
 	             res->to.memory, &s0, s->measured && s->obs.cpu_throttled_known,
 	             s->obs.cpu_throttled);
 }
@@ -393,7 +395,7 @@ static void watch_signals(const struct rm_config *cfg, const struct svc *s, stru
 /* One check of s's watch (lock held): a regression reverts the change
  * through the same deployment path and returns true (no other decision this
  * check); a clean window makes the new limits the last known good. */
-static bool watch_check(struct daemon *d, struct svc *s, double steady, double now)
+static bool watch_check(struct daemon *d, struct svc *s, double steady)
 {
 	const struct rm_config *cfg = d->cfg;
 	struct state_service *ss = state_service_get(d->state, s->name);
@@ -402,8 +404,8 @@ static bool watch_check(struct daemon *d, struct svc *s, double steady, double n
 	char q[400];
 	if (!ss->watching || !s->measured)
 		return false;
-	watch_signals(cfg, s, &ss->watch, now, &sig);
-	verify_step(cfg, &ss->watch, &sig, now, &vr);
+	watch_signals(cfg, s, &ss->watch, steady, &sig);
+	verify_step(cfg, &ss->watch, &sig, steady, &vr);
 	if (vr.verdict == VERIFY_WATCHING)
 		return false;
 	const struct verify_watch *w = &ss->watch;
@@ -479,7 +481,7 @@ static void job_finish(struct daemon *d, struct job *job)
 		ss->watching = false;
 		ss->engine.watch_until = 0;
 	} else if (ok)
-		daemon_watch_begin(d, s, ss, res, now, steady);
+		daemon_watch_begin(d, s, ss, res, steady);
 	if (ok)
 		s->drift_reported = false;
 	s->has_last_deploy = true;
@@ -916,7 +918,7 @@ static void check(struct daemon *d, bool only_flagged)
 		svc_add_point(s, now);
 		if (r < 0 || s->deploying || d->stopping || foreign_deployment(d, s))
 			continue;
-		if (watch_check(d, s, steady, now))
+		if (watch_check(d, s, steady))
 			continue;
 		decide(d, s, steady, now, due, due_dec, &n_due);
 		check_drift(d, s, steady, due, due_dec, &n_due);

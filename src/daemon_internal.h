@@ -159,10 +159,11 @@ int daemon_save_state(struct daemon *d, double now, char *err, size_t errlen);
 struct svc *daemon_svc_find(struct daemon *d, const char *name);
 /* The service named name, added when it is new. */
 struct svc *daemon_svc_get(struct daemon *d, const char *name);
-/* Starts watching the change res applied (lock held). The serving container
- * is the baseline: its restarts and OOM kills count from now. */
+/* Starts watching the change res applied (lock held), on the steady clock.
+ * The serving container is the baseline: its restarts and OOM kills count
+ * from now. */
 void daemon_watch_begin(struct daemon *d, const struct svc *s, struct state_service *ss,
-                        const struct deploy_result *res, double now, double steady);
+                        const struct deploy_result *res, double steady);
 void daemon_history_add(struct daemon *d, enum state_event_kind kind, const char *service,
                         const struct engine_decision *dec, const char *outcome,
                         const char *strategy, double duration, const char *explanation);

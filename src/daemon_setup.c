@@ -239,8 +239,7 @@ void daemon_reconcile_journal(struct daemon *d)
 		           (res.to.memory > 0 && res.to.memory < res.from.memory);
 		if (res.outcome == DEPLOY_APPLIED && cut) {
 			struct state_service *ss = state_service_get(d->state, svc);
-			daemon_watch_begin(d, daemon_svc_get(d, svc), ss, &res, time_wall(),
-			                   steady_now(d));
+			daemon_watch_begin(d, daemon_svc_get(d, svc), ss, &res, steady_now(d));
 		}
 		free(svc);
 	}

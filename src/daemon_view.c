@@ -90,7 +90,8 @@ struct view *daemon_build_view(struct daemon *d)
 			};
 			o->watching = ss->watching;
 			if (ss->watching) {
-				o->watch_until = ss->watch.until;
+				/* The watch runs on the steady clock; shown on the wall one. */
+				o->watch_until = now + (ss->watch.until - steady);
 				o->watch_cpu_from = ss->watch.cpu_from;
 				o->watch_cpu_to = ss->watch.cpu_to;
 				o->watch_mem_from = ss->watch.mem_from;

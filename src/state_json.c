@@ -303,6 +303,7 @@ static void read_watch(struct pctx *p, json_t *o, const char *path, struct verif
 	w->checks = (unsigned)get_int(p, o, "checks", path, 0, 100000000);
 	w->ooms_seen = (unsigned)get_int(p, o, "ooms_seen", path, 0, 1000000);
 	w->restarted = (unsigned)get_int(p, o, "restarted", path, 0, 1000000);
+	w->throttled_run = (unsigned)get_int(p, o, "throttled_run", path, 0, 100000000);
 }
 
 static json_t *write_watch(const struct verify_watch *w)
@@ -319,6 +320,7 @@ static json_t *write_watch(const struct verify_watch *w)
 	json_object_set_new(o, "checks", json_integer(w->checks));
 	json_object_set_new(o, "ooms_seen", json_integer(w->ooms_seen));
 	json_object_set_new(o, "restarted", json_integer(w->restarted));
+	json_object_set_new(o, "throttled_run", json_integer(w->throttled_run));
 	return o;
 }
 

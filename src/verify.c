@@ -87,6 +87,10 @@ void verify_step(const struct rm_config *cfg, struct verify_watch *w,
 	struct verify_result r = { .verdict = VERIFY_WATCHING };
 	char chg[96];
 	double target = cfg->thresholds.cpu_throttle_high;
+	unsigned need = cfg->thresholds.consecutive_checks ? cfg->thresholds.consecutive_checks : 1;
+	bool over = w->cpu_decreased && s->throttled_known && s->throttled > target &&
+	            !(w->throttled_before_known && w->throttled_before >= s->throttled);
+	w->throttled_run = over ? w->throttled_run + 1 : 0;
 	w->checks++;
 	if (w->mem_decreased && s->ooms_known && s->ooms > w->ooms0) {
 		regress(&r, VERIFY_SIGNAL_OOM);
@@ -105,18 +109,20 @@ void verify_step(const struct rm_config *cfg, struct verify_watch *w,
 		fmt_change(w, cpu, now, chg, sizeof(chg));
 		snprintf(r.why, sizeof(r.why), "health check failing %s (healthy when it began)",
 		         chg);
-	} else if (w->cpu_decreased && s->throttled_known && s->throttled > target &&
-	           !(w->throttled_before_known && w->throttled_before >= s->throttled)) {
+	} else if (over && w->throttled_run >= need) {
 		regress(&r, VERIFY_SIGNAL_THROTTLING);
 		fmt_change(w, true, now, chg, sizeof(chg));
 		if (w->throttled_before_known)
 			snprintf(r.why, sizeof(r.why),
-			         "CPU throttled in %.1f%% of periods > %g%% %s (%.1f%% before)",
-			         s->throttled * 100, target * 100, chg, w->throttled_before * 100);
+			         "CPU throttled in %.1f%% of periods > %g%% for %u checks %s "
+			         "(%.1f%% "
+			         "before)",
+			         s->throttled * 100, target * 100, w->throttled_run, chg,
+			         w->throttled_before * 100);
 		else
 			snprintf(r.why, sizeof(r.why),
-			         "CPU throttled in %.1f%% of periods > %g%% %s", s->throttled * 100,
-			         target * 100, chg);
+			         "CPU throttled in %.1f%% of periods > %g%% for %u checks %s",
+			         s->throttled * 100, target * 100, w->throttled_run, chg);
 	} else if (now >= w->until) {
 		char win[32];
 		r.verdict = VERIFY_PASSED;

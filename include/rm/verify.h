@@ -45,6 +45,10 @@ struct verify_watch {
 	unsigned checks;    /* checks seen so far */
 	unsigned ooms_seen; /* caller's count of OOM kills since the start */
 	unsigned restarted; /* caller's count of restarts seen since the start */
+	/* Checks in a row with throttling above the target after a CPU cut: a
+	 * regression at thresholds.consecutive_checks (one reading of a nearly
+	 * idle container, a few periods, is noise). */
+	unsigned throttled_run;
 };
 
 enum verify_verdict {

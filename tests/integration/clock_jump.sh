@@ -2,7 +2,8 @@
 # clock_jump.sh: the wall clock jumps a day ahead, then two days back, under a
 # running daemon (libfaketime; the machine's clock is not touched). The
 # cooldown is elapsed time: the jump ahead does not end it early, the jump
-# back does not stretch it by a day. The daily cap follows the calendar: a
+# back does not stretch it by a day; nor does the jump ahead end the watch
+# after a change (verify_window). The daily cap follows the calendar: a
 # change after each jump counts on the day the wall clock shows.
 set -u
 bin=${RM_BINARY:?}
@@ -75,6 +76,10 @@ rm_wait_decision "http://127.0.0.1:$port" "$svc" cooldown 10 \
   || bad "a day ahead, no decision held by the cooldown"
 [ "$(changes)" -eq 1 ] && ok "no change within the cooldown after the jump ahead" \
   || bad "$(changes) changes $((SECONDS - t1)) s after the first (cooldown 20 s)"
+# The watch after the change (adjustment.verify_window, 10 minutes) is
+# elapsed time too: the jump does not end it.
+grep -q "change verified" "$out/daemon.log" && bad "the jump ahead ended the watch: $(grep -m1 'change verified' "$out/daemon.log")" \
+  || ok "the jump ahead does not end the watch after the change"
 wait_changes 2 40 && ok "the second increase, once 20 s have passed ($((SECONDS - t1)) s)" \
   || bad "no second change"
 [ $((SECONDS - t1)) -ge 15 ] || bad "the second change came $((SECONDS - t1)) s after the first (cooldown 20 s)"

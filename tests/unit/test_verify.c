@@ -23,7 +23,8 @@ static int setup(void **state)
 	(void)state;
 	struct config_report rep = { 0 };
 	char *const envp[] = { NULL };
-	const char *yaml = "adjustment: {verify_window: 10m}\n";
+	const char *yaml =
+	        "adjustment: {verify_window: 10m}\nthresholds: {consecutive_checks: 2}\n";
 	int r = config_load_data(yaml, strlen(yaml), "test", envp, &cfg, &rep);
 	config_report_free(&rep);
 	return r;
@@ -48,6 +49,7 @@ struct vcase {
 	enum verify_verdict want;
 	enum verify_signal signal;
 	const char *contains;
+	unsigned steps; /* checks with the same signals (0: one) */
 };
 
 #define KNOWN(r, o)                                                                                \
@@ -119,7 +121,22 @@ static const struct vcase cases[] = {
 	  300,
 	  VERIFY_REGRESSED,
 	  VERIFY_SIGNAL_THROTTLING,
-	  "throttled in 41.0% of periods > 25% 5m after 1.00 -> 0.50 cores (5.0% before)" },
+	  "throttled in 41.0% of periods > 25% for 2 checks 5m after 1.00 -> 0.50 cores (5.0% "
+	  "before)",
+	  2 },
+	{ "one throttled reading after a CPU cut is not yet a regression",
+	  1,
+	  0.5,
+	  512,
+	  512,
+	  KNOWN(0, 0),
+	  true,
+	  0.05,
+	  { .throttled_known = true, .throttled = 0.5 },
+	  300,
+	  VERIFY_WATCHING,
+	  VERIFY_SIGNAL_NONE,
+	  NULL },
 	{ "throttling no worse than before the cut",
 	  1,
 	  0.5,
@@ -173,7 +190,8 @@ static void test_verdicts(void **state)
 		verify_begin(cfg, &w, T0, c->cpu_from, c->cpu_to, (uint64_t)c->mem_from * MiB,
 		             (uint64_t)c->mem_to * MiB, &c->s0, c->thr_before_known, c->thr_before);
 		assert_true(w.until == T0 + 600);
-		verify_step(cfg, &w, &c->s, T0 + c->at, &r);
+		for (unsigned k = 0; k < (c->steps ? c->steps : 1); k++)
+			verify_step(cfg, &w, &c->s, T0 + c->at, &r);
 		if (r.verdict != c->want || r.signal != c->signal)
 			fail_msg("[%s] %s/%s, want %s/%s: %s", c->name,
 			         verify_verdict_to_string(r.verdict),
@@ -182,7 +200,7 @@ static void test_verdicts(void **state)
 			         verify_signal_to_string(c->signal), r.why);
 		if (c->contains && !strstr(r.why, c->contains))
 			fail_msg("[%s] '%s' lacks '%s'", c->name, r.why, c->contains);
-		assert_int_equal(w.checks, 1);
+		assert_int_equal(w.checks, c->steps ? c->steps : 1);
 	}
 	assert_int_equal(verify_verdict_from_string("regressed"), VERIFY_REGRESSED);
 	assert_true(verify_verdict_from_string("bogus") < 0);
