@@ -4,12 +4,15 @@
 # bench/results/latest.md. Everything runs on loopback: a private Prometheus
 # (scrape interval 1 s, file_sd) started here and stopped by PID at the end.
 #
-#   bench/run.sh [--quick] [--static] [--check-only] [--scales "N ..."]
+#   bench/run.sh [--quick] [--static] [--check-only] [--swarm-only] [--scales "N ..."]
 #     --quick   fewer scales and repetitions: under 2 minutes once built
 #               (CI may run it as a smoke test; it never asserts a time)
 #     --static  also run scripts/build-static.sh (apt-get source, ~2 min the
 #               first time) and measure the static binary
 #     --check-only  only section 1 (check cost versus scale)
+#     --swarm-only  only section 2b (the Docker source over Swarm services, on a
+#               one-node swarm it creates when the engine is in none; about
+#               7 minutes)
 #     --scales  the numbers of services of section 1 (default 10 100 1000
 #               5000 10000; --quick 10 100 1000)
 #
@@ -23,14 +26,16 @@ cd "$RM_ROOT"
 quick=0
 static=0
 check_only=0
+swarm_only=0
 scales=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --static) static=1 ;;
     --check-only) check_only=1 ;;
+    --swarm-only) swarm_only=1 ;;
     --scales) [ $# -ge 2 ] || rm_die "--scales needs a list, e.g. --scales \"1000 10000\""; scales=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
   shift
@@ -54,6 +59,8 @@ if [ "$quick" -eq 1 ]; then
   # A sequential collect costs about 1.1 s per container: 5 keeps this quick.
   DOCKER_SCALES=(5)
   DOCKER_REPS=3
+  SWARM_SCALES=(5)
+  SWARM_REPS=3
 else
   SCALES=(10 100 1000 5000 10000)
   CHECK_REPS=7
@@ -64,6 +71,8 @@ else
   IDLE_RUNS=5
   DOCKER_SCALES=(10 50)
   DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
+  SWARM_SCALES=(10 50)
+  SWARM_REPS=3 # the services' start and removal take minutes of their own
 fi
 if [ -n "$scales" ]; then
   read -ra SCALES <<<"$scales"
@@ -80,6 +89,8 @@ CALLGRIND_CHECKS=20
 
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" prometheus hyperfine valgrind time
 rm_log "building build-bench/ (RelWithDebInfo, -O2, warnings are errors)"
+# --swarm-only needs one program of the tree.
+[ "$swarm_only" -eq 0 ] || export RM_TARGETS=bench_docker
 rm_build "$BUILD" -DRM_TESTS=OFF -DRM_BENCH=ON
 if [ "$static" -eq 1 ]; then
   rm_log "building build-static/ with scripts/build-static.sh"
@@ -94,7 +105,7 @@ remove_bench_containers() {
   docker -H "unix://$RM_DOCKER_SOCK" rm -f "${BENCH_CONTAINERS[@]}" >/dev/null 2>&1 || true
   BENCH_CONTAINERS=()
 }
-trap 'remove_bench_containers; rm_stop_all' EXIT
+trap 'remove_bench_containers; remove_bench_swarm; rm_stop_all' EXIT
 # Sections are measured in the order that disturbs least (no Prometheus
 # running during the engine and footprint figures) and printed by number.
 SEC="$RUN/sec-0.md"
@@ -299,7 +310,8 @@ docker_section() {
     fi
   done
   for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
-  declare -A PAR SEQ CG
+  # Global: the Swarm section compares with them when both ran.
+  declare -gA PAR SEQ CG
   for n in "${DOCKER_SCALES[@]}"; do
     rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, cgroup files, stats 8 at once and sequential, $DOCKER_REPS collects each"
     line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
@@ -332,6 +344,128 @@ docker_section() {
   done
   out ""
   out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel c8,8,1 --reps $DOCKER_REPS --warmup 1\`, with N containers \`docker run -d --name P-NN --label com.docker.compose.project=P --label com.docker.compose.service=svc-NN rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure)."
+  out ""
+}
+
+# ---- 2b. Docker source over Swarm services ---------------------------------------------
+
+BENCH_SERVICES=() # Swarm services this run created: the only ones it removes
+SWARM_TAG=
+SWARM_CREATED=0 # 1 when this run initialised the swarm: then it leaves it
+HAD_GWBRIDGE=
+remove_bench_swarm() {
+  [ ${#BENCH_SERVICES[@]} -gt 0 ] || [ "$SWARM_CREATED" = 1 ] || return 0
+  local host="unix://$RM_DOCKER_SOCK"
+  if [ ${#BENCH_SERVICES[@]} -gt 0 ]; then
+    docker -H "$host" service rm "${BENCH_SERVICES[@]}" >/dev/null 2>&1 || true
+    BENCH_SERVICES=()
+    # The task containers stop after the services are gone: wait (30 s at
+    # most) so that neither the next section nor the swarm's leave meets them.
+    for _ in $(seq 1 150); do
+      [ -z "$(docker -H "$host" ps -aq --filter "label=com.docker.stack.namespace=$SWARM_TAG")" ] && break
+      sleep 0.2
+    done
+  fi
+  if [ "$SWARM_CREATED" = 1 ]; then
+    docker -H "$host" swarm leave --force >/dev/null 2>&1 || true
+    [ -n "$HAD_GWBRIDGE" ] || docker -H "$host" network rm docker_gwbridge >/dev/null 2>&1 || true
+    SWARM_CREATED=0
+  fi
+}
+
+swarm_section() {
+  SEC="$RUN/sec-2b.md"
+  rm_start_dockerd "$RUN"
+  local host="unix://$RM_DOCKER_SOCK" max=${SWARM_SCALES[${#SWARM_SCALES[@]}-1]} i name n line
+  docker -H "$host" image inspect rm-test/workload:1 >/dev/null 2>&1 || rm_build_workload_image "$RUN"
+  out "## 2b. Docker source over Swarm services"
+  out ""
+  case "$(docker -H "$host" info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}')" in
+    inactive/*)
+      HAD_GWBRIDGE=$(docker -H "$host" network ls -q --filter name='^docker_gwbridge$')
+      docker -H "$host" swarm init --advertise-addr 127.0.0.1 >"$RUN/swarm-init.log" 2>&1 \
+        || rm_die "docker swarm init failed: $(cat "$RUN/swarm-init.log")"
+      SWARM_CREATED=1 ;;
+    active/true) rm_log "the engine is a manager of a swarm this run did not create: its services are added to it, and removed" ;;
+    *) out "Not measured: the engine is in a swarm where it is not a manager (only managers answer GET /services)."; out ""; return 0 ;;
+  esac
+  local engine
+  engine=$(docker -H "$host" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
+  # A stack namespace no one else uses: only these services' tasks match.
+  SWARM_TAG="rmswarm-$$-$RANDOM"
+  rm_log "[$(( $(date +%s) - started )) s] 2b. Swarm: creating $max services ${SWARM_TAG}_svc-NN, 1 replica each"
+  local pids=() pid t0=$SECONDS
+  for ((i = 0; i < max; i++)); do
+    name=$(printf '%s_svc-%02d' "$SWARM_TAG" "$i")
+    BENCH_SERVICES+=("$name") # tracked first: removed even if the run fails half-way
+    # As `docker stack deploy` would label it (stack namespace on the service
+    # and its tasks); the idle workload without its health check, as in §2.
+    docker -H "$host" service create --detach --name "$name" --replicas 1 --no-healthcheck \
+      --label "com.docker.stack.namespace=$SWARM_TAG" \
+      --container-label "com.docker.stack.namespace=$SWARM_TAG" \
+      --no-resolve-image rm-test/workload:1 idle >/dev/null 2>>"$RUN/service-create.err" &
+    pids+=($!)
+    if [ ${#pids[@]} -ge 8 ]; then
+      for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker service create failed (see $RUN/service-create.err)"; done
+      pids=()
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker service create failed (see $RUN/service-create.err)"; done
+  local running=0
+  for _ in $(seq 1 300); do
+    running=$(docker -H "$host" ps -q --filter "label=com.docker.stack.namespace=$SWARM_TAG" --filter status=running | wc -l)
+    [ "$running" -ge "$max" ] && break
+    sleep 1
+  done
+  [ "$running" -ge "$max" ] || rm_die "only $running of $max Swarm tasks running after 300 s (docker service ps ${SWARM_TAG}_svc-00)"
+  local start_s=$((SECONDS - t0))
+  declare -A SPAR SSEQ SCG
+  for n in "${SWARM_SCALES[@]}"; do
+    rm_log "[$(( $(date +%s) - started )) s] 2b. Swarm: $n services, cgroup files, stats 8 at once and sequential, $SWARM_REPS collects each"
+    line=$("$B/bench_docker" --host "$host" --project "$SWARM_TAG" --services "$n" --prefix svc \
+      --parallel c8,8,1 --reps "$SWARM_REPS" --warmup 1) || rm_die "bench_docker (Swarm, $n) failed"
+    printf 'swarm %s\n' "$line" >>"$RUN/raw.txt"
+    SCG[$n]=$(grep '^parallel=8 source=cgroup ' <<<"$line")
+    SPAR[$n]=$(grep '^parallel=8 source=stats ' <<<"$line")
+    SSEQ[$n]=$(grep '^parallel=1 ' <<<"$line")
+  done
+  local swarm_note=", a swarm this run created and left"
+  [ "$SWARM_CREATED" = 1 ] || swarm_note=", a swarm that was there before this run (its other services untouched)"
+  remove_bench_swarm
+
+  out "One collect of the Docker source over N Swarm services of one replica each (\`docker service create --replicas 1 --no-healthcheck\` of \`rm-test/workload:1 idle\`, labelled with a stack namespace as \`docker stack deploy\` labels them; \`services.project\` is the stack), on a one-node swarm of the engine of this machine (Docker Engine $engine$swarm_note). The collect is §2's (list, then per task container an inspect and the cgroup files or the engine's one-shot stats) plus one \`GET /services\` per collect, which tells a service with tasks on other nodes (none here). Same program and variants as §2; $SWARM_REPS repetitions after one unmeasured collect. The $max services took $start_s s to have every task running."
+  out ""
+  out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
+  out "|---|---|---|---|---|---|---|"
+  for n in "${SWARM_SCALES[@]}"; do
+    docker_row "${SCG[$n]}"
+    docker_row "${SPAR[$n]}"
+    docker_row "${SSEQ[$n]}"
+  done
+  out ""
+  out "Ratios of medians, same run (the original's access pattern, one container after another through the engine's stats, ÷ the default, cgroup files; stats 8 at once ÷ cgroup files):"
+  out ""
+  out "| N | wall: sequential ÷ cgroup | CPU: sequential ÷ cgroup | wall: stats 8 ÷ cgroup | CPU: stats 8 ÷ cgroup |"
+  out "|---|---|---|---|---|"
+  for n in "${SWARM_SCALES[@]}"; do
+    out "| $n | $(calc "$(kv "${SSEQ[$n]}" wall_ms_med) / $(kv "${SCG[$n]}" wall_ms_med)" 1)× | $(calc "$(kv "${SSEQ[$n]}" cpu_ms_med) / $(kv "${SCG[$n]}" cpu_ms_med)" 1)× | $(calc "$(kv "${SPAR[$n]}" wall_ms_med) / $(kv "${SCG[$n]}" wall_ms_med)" 1)× | $(calc "$(kv "${SPAR[$n]}" cpu_ms_med) / $(kv "${SCG[$n]}" cpu_ms_med)" 1)× |"
+  done
+  local compared=0
+  for n in "${SWARM_SCALES[@]}"; do [ -n "${CG[$n]:-}" ] && compared=1; done
+  if [ "$compared" = 1 ]; then
+    out ""
+    out "Swarm ÷ Compose (§2, same run), default variant (cgroup files):"
+    out ""
+    out "| N | wall | CPU | requests |"
+    out "|---|---|---|---|"
+    for n in "${SWARM_SCALES[@]}"; do
+      [ -n "${CG[$n]:-}" ] || continue
+      out "| $n | $(calc "$(kv "${SCG[$n]}" wall_ms_med) / $(kv "${CG[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SCG[$n]}" cpu_ms_med) / $(kv "${CG[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SCG[$n]}" requests_med) / $(kv "${CG[$n]}" requests_med)" 2)× |"
+    done
+  fi
+  out ""
+  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel c8,8,1 --reps $SWARM_REPS --warmup 1\`, with the services \`docker service create --detach --name P_svc-NN --replicas 1 --no-healthcheck --label com.docker.stack.namespace=P --container-label com.docker.stack.namespace=P --no-resolve-image rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure, and the swarm left when this run created it)."
+  out "- The Prometheus source reads Swarm tasks from cAdvisor's series by \`container_label_com_docker_swarm_service_name\` with the same fixed number of queries per check as Compose services (docs/swarm.md); not measured here: §1 measures that query shape over Compose labels."
   out ""
 }
 
@@ -518,13 +652,16 @@ todo_sections() {
 # ---- run ---------------------------------------------------------------------------------
 
 machine_section
-if [ "$check_only" -eq 0 ]; then
+if [ "$swarm_only" -eq 1 ]; then
+  swarm_section
+elif [ "$check_only" -eq 0 ]; then
   engine_section
   footprint_section
   docker_section
+  swarm_section
 fi
-scale_section
-[ "$check_only" -eq 1 ] || todo_sections
+[ "$swarm_only" -eq 1 ] || scale_section
+[ "$check_only" -eq 1 ] || [ "$swarm_only" -eq 1 ] || todo_sections
 # TODO(issue 9, part 4): cutover_section — wrk/hey through the router during a blue-green cut-over.
 # TODO(issue 9, part 6): web_section — wrk against the web layer.
 rm_stop_all
@@ -532,7 +669,7 @@ trap - EXIT
 
 SEC="$RUN/sec-7.md"
 out "_Total time of this run: $(( $(date +%s) - started )) s._"
-cat "$RUN"/sec-[0-7].md >"$OUT"
+for sec in 0 1 2 2b 3 4 5 6 7; do [ ! -f "$RUN/sec-$sec.md" ] || cat "$RUN/sec-$sec.md"; done >"$OUT"
 mkdir -p bench/results
 cp "$OUT" bench/results/latest.md
 cp "$RUN/raw.txt" bench/results/latest.raw.txt
