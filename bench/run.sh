@@ -10,9 +10,10 @@
 #     --static  also run scripts/build-static.sh (apt-get source, ~2 min the
 #               first time) and measure the static binary
 #     --check-only  only section 1 (check cost versus scale)
-#     --swarm-only  only section 2b (the Docker source over Swarm services, on a
-#               one-node swarm it creates when the engine is in none; about
-#               7 minutes)
+#     --swarm-only  only sections 2b and 2c (the Docker source over Swarm
+#               services, on a one-node swarm it creates when the engine is
+#               in none; the Prometheus source over Swarm-labelled series):
+#               about 9 minutes
 #     --scales  the numbers of services of section 1 (default 10 100 1000
 #               5000 10000; --quick 10 100 1000)
 #
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --check-only) check_only=1 ;;
     --swarm-only) swarm_only=1 ;;
     --scales) [ $# -ge 2 ] || rm_die "--scales needs a list, e.g. --scales \"1000 10000\""; scales=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
   shift
@@ -61,6 +62,7 @@ if [ "$quick" -eq 1 ]; then
   DOCKER_REPS=3
   SWARM_SCALES=(5)
   SWARM_REPS=3
+  SWARM_PROM_SCALES=(100)
 else
   SCALES=(10 100 1000 5000 10000)
   CHECK_REPS=7
@@ -73,6 +75,7 @@ else
   DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
   SWARM_SCALES=(10 50)
   SWARM_REPS=3 # the services' start and removal take minutes of their own
+  SWARM_PROM_SCALES=(100 1000)
 fi
 if [ -n "$scales" ]; then
   read -ra SCALES <<<"$scales"
@@ -90,7 +93,7 @@ CALLGRIND_CHECKS=20
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" prometheus hyperfine valgrind time
 rm_log "building build-bench/ (RelWithDebInfo, -O2, warnings are errors)"
 # --swarm-only needs one program of the tree.
-[ "$swarm_only" -eq 0 ] || export RM_TARGETS=bench_docker
+[ "$swarm_only" -eq 0 ] || export RM_TARGETS="bench_docker bench_exporter bench_check"
 rm_build "$BUILD" -DRM_TESTS=OFF -DRM_BENCH=ON
 if [ "$static" -eq 1 ]; then
   rm_log "building build-static/ with scripts/build-static.sh"
@@ -469,12 +472,66 @@ swarm_section() {
   out ""
 }
 
+# ---- 2c. Prometheus source over Swarm services ------------------------------------------
+
+swarm_prom_section() {
+  SEC="$RUN/sec-2c.md"
+  ensure_prometheus
+  local n p kind sline cline oline
+  declare -A SB CB SO
+  for n in "${SWARM_PROM_SCALES[@]}"; do
+    for kind in swarm compose; do
+      p=$(printf 's%s%05d' "${kind:0:1}" "$n")
+      rm_log "[$(( $(date +%s) - started )) s] 2c. Prometheus source: $n services, $kind labels"
+      start_exporter "$n" "$p" "$([ "$kind" = swarm ] && echo --swarm)"
+      sline=$("$B/bench_check" --prometheus "$RM_PROMETHEUS_URL" --services "$n" --prefix "$p" \
+        --reps "$CHECK_REPS" --project "$PROJECT" --mode batched --prom-pid "$PROM_PID" --ready-timeout 300) \
+        || rm_die "bench_check (batched, $kind, $n) failed"
+      printf '%s %s\n' "$kind" "$sline" >>"$RUN/raw.txt"
+      if [ "$kind" = swarm ]; then
+        SB[$n]=$sline
+        oline=$("$B/bench_check" --prometheus "$RM_PROMETHEUS_URL" --services "$n" --prefix "$p" \
+          --reps "$(orig_reps_for "$n")" --mode original --warmup 0 --prom-pid "$PROM_PID") \
+          || rm_die "bench_check (original, swarm, $n) failed"
+        printf '%s %s\n' "$kind" "$oline" >>"$RUN/raw.txt"
+        SO[$n]=$oline
+      else
+        CB[$n]=$sline
+      fi
+      stop_exporter "$p"
+    done
+  done
+  out "## 2c. Prometheus source over Swarm services"
+  out ""
+  out "§1's check (collect + decide through the real Prometheus source and engine), over N Swarm services of stack \`$PROJECT\` (one task each) as cAdvisor labels them with the Swarm labels kept (\`name=\"${PROJECT}_<service>.1.<task id>\"\`, \`container_label_com_docker_swarm_service_name\`, \`container_label_com_docker_stack_namespace\`; \`bench_exporter --swarm\`), then the same N as Compose services, one after the other against the same Prometheus; \"original\" is the original's access pattern (§1) over the Swarm tasks. Same columns as §1; $CHECK_REPS batched checks after a warm-up, $ORIG_REPS original ones."
+  out ""
+  out "| N | variant | requests/check | received/check | wall ms | Prometheus CPU ms | our CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
+  out "|---|---|---|---|---|---|---|---|---|---|"
+  for n in "${SWARM_PROM_SCALES[@]}"; do
+    check_row "${SB[$n]}" "batched, Swarm services"
+    check_row "${SO[$n]}" "original, Swarm services"
+    check_row "${CB[$n]}" "batched, Compose services"
+  done
+  out ""
+  out "Ratios of medians, same run:"
+  out ""
+  out "| N | original ÷ batched (Swarm): wall | Prometheus CPU | our CPU | Swarm ÷ Compose (batched): wall | Prometheus CPU | our CPU | bytes received |"
+  out "|---|---|---|---|---|---|---|---|"
+  for n in "${SWARM_PROM_SCALES[@]}"; do
+    sline=${SB[$n]}; oline=${SO[$n]}; cline=${CB[$n]}
+    out "| $n | $(calc "$(kv "$oline" wall_ms_med) / $(kv "$sline" wall_ms_med)" 2)× | $(calc "$(kv "$oline" prom_cpu_ms_med) / ($(kv "$sline" prom_cpu_ms_med) > 0.1 ? $(kv "$sline" prom_cpu_ms_med) : 0.1)" 2)× | $(calc "$(kv "$oline" cpu_ms_med) / $(kv "$sline" cpu_ms_med)" 2)× | $(calc "$(kv "$sline" wall_ms_med) / $(kv "$cline" wall_ms_med)" 2)× | $(calc "$(kv "$sline" prom_cpu_ms_med) / ($(kv "$cline" prom_cpu_ms_med) > 0.1 ? $(kv "$cline" prom_cpu_ms_med) : 0.1)" 2)× | $(calc "$(kv "$sline" cpu_ms_med) / $(kv "$cline" cpu_ms_med)" 2)× | $(calc "$(kv "$sline" bytes_rx_med) / $(kv "$cline" bytes_rx_med)" 2)× |"
+  done
+  out ""
+  out "- Commands per N: \`bench_exporter --services N --prefix P --swarm\` (and without \`--swarm\`) registered through file_sd, then \`$B/bench_check --prometheus URL --services N --prefix P --project $PROJECT --mode batched --reps $CHECK_REPS\` and \`... --mode original --reps $ORIG_REPS --warmup 0\`."
+  out ""
+}
+
 # ---- 1. check cost versus scale ---------------------------------------------------
 
 EXP_PID=
-start_exporter() { # N PREFIX
+start_exporter() { # N PREFIX [--swarm]
   local pf="$RUN/exporter-$2.port"
-  "$B/bench_exporter" --services "$1" --prefix "$2" --port-file "$pf" &
+  "$B/bench_exporter" --services "$1" --prefix "$2" --port-file "$pf" ${3:-} &
   EXP_PID=$!
   rm_track "$EXP_PID"
   for _ in $(seq 1 100); do [ -s "$pf" ] && break; sleep 0.05; done
@@ -491,10 +548,10 @@ stop_exporter() { # PREFIX
 }
 
 # check_row LINE: one table row from a bench_check line.
-check_row() {
+check_row() { # LINE [VARIANT]
   local l=$1
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$(kv "$l" n)" "$(kv "$l" mode)" "$(kv "$l" requests_med | cut -d. -f1)" \
+    "$(kv "$l" n)" "${2:-$(kv "$l" mode)}" "$(kv "$l" requests_med | cut -d. -f1)" \
     "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0) KiB" \
     "$(spread "$l" wall_ms 1 1)" "$(spread "$l" prom_cpu_ms 1 1)" "$(spread "$l" cpu_ms 1 2)" "$(spread "$l" collect_cpu_ms 1 2)" \
     "$(spread "$l" decide_cpu_ms 1 3)" "$(calc "$(kv "$l" rss_peak_kib) / 1024" 1)" >>"$SEC"
@@ -527,10 +584,17 @@ post_limit_probe() {
   rm -f "$body"
 }
 
+PROM_PID= # the run's Prometheus, started by the first section that needs it
+ensure_prometheus() {
+  [ -z "$PROM_PID" ] || return 0
+  rm_start_prometheus "$RUN" 19190
+  PROM_PID=${RM_STARTED_PIDS[${#RM_STARTED_PIDS[@]}-1]}
+}
+
 scale_section() {
   SEC="$RUN/sec-1.md"
-  rm_start_prometheus "$RUN" 19190
-  local prom_pid=${RM_STARTED_PIDS[${#RM_STARTED_PIDS[@]}-1]}
+  ensure_prometheus
+  local prom_pid=$PROM_PID
   local probe_ok probe_big
   probe_ok=$(url_limit_probe 1040000)
   probe_big=$(url_limit_probe 1060000)
@@ -654,13 +718,17 @@ todo_sections() {
 machine_section
 if [ "$swarm_only" -eq 1 ]; then
   swarm_section
+  swarm_prom_section
 elif [ "$check_only" -eq 0 ]; then
   engine_section
   footprint_section
   docker_section
   swarm_section
 fi
-[ "$swarm_only" -eq 1 ] || scale_section
+if [ "$swarm_only" -eq 0 ]; then
+  scale_section
+  [ "$check_only" -eq 1 ] || swarm_prom_section
+fi
 [ "$check_only" -eq 1 ] || [ "$swarm_only" -eq 1 ] || todo_sections
 # TODO(issue 9, part 4): cutover_section — wrk/hey through the router during a blue-green cut-over.
 # TODO(issue 9, part 6): web_section — wrk against the web layer.
@@ -669,7 +737,7 @@ trap - EXIT
 
 SEC="$RUN/sec-7.md"
 out "_Total time of this run: $(( $(date +%s) - started )) s._"
-for sec in 0 1 2 2b 3 4 5 6 7; do [ ! -f "$RUN/sec-$sec.md" ] || cat "$RUN/sec-$sec.md"; done >"$OUT"
+for sec in 0 1 2 2b 2c 3 4 5 6 7; do [ ! -f "$RUN/sec-$sec.md" ] || cat "$RUN/sec-$sec.md"; done >"$OUT"
 mkdir -p bench/results
 cp "$OUT" bench/results/latest.md
 cp "$RUN/raw.txt" bench/results/latest.raw.txt
