@@ -17,6 +17,11 @@
 #     --scales  the numbers of services of section 1 (default 10 100 1000
 #               5000 10000; --quick 10 100 1000)
 #
+# Section 2b runs Swarm services: on an engine in no swarm it initialises a
+# one-node swarm (docker swarm init --advertise-addr 127.0.0.1) and leaves it
+# at the end; in a swarm it did not create it adds its services (a manager)
+# or skips (a worker), and never leaves that swarm.
+#
 # The key=value lines the programs printed go to bench/results/latest.raw.txt.
 # Each figure is repeated (5 times or more) and given as median (min-max).
 # Variants are compared as ratios of medians measured in the same run.
@@ -36,7 +41,7 @@ while [ $# -gt 0 ]; do
     --check-only) check_only=1 ;;
     --swarm-only) swarm_only=1 ;;
     --scales) [ $# -ge 2 ] || rm_die "--scales needs a list, e.g. --scales \"1000 10000\""; scales=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
   shift
@@ -383,14 +388,16 @@ swarm_section() {
   docker -H "$host" image inspect rm-test/workload:1 >/dev/null 2>&1 || rm_build_workload_image "$RUN"
   out "## 2b. Docker source over Swarm services"
   out ""
-  case "$(docker -H "$host" info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}')" in
+  local swarm_state
+  swarm_state=$(docker -H "$host" info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}')
+  case "$swarm_state" in
     inactive/*)
       HAD_GWBRIDGE=$(docker -H "$host" network ls -q --filter name='^docker_gwbridge$')
       docker -H "$host" swarm init --advertise-addr 127.0.0.1 >"$RUN/swarm-init.log" 2>&1 \
         || rm_die "docker swarm init failed: $(cat "$RUN/swarm-init.log")"
       SWARM_CREATED=1 ;;
     active/true) rm_log "the engine is a manager of a swarm this run did not create: its services are added to it, and removed" ;;
-    *) out "Not measured: the engine is in a swarm where it is not a manager (only managers answer GET /services)."; out ""; return 0 ;;
+    *) out "Not measured: the engine's swarm state is \`$swarm_state\` (state/manager); it needs no swarm (one is created) or to be a manager of an active one (only managers answer GET /services)."; out ""; return 0 ;;
   esac
   local engine
   engine=$(docker -H "$host" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
