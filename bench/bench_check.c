@@ -129,8 +129,10 @@ static int wait_ready(const struct opts *o)
 		return -EINVAL;
 	char win[32];
 	units_format_prom_duration(ANALYSIS_WINDOW, win, sizeof(win));
+	/* By container name: a compose container's and a Swarm task's
+	 * (bench_exporter --swarm) both hold "<prefix>-". */
 	char *q = xasprintf("count(rate(container_cpu_usage_seconds_total{"
-	                    "container_label_com_docker_compose_service=~\"%s-.*\"}[%s]))",
+	                    "name=~\".*%s-.*\"}[%s]))",
 	                    o->prefix, win);
 	double end = time_monotonic() + o->ready_timeout;
 	double have = 0;

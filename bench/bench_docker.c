@@ -2,10 +2,13 @@
  * inspect + one-shot stats per container) for N running containers, fetched
  * with each of the given parallelisms, in the same process and interleaved:
  * each repetition runs one collect per parallelism, one after the other, so
- * that the variants share the engine's load of that moment. One Docker source
- * serves them all (source_docker_set_parallel before each collect; 8 is the
- * production default), so a container's CPU rate is between two consecutive
- * collects whatever their parallelism.
+ * that the variants share the engine's load of that moment. Each variant has
+ * a Docker source of its own (source_docker_set_parallel and
+ * source_docker_set_cgroup_root; 8 and /sys/fs/cgroup are the production
+ * defaults), so a container's CPU rate is between two collects of the same
+ * variant: one source switching between the cgroup files (steady clock) and
+ * the engine's stats (wall clock) takes a second sample, a second later, at
+ * every switch.
  *
  *   bench_docker --host URL --project P --services N --prefix S
  *                [--parallel 8,1,c8] [--cgroup-root DIR] [--reps R] [--warmup W]
@@ -16,10 +19,10 @@
  * /sys/fs/cgroup), as docker.cgroup_root does in production.
  *
  * The containers are the caller's (bench/run.sh starts them): compose project
- * P, services S-00 .. S-(N-1), one container each. W unmeasured collects
- * (with the first parallelism) come first: the first collect of a container
- * has no CPU rate yet. Prints one line of key=value figures per parallelism: median,
- * min and max over the R collects of wall time, CPU time of the whole
+ * P, services S-00 .. S-(N-1), one container each (or Swarm stack P, services
+ * P_S-00 ..., one task each). W unmeasured collects of each variant come
+ * first: the first collect of a container has no CPU rate yet. Prints one line of key=value figures
+ * per parallelism: median, min and max over the R collects of wall time, CPU time of the whole
  * process (every worker thread), requests and bytes received, and how many
  * services had a known CPU and memory use. */
 #include <errno.h>
@@ -40,6 +43,7 @@
 struct variant {
 	unsigned parallel;
 	bool cgroup;
+	struct source src;
 	double wall[MAX_REPS], cpu[MAX_REPS], requests[MAX_REPS], bytes[MAX_REPS];
 	size_t found, known_cpu, known_mem;
 };
@@ -54,11 +58,10 @@ static void usage(void)
 /* One collect of v; figures into slot rep (when rep >= 0). */
 static const char *cgroup_root = "/sys/fs/cgroup";
 
-static int measure(struct source *src, struct variant *v, const char *const *services, size_t n,
+static int measure(struct variant *v, const char *const *services, size_t n,
                    struct observation *obs, int rep)
 {
-	source_docker_set_parallel(src, v->parallel);
-	source_docker_set_cgroup_root(src, v->cgroup ? cgroup_root : "");
+	struct source *src = &v->src;
 	struct source_stats st = { 0 };
 	char err[256] = "";
 	memset(obs, 0, n * sizeof(*obs));
@@ -145,11 +148,6 @@ int main(int argc, char **argv)
 	free(cfg->services.project);
 	cfg->services.project = xstrdup(project);
 
-	struct source src;
-	if (source_docker_new(cfg, &src) < 0) {
-		fprintf(stderr, "bench_docker: cannot use %s\n", host);
-		return 1;
-	}
 	struct variant vs[MAX_VARIANTS];
 	size_t n_vs = 0;
 	char *list = xstrdup(parallel);
@@ -159,6 +157,12 @@ int main(int argc, char **argv)
 		memset(v, 0, sizeof(*v));
 		v->cgroup = tok[0] == 'c';
 		v->parallel = (unsigned)strtoul(tok + v->cgroup, NULL, 10);
+		if (source_docker_new(cfg, &v->src) < 0) {
+			fprintf(stderr, "bench_docker: cannot use %s\n", host);
+			return 1;
+		}
+		source_docker_set_parallel(&v->src, v->parallel);
+		source_docker_set_cgroup_root(&v->src, v->cgroup ? cgroup_root : "");
 	}
 	free(list);
 
@@ -168,10 +172,11 @@ int main(int argc, char **argv)
 	struct observation *obs = xcalloc(n, sizeof(*obs));
 	int r = 0;
 	for (unsigned w = 0; w < warmup && r == 0; w++)
-		r = measure(&src, &vs[0], (const char *const *)names, n, obs, -1);
+		for (size_t k = 0; k < n_vs && r == 0; k++)
+			r = measure(&vs[k], (const char *const *)names, n, obs, -1);
 	for (unsigned rep = 0; rep < reps && r == 0; rep++)
 		for (size_t k = 0; k < n_vs && r == 0; k++)
-			r = measure(&src, &vs[k], (const char *const *)names, n, obs, (int)rep);
+			r = measure(&vs[k], (const char *const *)names, n, obs, (int)rep);
 	if (r == 0) {
 		for (size_t k = 0; k < n_vs; k++) {
 			struct variant *v = &vs[k];
@@ -185,7 +190,8 @@ int main(int argc, char **argv)
 			       v->found, v->known_cpu, v->known_mem, bench_peak_rss_kib());
 		}
 	}
-	source_free(&src);
+	for (size_t k = 0; k < n_vs; k++)
+		source_free(&vs[k].src);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -1,11 +1,13 @@
 /* bench_exporter: a cAdvisor-like exporter for the scale benchmark. It serves,
  * on 127.0.0.1, the nine series per container that the Prometheus source and
  * the original's queries read, for N compose containers named
- * "<prefix>-NNNNN"; Prometheus scrapes it through a file_sd target written by
- * bench/run.sh. It runs as its own process so that the check's CPU time and
- * RSS measured by bench_check are the check's alone.
+ * "<prefix>-NNNNN" (services of compose project "bench"), or with --swarm for
+ * N Swarm tasks of services "bench_<prefix>-NNNNN" of stack "bench";
+ * Prometheus scrapes it through a file_sd target written by bench/run.sh. It
+ * runs as its own process so that the check's CPU time and RSS measured by
+ * bench_check are the check's alone.
  *
- *   bench_exporter --services N --prefix P --port-file FILE
+ *   bench_exporter --services N --prefix P --port-file FILE [--swarm]
  *
  * The port is written to FILE (renamed into place) once the socket listens.
  * Stops on SIGTERM or SIGINT. */
@@ -15,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,17 +46,26 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static struct bcontainer *containers_new(size_t n, const char *prefix)
+static struct bcontainer *containers_new(size_t n, const char *prefix, bool swarm)
 {
 	struct bcontainer *c = xcalloc(n ? n : 1, sizeof(*c));
 	for (size_t i = 0; i < n; i++) {
 		char svc[64];
 		snprintf(svc, sizeof(svc), "%s-%05zu", prefix, i);
-		c[i].labels =
-		        xasprintf("{name=\"" PROJECT "-%s-1\","
-		                  "container_label_com_docker_compose_service=\"%s\","
-		                  "container_label_com_docker_compose_project=\"" PROJECT "\"}",
-		                  svc, svc);
+		/* A Swarm task as cAdvisor labels it with the stack's labels kept
+		 * (docs/swarm.md): "<stack>_<service>.<slot>.<task id>". */
+		if (swarm)
+			c[i].labels = xasprintf(
+			        "{name=\"" PROJECT "_%s.1.%025zu\","
+			        "container_label_com_docker_swarm_service_name=\"" PROJECT "_%s\","
+			        "container_label_com_docker_stack_namespace=\"" PROJECT "\"}",
+			        svc, i, svc);
+		else
+			c[i].labels = xasprintf(
+			        "{name=\"" PROJECT "-%s-1\","
+			        "container_label_com_docker_compose_service=\"%s\","
+			        "container_label_com_docker_compose_project=\"" PROJECT "\"}",
+			        svc, svc);
 		double cores = 0.5 * (double)(1 + i % 4); /* 0.5 .. 2 cores */
 		double share = (double)(i % 10) / 10.0;   /* 0 .. 90 % of the limit */
 		c[i].quota = cores * 100000;
@@ -194,10 +206,12 @@ int main(int argc, char **argv)
 		{ "services", required_argument, NULL, 'n' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "port-file", required_argument, NULL, 'f' },
+		{ "swarm", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t n = 0;
 	const char *prefix = "svc", *port_file = NULL;
+	bool swarm = false;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
@@ -210,9 +224,12 @@ int main(int argc, char **argv)
 		case 'f':
 			port_file = optarg;
 			break;
+		case 's':
+			swarm = true;
+			break;
 		default:
 			fprintf(stderr, "usage: bench_exporter --services N --prefix P "
-			                "--port-file FILE\n");
+			                "--port-file FILE [--swarm]\n");
 			return 2;
 		}
 	}
@@ -223,7 +240,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	struct bcontainer *c = containers_new(n, prefix);
+	struct bcontainer *c = containers_new(n, prefix, swarm);
 	int port = 0;
 	int lfd = listen_loopback(&port);
 	if (lfd < 0 || write_port_file(port_file, port) < 0) {

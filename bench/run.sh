@@ -4,14 +4,23 @@
 # bench/results/latest.md. Everything runs on loopback: a private Prometheus
 # (scrape interval 1 s, file_sd) started here and stopped by PID at the end.
 #
-#   bench/run.sh [--quick] [--static] [--check-only] [--scales "N ..."]
+#   bench/run.sh [--quick] [--static] [--check-only] [--swarm-only] [--scales "N ..."]
 #     --quick   fewer scales and repetitions: under 2 minutes once built
 #               (CI may run it as a smoke test; it never asserts a time)
 #     --static  also run scripts/build-static.sh (apt-get source, ~2 min the
 #               first time) and measure the static binary
 #     --check-only  only section 1 (check cost versus scale)
+#     --swarm-only  only sections 2b and 2c (the Docker source over Swarm
+#               services, on a one-node swarm it creates when the engine is
+#               in none; the Prometheus source over Swarm-labelled series):
+#               about 9 minutes
 #     --scales  the numbers of services of section 1 (default 10 100 1000
 #               5000 10000; --quick 10 100 1000)
+#
+# Section 2b runs Swarm services: on an engine in no swarm it initialises a
+# one-node swarm (docker swarm init --advertise-addr 127.0.0.1) and leaves it
+# at the end; in a swarm it did not create it adds its services (a manager)
+# or skips (a worker), and never leaves that swarm.
 #
 # The key=value lines the programs printed go to bench/results/latest.raw.txt.
 # Each figure is repeated (5 times or more) and given as median (min-max).
@@ -23,14 +32,16 @@ cd "$RM_ROOT"
 quick=0
 static=0
 check_only=0
+swarm_only=0
 scales=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --static) static=1 ;;
     --check-only) check_only=1 ;;
+    --swarm-only) swarm_only=1 ;;
     --scales) [ $# -ge 2 ] || rm_die "--scales needs a list, e.g. --scales \"1000 10000\""; scales=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1' (see --help)" ;;
   esac
   shift
@@ -54,6 +65,9 @@ if [ "$quick" -eq 1 ]; then
   # A sequential collect costs about 1.1 s per container: 5 keeps this quick.
   DOCKER_SCALES=(5)
   DOCKER_REPS=3
+  SWARM_SCALES=(5)
+  SWARM_REPS=3
+  SWARM_PROM_SCALES=(100)
 else
   SCALES=(10 100 1000 5000 10000)
   CHECK_REPS=7
@@ -64,6 +78,9 @@ else
   IDLE_RUNS=5
   DOCKER_SCALES=(10 50)
   DOCKER_REPS=5 # a sequential collect of 50 containers takes about a minute
+  SWARM_SCALES=(10 50)
+  SWARM_REPS=3 # the services' start and removal take minutes of their own
+  SWARM_PROM_SCALES=(100 1000)
 fi
 if [ -n "$scales" ]; then
   read -ra SCALES <<<"$scales"
@@ -80,6 +97,8 @@ CALLGRIND_CHECKS=20
 
 rm_install_packages "${RM_BUILD_PACKAGES[@]}" prometheus hyperfine valgrind time
 rm_log "building build-bench/ (RelWithDebInfo, -O2, warnings are errors)"
+# --swarm-only needs one program of the tree.
+[ "$swarm_only" -eq 0 ] || export RM_TARGETS="bench_docker bench_exporter bench_check"
 rm_build "$BUILD" -DRM_TESTS=OFF -DRM_BENCH=ON
 if [ "$static" -eq 1 ]; then
   rm_log "building build-static/ with scripts/build-static.sh"
@@ -94,7 +113,7 @@ remove_bench_containers() {
   docker -H "unix://$RM_DOCKER_SOCK" rm -f "${BENCH_CONTAINERS[@]}" >/dev/null 2>&1 || true
   BENCH_CONTAINERS=()
 }
-trap 'remove_bench_containers; rm_stop_all' EXIT
+trap 'remove_bench_containers; remove_bench_swarm; rm_stop_all' EXIT
 # Sections are measured in the order that disturbs least (no Prometheus
 # running during the engine and footprint figures) and printed by number.
 SEC="$RUN/sec-0.md"
@@ -299,7 +318,8 @@ docker_section() {
     fi
   done
   for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker run failed (see $RUN/docker-run.err)"; done
-  declare -A PAR SEQ CG
+  # Global: the Swarm section compares with them when both ran.
+  declare -gA PAR SEQ CG
   for n in "${DOCKER_SCALES[@]}"; do
     rm_log "[$(( $(date +%s) - started )) s] 2. Docker source: $n containers, cgroup files, stats 8 at once and sequential, $DOCKER_REPS collects each"
     line=$("$B/bench_docker" --host "$host" --project "$tag" --services "$n" --prefix svc \
@@ -313,7 +333,7 @@ docker_section() {
 
   out "## 2. Docker source: bounded parallel stats versus sequential"
   out ""
-  out "One collect of the Docker source (\`source_docker\`: one container list, then inspect + one-shot stats per matching container) for N idle containers of \`rm-test/workload:1\` on the engine of this machine (Docker Engine $engine, shared with other work), fetched 8 at a time (the production default) or one after another (\`source_docker_set_parallel(src, 1)\`, a setter only the benchmark calls). One source serves both variants; each repetition runs a parallel collect then a sequential one, after one unmeasured collect (the first one of a container has no CPU rate). $DOCKER_REPS repetitions. CPU is the benchmark process's (every worker thread), not the engine's."
+  out "One collect of the Docker source (\`source_docker\`: one container list, then inspect + one-shot stats per matching container) for N idle containers of \`rm-test/workload:1\` on the engine of this machine (Docker Engine $engine, shared with other work), fetched 8 at a time (the production default) or one after another (\`source_docker_set_parallel(src, 1)\`, a setter only the benchmark calls). Each variant has a source of its own (one source switching between the cgroup files and the stats would take a second sample, a second later, at each switch: the two read times are on different clocks); each repetition runs one collect of each variant, after one unmeasured collect of each (the first one of a container has no CPU rate). $DOCKER_REPS repetitions. CPU is the benchmark process's (every worker thread), not the engine's."
   out ""
   out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
   out "|---|---|---|---|---|---|---|"
@@ -335,12 +355,190 @@ docker_section() {
   out ""
 }
 
+# ---- 2b. Docker source over Swarm services ---------------------------------------------
+
+BENCH_SERVICES=() # Swarm services this run created: the only ones it removes
+SWARM_TAG=
+SWARM_CREATED=0 # 1 when this run initialised the swarm: then it leaves it
+HAD_GWBRIDGE=
+remove_bench_swarm() {
+  [ ${#BENCH_SERVICES[@]} -gt 0 ] || [ "$SWARM_CREATED" = 1 ] || return 0
+  local host="unix://$RM_DOCKER_SOCK"
+  if [ ${#BENCH_SERVICES[@]} -gt 0 ]; then
+    docker -H "$host" service rm "${BENCH_SERVICES[@]}" >/dev/null 2>&1 || true
+    BENCH_SERVICES=()
+    # The task containers stop after the services are gone: wait (30 s at
+    # most) so that neither the next section nor the swarm's leave meets them.
+    for _ in $(seq 1 150); do
+      [ -z "$(docker -H "$host" ps -aq --filter "label=com.docker.stack.namespace=$SWARM_TAG")" ] && break
+      sleep 0.2
+    done
+  fi
+  if [ "$SWARM_CREATED" = 1 ]; then
+    docker -H "$host" swarm leave --force >/dev/null 2>&1 || true
+    [ -n "$HAD_GWBRIDGE" ] || docker -H "$host" network rm docker_gwbridge >/dev/null 2>&1 || true
+    SWARM_CREATED=0
+  fi
+}
+
+swarm_section() {
+  SEC="$RUN/sec-2b.md"
+  rm_start_dockerd "$RUN"
+  local host="unix://$RM_DOCKER_SOCK" max=${SWARM_SCALES[${#SWARM_SCALES[@]}-1]} i name n line
+  docker -H "$host" image inspect rm-test/workload:1 >/dev/null 2>&1 || rm_build_workload_image "$RUN"
+  out "## 2b. Docker source over Swarm services"
+  out ""
+  local swarm_state
+  swarm_state=$(docker -H "$host" info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}')
+  case "$swarm_state" in
+    inactive/*)
+      HAD_GWBRIDGE=$(docker -H "$host" network ls -q --filter name='^docker_gwbridge$')
+      docker -H "$host" swarm init --advertise-addr 127.0.0.1 >"$RUN/swarm-init.log" 2>&1 \
+        || rm_die "docker swarm init failed: $(cat "$RUN/swarm-init.log")"
+      SWARM_CREATED=1 ;;
+    active/true) rm_log "the engine is a manager of a swarm this run did not create: its services are added to it, and removed" ;;
+    *) out "Not measured: the engine's swarm state is \`$swarm_state\` (state/manager); it needs no swarm (one is created) or to be a manager of an active one (only managers answer GET /services)."; out ""; return 0 ;;
+  esac
+  local engine
+  engine=$(docker -H "$host" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
+  # A stack namespace no one else uses: only these services' tasks match.
+  SWARM_TAG="rmswarm-$$-$RANDOM"
+  rm_log "[$(( $(date +%s) - started )) s] 2b. Swarm: creating $max services ${SWARM_TAG}_svc-NN, 1 replica each"
+  local pids=() pid t0=$SECONDS
+  for ((i = 0; i < max; i++)); do
+    name=$(printf '%s_svc-%02d' "$SWARM_TAG" "$i")
+    BENCH_SERVICES+=("$name") # tracked first: removed even if the run fails half-way
+    # As `docker stack deploy` would label it (stack namespace on the service
+    # and its tasks); the idle workload without its health check, as in §2.
+    docker -H "$host" service create --detach --name "$name" --replicas 1 --no-healthcheck \
+      --label "com.docker.stack.namespace=$SWARM_TAG" \
+      --container-label "com.docker.stack.namespace=$SWARM_TAG" \
+      --no-resolve-image rm-test/workload:1 idle >/dev/null 2>>"$RUN/service-create.err" &
+    pids+=($!)
+    if [ ${#pids[@]} -ge 8 ]; then
+      for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker service create failed (see $RUN/service-create.err)"; done
+      pids=()
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rm_die "docker service create failed (see $RUN/service-create.err)"; done
+  local running=0
+  for _ in $(seq 1 300); do
+    running=$(docker -H "$host" ps -q --filter "label=com.docker.stack.namespace=$SWARM_TAG" --filter status=running | wc -l)
+    [ "$running" -ge "$max" ] && break
+    sleep 1
+  done
+  [ "$running" -ge "$max" ] || rm_die "only $running of $max Swarm tasks running after 300 s (docker service ps ${SWARM_TAG}_svc-00)"
+  local start_s=$((SECONDS - t0))
+  declare -A SPAR SSEQ SCG
+  for n in "${SWARM_SCALES[@]}"; do
+    rm_log "[$(( $(date +%s) - started )) s] 2b. Swarm: $n services, cgroup files, stats 8 at once and sequential, $SWARM_REPS collects each"
+    line=$("$B/bench_docker" --host "$host" --project "$SWARM_TAG" --services "$n" --prefix svc \
+      --parallel c8,8,1 --reps "$SWARM_REPS" --warmup 1) || rm_die "bench_docker (Swarm, $n) failed"
+    printf 'swarm %s\n' "$line" >>"$RUN/raw.txt"
+    SCG[$n]=$(grep '^parallel=8 source=cgroup ' <<<"$line")
+    SPAR[$n]=$(grep '^parallel=8 source=stats ' <<<"$line")
+    SSEQ[$n]=$(grep '^parallel=1 ' <<<"$line")
+  done
+  local swarm_note=", a swarm this run created and left"
+  [ "$SWARM_CREATED" = 1 ] || swarm_note=", a swarm that was there before this run (its other services untouched)"
+  remove_bench_swarm
+
+  out "One collect of the Docker source over N Swarm services of one replica each (\`docker service create --replicas 1 --no-healthcheck\` of \`rm-test/workload:1 idle\`, labelled with a stack namespace as \`docker stack deploy\` labels them; \`services.project\` is the stack), on a one-node swarm of the engine of this machine (Docker Engine $engine$swarm_note). The collect is §2's (list, then per task container an inspect and the cgroup files or the engine's one-shot stats) plus one \`GET /services\` per collect, which tells a service with tasks on other nodes (none here). Same program and variants as §2 (a source per variant); $SWARM_REPS repetitions after one unmeasured collect of each. The $max services took $start_s s to have every task running."
+  out ""
+  out "| N | containers fetched at once | requests/collect | received/collect | wall ms | CPU ms | services with CPU/memory known |"
+  out "|---|---|---|---|---|---|---|"
+  for n in "${SWARM_SCALES[@]}"; do
+    docker_row "${SCG[$n]}"
+    docker_row "${SPAR[$n]}"
+    docker_row "${SSEQ[$n]}"
+  done
+  out ""
+  out "Ratios of medians, same run (the original's access pattern, one container after another through the engine's stats, ÷ the default, cgroup files; stats 8 at once ÷ cgroup files):"
+  out ""
+  out "| N | wall: sequential ÷ cgroup | CPU: sequential ÷ cgroup | wall: stats 8 ÷ cgroup | CPU: stats 8 ÷ cgroup |"
+  out "|---|---|---|---|---|"
+  for n in "${SWARM_SCALES[@]}"; do
+    out "| $n | $(calc "$(kv "${SSEQ[$n]}" wall_ms_med) / $(kv "${SCG[$n]}" wall_ms_med)" 1)× | $(calc "$(kv "${SSEQ[$n]}" cpu_ms_med) / $(kv "${SCG[$n]}" cpu_ms_med)" 1)× | $(calc "$(kv "${SPAR[$n]}" wall_ms_med) / $(kv "${SCG[$n]}" wall_ms_med)" 1)× | $(calc "$(kv "${SPAR[$n]}" cpu_ms_med) / $(kv "${SCG[$n]}" cpu_ms_med)" 1)× |"
+  done
+  local compared=0
+  for n in "${SWARM_SCALES[@]}"; do [ -n "${CG[$n]:-}" ] && compared=1; done
+  if [ "$compared" = 1 ]; then
+    out ""
+    out "Swarm ÷ Compose (§2, same run), default variant (cgroup files):"
+    out ""
+    out "| N | wall | CPU | requests |"
+    out "|---|---|---|---|"
+    for n in "${SWARM_SCALES[@]}"; do
+      [ -n "${CG[$n]:-}" ] || continue
+      out "| $n | $(calc "$(kv "${SCG[$n]}" wall_ms_med) / $(kv "${CG[$n]}" wall_ms_med)" 2)× | $(calc "$(kv "${SCG[$n]}" cpu_ms_med) / $(kv "${CG[$n]}" cpu_ms_med)" 2)× | $(calc "$(kv "${SCG[$n]}" requests_med) / $(kv "${CG[$n]}" requests_med)" 2)× |"
+    done
+  fi
+  out ""
+  out "- Command per N: \`$B/bench_docker --host $host --project P --services N --prefix svc --parallel c8,8,1 --reps $SWARM_REPS --warmup 1\`, with the services \`docker service create --detach --name P_svc-NN --replicas 1 --no-healthcheck --label com.docker.stack.namespace=P --container-label com.docker.stack.namespace=P --no-resolve-image rm-test/workload:1 idle\` (P unique per run; removed by name at the end, also on failure, and the swarm left when this run created it)."
+  out "- The Prometheus source reads Swarm tasks from cAdvisor's series by \`container_label_com_docker_swarm_service_name\` with the same fixed number of queries per check as Compose services (docs/swarm.md); not measured here: §1 measures that query shape over Compose labels."
+  out ""
+}
+
+# ---- 2c. Prometheus source over Swarm services ------------------------------------------
+
+swarm_prom_section() {
+  SEC="$RUN/sec-2c.md"
+  ensure_prometheus
+  local n p kind sline cline oline
+  declare -A SB CB SO
+  for n in "${SWARM_PROM_SCALES[@]}"; do
+    for kind in swarm compose; do
+      p=$(printf 's%s%05d' "${kind:0:1}" "$n")
+      rm_log "[$(( $(date +%s) - started )) s] 2c. Prometheus source: $n services, $kind labels"
+      start_exporter "$n" "$p" "$([ "$kind" = swarm ] && echo --swarm)"
+      sline=$("$B/bench_check" --prometheus "$RM_PROMETHEUS_URL" --services "$n" --prefix "$p" \
+        --reps "$CHECK_REPS" --project "$PROJECT" --mode batched --prom-pid "$PROM_PID" --ready-timeout 300) \
+        || rm_die "bench_check (batched, $kind, $n) failed"
+      printf '%s %s\n' "$kind" "$sline" >>"$RUN/raw.txt"
+      if [ "$kind" = swarm ]; then
+        SB[$n]=$sline
+        oline=$("$B/bench_check" --prometheus "$RM_PROMETHEUS_URL" --services "$n" --prefix "$p" \
+          --reps "$(orig_reps_for "$n")" --mode original --warmup 0 --prom-pid "$PROM_PID") \
+          || rm_die "bench_check (original, swarm, $n) failed"
+        printf '%s %s\n' "$kind" "$oline" >>"$RUN/raw.txt"
+        SO[$n]=$oline
+      else
+        CB[$n]=$sline
+      fi
+      stop_exporter "$p"
+    done
+  done
+  out "## 2c. Prometheus source over Swarm services"
+  out ""
+  out "§1's check (collect + decide through the real Prometheus source and engine), over N Swarm services of stack \`$PROJECT\` (one task each) as cAdvisor labels them with the Swarm labels kept (\`name=\"${PROJECT}_<service>.1.<task id>\"\`, \`container_label_com_docker_swarm_service_name\`, \`container_label_com_docker_stack_namespace\`; \`bench_exporter --swarm\`), then the same N as Compose services, one after the other against the same Prometheus; \"original\" is the original's access pattern (§1) over the Swarm tasks. Same columns as §1; $CHECK_REPS batched checks after a warm-up, $ORIG_REPS original ones."
+  out ""
+  out "| N | variant | requests/check | received/check | wall ms | Prometheus CPU ms | our CPU ms (collect+decide) | collect CPU ms | decide CPU ms | peak RSS MiB |"
+  out "|---|---|---|---|---|---|---|---|---|---|"
+  for n in "${SWARM_PROM_SCALES[@]}"; do
+    check_row "${SB[$n]}" "batched, Swarm services"
+    check_row "${SO[$n]}" "original, Swarm services"
+    check_row "${CB[$n]}" "batched, Compose services"
+  done
+  out ""
+  out "Ratios of medians, same run:"
+  out ""
+  out "| N | original ÷ batched (Swarm): wall | Prometheus CPU | our CPU | Swarm ÷ Compose (batched): wall | Prometheus CPU | our CPU | bytes received |"
+  out "|---|---|---|---|---|---|---|---|"
+  for n in "${SWARM_PROM_SCALES[@]}"; do
+    sline=${SB[$n]}; oline=${SO[$n]}; cline=${CB[$n]}
+    out "| $n | $(calc "$(kv "$oline" wall_ms_med) / $(kv "$sline" wall_ms_med)" 2)× | $(calc "$(kv "$oline" prom_cpu_ms_med) / ($(kv "$sline" prom_cpu_ms_med) > 0.1 ? $(kv "$sline" prom_cpu_ms_med) : 0.1)" 2)× | $(calc "$(kv "$oline" cpu_ms_med) / $(kv "$sline" cpu_ms_med)" 2)× | $(calc "$(kv "$sline" wall_ms_med) / $(kv "$cline" wall_ms_med)" 2)× | $(calc "$(kv "$sline" prom_cpu_ms_med) / ($(kv "$cline" prom_cpu_ms_med) > 0.1 ? $(kv "$cline" prom_cpu_ms_med) : 0.1)" 2)× | $(calc "$(kv "$sline" cpu_ms_med) / $(kv "$cline" cpu_ms_med)" 2)× | $(calc "$(kv "$sline" bytes_rx_med) / $(kv "$cline" bytes_rx_med)" 2)× |"
+  done
+  out ""
+  out "- Commands per N: \`bench_exporter --services N --prefix P --swarm\` (and without \`--swarm\`) registered through file_sd, then \`$B/bench_check --prometheus URL --services N --prefix P --project $PROJECT --mode batched --reps $CHECK_REPS\` and \`... --mode original --reps $ORIG_REPS --warmup 0\`."
+  out ""
+}
+
 # ---- 1. check cost versus scale ---------------------------------------------------
 
 EXP_PID=
-start_exporter() { # N PREFIX
+start_exporter() { # N PREFIX [--swarm]
   local pf="$RUN/exporter-$2.port"
-  "$B/bench_exporter" --services "$1" --prefix "$2" --port-file "$pf" &
+  "$B/bench_exporter" --services "$1" --prefix "$2" --port-file "$pf" ${3:-} &
   EXP_PID=$!
   rm_track "$EXP_PID"
   for _ in $(seq 1 100); do [ -s "$pf" ] && break; sleep 0.05; done
@@ -357,10 +555,10 @@ stop_exporter() { # PREFIX
 }
 
 # check_row LINE: one table row from a bench_check line.
-check_row() {
+check_row() { # LINE [VARIANT]
   local l=$1
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$(kv "$l" n)" "$(kv "$l" mode)" "$(kv "$l" requests_med | cut -d. -f1)" \
+    "$(kv "$l" n)" "${2:-$(kv "$l" mode)}" "$(kv "$l" requests_med | cut -d. -f1)" \
     "$(calc "$(kv "$l" bytes_rx_med) / 1024" 0) KiB" \
     "$(spread "$l" wall_ms 1 1)" "$(spread "$l" prom_cpu_ms 1 1)" "$(spread "$l" cpu_ms 1 2)" "$(spread "$l" collect_cpu_ms 1 2)" \
     "$(spread "$l" decide_cpu_ms 1 3)" "$(calc "$(kv "$l" rss_peak_kib) / 1024" 1)" >>"$SEC"
@@ -393,10 +591,17 @@ post_limit_probe() {
   rm -f "$body"
 }
 
+PROM_PID= # the run's Prometheus, started by the first section that needs it
+ensure_prometheus() {
+  [ -z "$PROM_PID" ] || return 0
+  rm_start_prometheus "$RUN" 19190
+  PROM_PID=${RM_STARTED_PIDS[${#RM_STARTED_PIDS[@]}-1]}
+}
+
 scale_section() {
   SEC="$RUN/sec-1.md"
-  rm_start_prometheus "$RUN" 19190
-  local prom_pid=${RM_STARTED_PIDS[${#RM_STARTED_PIDS[@]}-1]}
+  ensure_prometheus
+  local prom_pid=$PROM_PID
   local probe_ok probe_big
   probe_ok=$(url_limit_probe 1040000)
   probe_big=$(url_limit_probe 1060000)
@@ -518,13 +723,20 @@ todo_sections() {
 # ---- run ---------------------------------------------------------------------------------
 
 machine_section
-if [ "$check_only" -eq 0 ]; then
+if [ "$swarm_only" -eq 1 ]; then
+  swarm_section
+  swarm_prom_section
+elif [ "$check_only" -eq 0 ]; then
   engine_section
   footprint_section
   docker_section
+  swarm_section
 fi
-scale_section
-[ "$check_only" -eq 1 ] || todo_sections
+if [ "$swarm_only" -eq 0 ]; then
+  scale_section
+  [ "$check_only" -eq 1 ] || swarm_prom_section
+fi
+[ "$check_only" -eq 1 ] || [ "$swarm_only" -eq 1 ] || todo_sections
 # TODO(issue 9, part 4): cutover_section — wrk/hey through the router during a blue-green cut-over.
 # TODO(issue 9, part 6): web_section — wrk against the web layer.
 rm_stop_all
@@ -532,7 +744,7 @@ trap - EXIT
 
 SEC="$RUN/sec-7.md"
 out "_Total time of this run: $(( $(date +%s) - started )) s._"
-cat "$RUN"/sec-[0-7].md >"$OUT"
+for sec in 0 1 2 2b 2c 3 4 5 6 7; do [ ! -f "$RUN/sec-$sec.md" ] || cat "$RUN/sec-$sec.md"; done >"$OUT"
 mkdir -p bench/results
 cp "$OUT" bench/results/latest.md
 cp "$RUN/raw.txt" bench/results/latest.raw.txt

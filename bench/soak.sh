@@ -4,8 +4,10 @@
 # web layer asked for /metrics and /api/v1/status every few seconds. Samples
 # RSS (/proc/PID/status) and open fds (/proc/PID/fd) every 10 s and reports
 # the RSS slope after a warm-up minute (least squares, KiB per minute), the
-# fd range, and LeakSanitizer's report at exit. All three should be flat or
-# none. Long: not part of the test suite; figures go to docs/benchmarks.md.
+# fd range, and LeakSanitizer's report at exit (an --binary without ASan
+# reports 0 leaks: nothing looked), and the machine's load average. All
+# three should be flat or none. Long: not part of the test suite; figures go
+# to docs/benchmarks.md.
 #
 #   bench/soak.sh [--minutes N] [--containers N] [--binary PATH]
 #     (default 30, 50, build-asan/resource-manager, built if missing)
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
     --minutes) MINUTES=$2; shift ;;
     --containers) N=$2; shift ;;
     --binary) BIN=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) rm_die "unknown option '$1'" ;;
   esac
   shift
@@ -38,8 +40,10 @@ rm_start_dockerd "$RUN"
 export DOCKER_HOST="unix://$RM_DOCKER_SOCK"
 docker image inspect rm-test/workload:1 >/dev/null 2>&1 || rm_build_workload_image "$RUN"
 names=()
+# No network: an idle container needs none (and an engine's default bridge
+# may be missing: docker0 was, once, on the shared machine).
 for i in $(seq 1 "$N"); do
-  docker run -d --pull=never --name "$p-$i" --label rm-bench="$p" --cpus 0.1 --memory 16m \
+  docker run -d --pull=never --name "$p-$i" --label rm-bench="$p" --network none --cpus 0.1 --memory 16m \
     --no-healthcheck rm-test/workload:1 idle >/dev/null
   names+=("$p-$i")
 done
@@ -69,7 +73,8 @@ while [ $((SECONDS - start)) -lt $((MINUTES * 60)) ]; do
   kill -0 "$pid" 2>/dev/null || rm_die "the daemon died (see $RUN)"
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
   fds=$(ls "/proc/$pid/fd" | wc -l)
-  echo "$((SECONDS - start)) $rss $fds" >>"$RUN/samples"
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "$((SECONDS - start)) $rss $fds $load" >>"$RUN/samples"
   for _ in 1 2 3; do
     curl -fsS -o /dev/null --max-time 5 "$url/metrics" || true
     curl -fsS -o /dev/null --max-time 5 "$url/api/v1/status" || true
@@ -84,16 +89,27 @@ errors=$(cat "$RUN"/asan.* 2>/dev/null | grep -c "ERROR: AddressSanitizer" || tr
 python3 - "$RUN/samples" "$MINUTES" "$N" "$checks" "$leaks" "$errors" <<'PY'
 import sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+def slope(part):  # least squares, KiB per minute
+    n = len(part)
+    mx = sum(r[0] for r in part) / n
+    my = sum(r[1] for r in part) / n
+    sxx = sum((r[0] - mx) ** 2 for r in part) or 1
+    return sum((r[0] - mx) * (r[1] - my) for r in part) / sxx * 60
 warm = [r for r in rows if r[0] >= 60] or rows
-n = len(warm)
-mx = sum(r[0] for r in warm) / n
-my = sum(r[1] for r in warm) / n
-sxx = sum((r[0] - mx) ** 2 for r in warm) or 1
-slope = sum((r[0] - mx) * (r[1] - my) for r in warm) / sxx * 60  # KiB per minute
+# The charts' rings (120 checks a service) fill in the first minutes, and the
+# rendered status grows with them: the second half says whether it settled.
+half = [r for r in rows if r[0] >= rows[-1][0] / 2] or rows
 fds = [int(r[2]) for r in rows]
 print(f"soak: {sys.argv[2]} min, {sys.argv[3]} containers, {sys.argv[4]} checks; "
-      f"RSS {rows[0][1] / 1024:.1f} -> {rows[-1][1] / 1024:.1f} MiB, slope after the first "
-      f"minute {slope:+.1f} KiB/min; fds {min(fds)}..{max(fds)} "
-      f"(first {fds[0]}, last {fds[-1]}); LeakSanitizer: {sys.argv[5]} leak(s), "
-      f"AddressSanitizer errors: {sys.argv[6]}")
+      f"RSS {rows[0][1] / 1024:.1f} -> {rows[-1][1] / 1024:.1f} MiB (max "
+      f"{max(r[1] for r in rows) / 1024:.1f}), slope after the first minute "
+      f"{slope(warm):+.1f} KiB/min, over the second half {slope(half):+.1f} KiB/min; "
+      f"fds {min(fds)}..{max(fds)} (first {fds[0]}, last {fds[-1]}); "
+      f"LeakSanitizer: {sys.argv[5]} leak(s), AddressSanitizer errors: {sys.argv[6]}")
+by_min = " ".join(f"{int(r[0])}:{r[1] / 1024:.1f}" for r in rows if int(r[0]) % 120 < 10)
+loads = [r[3] for r in rows if len(r) > 3]
+if loads:
+    print(f"load average (1 min) while soaking: mean {sum(loads) / len(loads):.2f}, "
+          f"max {max(loads):.2f}")
+print(f"RSS (MiB) by second: {by_min}")
 PY

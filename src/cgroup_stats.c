@@ -135,5 +135,6 @@ int cgroup_stats_read(const char *root, const char *id, double now, struct docke
 		return r;
 	}
 	ret->read_time = now;
+	ret->steady_clock = true;
 	return 0;
 }

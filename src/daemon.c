@@ -1206,6 +1206,9 @@ static int load_config(struct daemon *d)
 
 int daemon_main(const struct daemon_options *opts)
 {
+	/* Before the first thread: the footprint of a month-long run (see
+	 * docs/benchmarks.md, the soak). */
+	malloc_tune();
 	struct daemon *d = xcalloc(1, sizeof(*d));
 	int status = 0;
 	char err[512], q[600];

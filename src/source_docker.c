@@ -28,6 +28,7 @@ struct cstate {
 	bool have_prev;
 	uint64_t prev_cpu;
 	double prev_read;
+	bool prev_steady; /* prev_read is on the steady clock (cgroup files) */
 	bool prev_thr_known;
 	uint64_t prev_periods, prev_throttled;
 	bool inspected; /* oom_killed below is meaningful */
@@ -197,7 +198,10 @@ static void item_cpu(struct cstate *c, struct item *it, bool restarted)
 	if (!s->cpu_known) {
 		it->cpu_reason = "no CPU counters in stats";
 	} else if (!c->have_prev || restarted || s->cpu_total_usage < c->prev_cpu ||
-	           s->read_time <= c->prev_read) {
+	           s->steady_clock != c->prev_steady || s->read_time <= c->prev_read) {
+		/* A sample from the cgroup files after one from the engine's stats
+		 * (or back: a file unreadable once) has its time on another
+		 * clock: their difference is no interval. */
 		it->cpu_reason = first_sample;
 	} else {
 		it->cpu_known = true;
@@ -215,6 +219,7 @@ static void item_cpu(struct cstate *c, struct item *it, bool restarted)
 		c->have_prev = true;
 		c->prev_cpu = s->cpu_total_usage;
 		c->prev_read = s->read_time;
+		c->prev_steady = s->steady_clock;
 		c->prev_thr_known = s->throttling_known;
 		c->prev_periods = s->throttling_periods;
 		c->prev_throttled = s->throttled_periods;

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +146,19 @@ bool str_in_list(const char *s, const char *const *list)
 		if (strcmp(s, *list) == 0)
 			return true;
 	return false;
+}
+
+int malloc_tune(void)
+{
+#ifdef __GLIBC__
+	/* A sanitizer's allocator replaces mallopt with one that returns 0. */
+	if (mallopt(M_ARENA_MAX, MALLOC_ARENAS) != 1 ||
+	    mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD) != 1)
+		return -ENOTSUP;
+	return 0;
+#else
+	return -ENOTSUP;
+#endif
 }
 
 double time_monotonic(void)

@@ -189,6 +189,10 @@ void docker_inspect_free(struct docker_inspect *i);
  * say what the engine reported. */
 struct docker_stats {
 	double read_time; /* seconds since the epoch; 0 = not reported */
+	/* read_time is on the steady clock (the cgroup files, cgroup_stats.h),
+	 * not the engine's wall clock: two samples on different clocks give no
+	 * rate. */
+	bool steady_clock;
 	bool cpu_known;
 	uint64_t cpu_total_usage;  /* nanoseconds of CPU */
 	uint64_t system_cpu_usage; /* nanoseconds, host-wide; 0 = not reported */

@@ -38,6 +38,19 @@ char *strbuf_steal(struct strbuf *sb);
 /* true when s equals one of the NULL-terminated list. */
 bool str_in_list(const char *s, const char *const *list);
 
+/* Bounds the allocator's footprint for a long-running process; call once at
+ * start-up, before any thread starts. With glibc: at most MALLOC_ARENAS
+ * arenas (by default up to 8 per core, each fragmenting on its own: the web
+ * workers' large transient renders left megabytes free but unreturned), and
+ * a fixed mmap threshold of MALLOC_MMAP_THRESHOLD bytes, so that blocks that
+ * large (a /api/v1/status body) always go back to the system when freed;
+ * glibc's default threshold rises to the largest block freed and then keeps
+ * such blocks in the arenas. Returns 0, or -ENOTSUP where there is nothing
+ * to set (another C library, or a sanitizer's allocator). */
+#define MALLOC_ARENAS         2
+#define MALLOC_MMAP_THRESHOLD (128 * 1024)
+int malloc_tune(void);
+
 /* Monotonic and wall-clock time in seconds. Only effectful modules call these. */
 double time_monotonic(void);
 double time_wall(void);

@@ -196,6 +196,43 @@ static void measure(const char *cgroup_root)
 	free(missing);
 }
 
+/* A container read from its cgroup files, then through the engine's stats
+ * (the files unreadable once): the two samples' times are on different
+ * clocks (steady, wall), so no rate comes from them; the source takes a
+ * second sample instead of reporting a busy container as idle. */
+static void test_counters_switching_clocks(void **state)
+{
+	char *busy = tl_name("sw-busy");
+	char busy_id[65];
+	assert_int_equal(tl_run(busy, "--cpus 0.5 --memory 64m", "busy 2", busy_id), 0);
+	if (cgroup_cpu_seconds(busy_id) < 0) {
+		free(busy);
+		skip(); /* this host's tree has no such container: stats only */
+	}
+	struct rm_config *cfg = test_config();
+	struct source s = { 0 };
+	assert_int_equal(source_docker_new(cfg, &s), 0);
+	source_docker_set_cgroup_root(&s, "/sys/fs/cgroup");
+	const char *names[] = { busy };
+	struct observation o;
+	sleep(1);
+	assert_int_equal(collect(&s, names, 1, &o), 0);
+	assert_true(o.cpu_used_known && o.cpu_used > 0.05);
+	sleep(2);
+	source_docker_set_cgroup_root(&s, "");
+	assert_int_equal(collect(&s, names, 1, &o), 0);
+	/* Busy, at up to 0.5 cores, whatever the host's load leaves it. Taken
+	 * as an interval, wall minus steady time is decades: about 0. */
+	assert_true(o.cpu_used_known && o.cpu_used > 0.05 && o.cpu_used < 0.6);
+	sleep(2);
+	source_docker_set_cgroup_root(&s, "/sys/fs/cgroup");
+	assert_int_equal(collect(&s, names, 1, &o), 0);
+	assert_true(o.cpu_used_known && o.cpu_used > 0.05 && o.cpu_used < 0.6);
+	source_free(&s);
+	config_free(cfg);
+	free(busy);
+}
+
 static void test_measure_stats(void **state)
 {
 	measure("");
@@ -287,6 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_measure_stats),
 		cmocka_unit_test(test_measure_cgroup_files),
+		cmocka_unit_test(test_counters_switching_clocks),
 		cmocka_unit_test(test_memory_metric_and_oom),
 		cmocka_unit_test(test_engine_down),
 		cmocka_unit_test(test_from_config),

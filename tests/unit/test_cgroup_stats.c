@@ -55,6 +55,7 @@ static void test_v1_cgroupfs(void **state)
 	    "cache 1\ninactive_file 7\ntotal_cache 2\ntotal_inactive_file 4096\n");
 	struct docker_stats s;
 	assert_int_equal(cgroup_stats_read(root, ID, 1000.5, &s), 0);
+	assert_true(s.steady_clock && s.read_time == 1000.5);
 	assert_true(s.cpu_known);
 	assert_true(s.cpu_total_usage == 123456789);
 	assert_true(s.throttling_known);
