@@ -157,16 +157,18 @@ static void reconcile_swarm_labels(struct daemon *d)
 /* A blue-green copy whose deployment ended without leaving a journal entry
  * (it failed while the engine could not be reached, or the state file was
  * lost): its deployment.* labels say what to finish or undo, as
- * `resource-manager reconcile` does. */
-static void reconcile_bluegreen_labels(struct daemon *d)
+ * `resource-manager reconcile` does. Returns false when the engine did not
+ * answer the container list (then nothing more is asked of it here: each
+ * call would wait its docker.timeout, and the loop reports it down). */
+static bool reconcile_bluegreen_labels(struct daemon *d)
 {
 	const struct strlist *m = &d->cfg->services.monitored;
 	if (!m->n)
-		return;
+		return true;
 	struct docker_container_list list = { 0 };
 	char err[256];
 	if (docker_containers_list(d->docker, true, NULL, 0, &list, err, sizeof(err)) < 0)
-		return; /* the loop reports the engine down */
+		return false;
 	struct discovery_rules rules = { d->cfg->services.project, d->cfg->services.label_opt_in,
 		                         false };
 	struct discovery_group *g = xcalloc(m->n, sizeof(*g));
@@ -194,6 +196,7 @@ static void reconcile_bluegreen_labels(struct daemon *d)
 	}
 	free(g);
 	docker_container_list_free(&list);
+	return true;
 }
 
 void daemon_reconcile_journal(struct daemon *d)
@@ -243,6 +246,6 @@ void daemon_reconcile_journal(struct daemon *d)
 		}
 		free(svc);
 	}
-	reconcile_swarm_labels(d);
-	reconcile_bluegreen_labels(d);
+	if (reconcile_bluegreen_labels(d))
+		reconcile_swarm_labels(d);
 }

@@ -18,6 +18,22 @@ rm_wait_log() {
   return 1
 }
 
+# rm_load_client FILE URL SECONDS MAX STOPFILE: requests to URL one after
+# the other (20 ms apart) until SECONDS have passed, MAX were sent or
+# STOPFILE exists; a line each appended to FILE, "<start epoch> <HTTP
+# status> <end epoch>" (000: no answer); curl's errors in FILE-errors.
+rm_load_client() {
+  local n=0 end=$((SECONDS + $3)) t code
+  while [ "$n" -lt "$4" ] && [ "$SECONDS" -lt "$end" ] && [ ! -e "$5" ]; do
+    t=$EPOCHREALTIME
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$2" 2>>"$1-errors")
+    echo "$t $code $EPOCHREALTIME"; n=$((n+1)); sleep 0.02
+  done >>"$1"
+}
+
+# rm_load_counts FILE: "<requests> <failed>" of rm_load_client's lines.
+rm_load_counts() { awk '{n++} $2 != "200" {f++} END {print n + 0, f + 0}' "$1"; }
+
 # rm_wait_decision URL SERVICE REASON SECONDS: 0 once the daemon at URL (its
 # /api/v1/status) shows SERVICE's last decision held or made for REASON
 # (cooldown, daily_cap, ...): proof that the rule, not chance, is what acts.

@@ -77,16 +77,8 @@ blue=$(python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["Id"])' <"$ou
 # Requests through the balancer by 4 clients, from before the daemon starts
 # until after the change; one line each, "<start epoch> <HTTP status> <end epoch>" (000:
 # no answer). Bounded: 500 requests per client, 75 s.
-load_client() {
-  local n=0 end=$((SECONDS + 75)) t code
-  while [ "$n" -lt 500 ] && [ "$SECONDS" -lt "$end" ] && [ ! -e "$out/stop-load" ]; do
-    t=$EPOCHREALTIME
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$lbport/" 2>>"$out/load-errors")
-    echo "$t $code $EPOCHREALTIME"; n=$((n+1)); sleep 0.02
-  done >>"$out/load"
-}
 loads=()
-for _ in 1 2 3 4; do load_client & loads+=($!); done
+for _ in 1 2 3 4; do rm_load_client "$out/load" "http://127.0.0.1:$lbport/" 75 500 "$out/stop-load" & loads+=($!); done
 
 t0=$SECONDS
 "$bin" run --config "$out/cfg.yml" >"$out/run.log" 2>&1 &
@@ -179,9 +171,9 @@ n_stop = sum(a <= done and b >= stop for a, b in t)
 print(f"{n_all} requests in flight in the {done - start:.1f} s from green's start to done, {n_stop} while blue stopped")
 assert n_all >= 10 and n_stop >= 1
 PY
-read -r n f < <(awk '{n++} $2 != "200" {f++} END {print n + 0, f + 0}' "$out/load")
+read -r n f < <(rm_load_counts "$out/load")
 [ "$n" -gt 50 ] && [ "$f" -eq 0 ] && ok "no failed request through the balancer ($n requests)" \
-  || { bad "$f of $n requests failed"; grep -v ' 200$' "$out/load" | head; cat "$out/load-errors"; }
+  || { bad "$f of $n requests failed"; grep -v ' 200$' "$out/load" | head; cat "$out/load-errors" 2>/dev/null; }
 
 "$bin" status --config "$out/cfg.yml" "$svc" >"$out/status.log" 2>&1
 grep -q "^  $web ([0-9a-f]*): running, .*, cpu 0.25, memory 64" "$out/status.log" \

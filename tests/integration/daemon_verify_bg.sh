@@ -92,15 +92,7 @@ rm_wait_http "http://127.0.0.1:$lbport/" 10 && ok "HAProxy serves the web servic
 # Requests by 4 clients from before the daemon starts to after the revert;
 # "<start> <HTTP status> <end>" a line (000: no answer). Bounded: 900
 # requests per client, 100 s.
-load_client() {
-  local n=0 end=$((SECONDS + 100)) t code
-  while [ "$n" -lt 900 ] && [ "$SECONDS" -lt "$end" ] && [ ! -e "$out/stop-load" ]; do
-    t=$EPOCHREALTIME
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$lbport/" 2>>"$out/load-errors")
-    echo "$t $code $EPOCHREALTIME"; n=$((n+1)); sleep 0.02
-  done >>"$out/load"
-}
-for _ in 1 2 3 4; do load_client & loads+=($!); done
+for _ in 1 2 3 4; do rm_load_client "$out/load" "http://127.0.0.1:$lbport/" 100 900 "$out/stop-load" & loads+=($!); done
 
 "$bin" run --config "$out/cfg.yml" >"$out/run.log" 2>&1 &
 pid=$!
@@ -156,9 +148,9 @@ assert sv["counters"]["reverts"] == 1, sv["counters"]
 assert "watch" not in sv, sv
 assert sv["applied"]["memory"] == 128 << 20, sv["applied"]
 PY
-read -r n f < <(awk '{n++} $2 != "200" {f++} END {print n + 0, f + 0}' "$out/load")
+read -r n f < <(rm_load_counts "$out/load")
 [ "$n" -gt 100 ] && [ "$f" -eq 0 ] && ok "no failed request through the balancer ($n requests, two cut-overs and an OOM kill)" \
-  || { bad "$f of $n requests failed"; grep -v ' 200$' "$out/load" | head; cat "$out/load-errors"; }
+  || { bad "$f of $n requests failed"; grep -v ' 200$' "$out/load" | head; cat "$out/load-errors" 2>/dev/null; }
 
 cleanup
 [ -z "$(left)" ] && ok "no container or network left" || bad "left behind: $(left | tr '\n' ' ')"
