@@ -384,7 +384,10 @@ static int parse_row(struct parser *p, char *line)
 	if (!sv->first_line)
 		sv->first_line = p->line;
 	sv->n_samples++;
-	t->samples = xreallocarray(t->samples, t->n_samples + 1, sizeof(*t->samples));
+	/* Grow by powers of two: reallocate only when n_samples is one. */
+	if ((t->n_samples & (t->n_samples - 1)) == 0)
+		t->samples = xreallocarray(t->samples, t->n_samples ? t->n_samples * 2 : 1,
+		                           sizeof(*t->samples));
 	t->samples[t->n_samples++] = s;
 	return 0;
 }

@@ -309,6 +309,7 @@ struct replay {
 	struct simulate_event *step; /* this step's decisions, one per service at most */
 	struct engine_rank_item *rank;
 	size_t n;
+	size_t events_cap; /* res->events' room (grown by doubling) */
 	bool sc, sm;
 };
 
@@ -443,7 +444,13 @@ static void flush_step(struct replay *rp)
 {
 	struct simulate_result *res = rp->res;
 	engine_rank(rp->rank, rp->n);
-	res->events = xreallocarray(res->events, res->n_events + rp->n, sizeof(*res->events));
+	/* Doubling: growing by one step at a time copied the whole array at
+	 * every step where realloc cannot grow in place (ASan: minutes). */
+	if (res->n_events + rp->n > rp->events_cap) {
+		rp->events_cap = res->n_events + rp->n > 2 * rp->events_cap ? res->n_events + rp->n
+		                                                            : 2 * rp->events_cap;
+		res->events = xreallocarray(res->events, rp->events_cap, sizeof(*res->events));
+	}
 	for (size_t i = 0; i < rp->n; i++)
 		res->events[res->n_events++] = rp->step[rp->rank[i].index];
 	rp->n = 0;
