@@ -325,19 +325,25 @@ static int run_in_place(const struct apply_args *a, struct deploy_result *ret)
 	return 0;
 }
 
+/* The replicas' limits added up (no limit counts 0). */
+static struct state_limits replicas_total(const struct docker_inspect *v, size_t n)
+{
+	struct state_limits t = { .known = true };
+	for (size_t i = 0; i < n; i++) {
+		t.cpu += deploy_cpu_of(&v[i].host_config);
+		t.memory += (uint64_t)(v[i].host_config.memory > 0 ? v[i].host_config.memory : 0);
+	}
+	return t;
+}
+
 /* Whether the replicas' limits add up to l (a split rounds memory down to
  * whole MiB per replica). */
 static bool holds_limits(const struct docker_inspect *v, size_t n, const struct state_limits *l)
 {
-	double cpu = 0;
-	uint64_t mem = 0;
-	for (size_t i = 0; i < n; i++) {
-		cpu += deploy_cpu_of(&v[i].host_config);
-		mem += (uint64_t)(v[i].host_config.memory > 0 ? v[i].host_config.memory : 0);
-	}
+	struct state_limits t = replicas_total(v, n);
 	uint64_t slack = (uint64_t)n * UNITS_MIB;
-	return fabs(cpu - l->cpu) <= 0.01 * (double)n &&
-	       (mem > l->memory ? mem - l->memory : l->memory - mem) < slack;
+	return fabs(t.cpu - l->cpu) <= 0.01 * (double)n &&
+	       (t.memory > l->memory ? t.memory - l->memory : l->memory - t.memory) < slack;
 }
 
 /* An in-place update a restart interrupted: the engine holds the new
@@ -578,16 +584,10 @@ static int run_one(struct docker_client *c, const struct rm_config *cfg,
 	r = service_containers(c, cfg, req->service, &v, &n, ret->message, sizeof(ret->message));
 	if (r < 0)
 		goto out;
-	double cpu = 0;
-	uint64_t mem = 0;
-	for (size_t i = 0; i < n; i++) {
-		cpu += deploy_cpu_of(&v[i].host_config);
-		mem += (uint64_t)(v[i].host_config.memory > 0 ? v[i].host_config.memory : 0);
-	}
 	ret->replicas = (unsigned)n;
-	ret->from = (struct state_limits){ true, cpu, mem };
-	ret->to = (struct state_limits){ true, req->set_cpu ? req->cpu : cpu,
-		                         req->set_memory ? req->memory : mem };
+	ret->from = replicas_total(v, n);
+	ret->to = (struct state_limits){ true, req->set_cpu ? req->cpu : ret->from.cpu,
+		                         req->set_memory ? req->memory : ret->from.memory };
 	ret->outcome = DEPLOY_SKIPPED;
 	struct docker_limits want;
 	enum deploy_strategy s;
